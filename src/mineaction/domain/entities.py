@@ -1,0 +1,353 @@
+"""The register's entities and their fields, declared once.
+
+Each field says what it holds, which controlled vocabulary it draws from (the
+terms live in the database), whether it is derived by the register rather than
+typed in, and its **sensitivity class**. Storage builds its tables from these
+declarations, import maps onto them, and every output path filters by the
+sensitivity declared here, so a new field cannot be added without saying who
+may see it.
+
+Entity set and field names follow the GICHD Minimum Data Requirements and the
+IMSMA information model (hazard, hazard reduction activity, accident, victim,
+EORE activity, QM activity, gazetteer, organisation).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from mineaction.errors import InvalidValue
+
+__all__ = [
+    "ENTITIES",
+    "Entity",
+    "Field",
+    "Kind",
+    "Sensitivity",
+    "clean_values",
+    "entity",
+]
+
+
+class Sensitivity(str, Enum):
+    """Who may see a field (humanitarian data-responsibility classes)."""
+
+    PUBLIC = "public"  # may be published
+    RESTRICTED = "restricted"  # mine action community only: hazard locations in a war zone
+    PERSONAL = "personal"  # identifies a person: explicit grant only, every read logged
+
+
+class Kind(str, Enum):
+    TEXT = "text"
+    INTEGER = "integer"
+    REAL = "real"
+    DATE = "date"
+    BOOLEAN = "boolean"
+    CODES = "codes"  # several vocabulary codes, stored as a JSON list
+    LINK = "link"  # the id of another record
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: Kind = Kind.TEXT
+    vocabulary: str | None = None
+    required: bool = False
+    derived: bool = False  # computed by the register, never accepted from input
+    sensitivity: Sensitivity = Sensitivity.RESTRICTED
+    link: str | None = None  # entity a LINK points to
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A kind of register record: versioned, owned by an organisation, soft-deleted."""
+
+    name: str
+    prefix: str  # human-readable reference prefix, e.g. HAZ-000123
+    label: str
+    fields: tuple[Field, ...]
+    geometry: str | None = None  # GeoPackage geometry type name, None for attribute tables
+    geometry_sensitivity: Sensitivity = Sensitivity.RESTRICTED
+    description: str = ""
+    field_map: dict[str, Field] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "field_map", {f.name: f for f in self.fields})
+
+    def fields_at_most(self, level: Sensitivity) -> list[Field]:
+        order = list(Sensitivity)
+        return [f for f in self.fields if order.index(f.sensitivity) <= order.index(level)]
+
+
+P, R, X = Sensitivity.PUBLIC, Sensitivity.RESTRICTED, Sensitivity.PERSONAL
+
+
+def _f(name: str, kind: Kind = Kind.TEXT, **kw: Any) -> Field:
+    return Field(name, kind, **kw)
+
+
+def _code(name: str, vocabulary: str | None = None, **kw: Any) -> Field:
+    return Field(name, Kind.TEXT, vocabulary=vocabulary or name, **kw)
+
+
+def _link(name: str, target: str, **kw: Any) -> Field:
+    return Field(name, Kind.LINK, link=target, **kw)
+
+
+_ADMIN = _f("admin_pcode", derived=True, sensitivity=P, description="deepest admin area containing the record, derived spatially")
+_ORG = _link("organisation_id", "organisation", sensitivity=P, description="organisation that owns the record")
+
+ENTITIES: dict[str, Entity] = {
+    e.name: e
+    for e in [
+        Entity(
+            "organisation", "ORG", "Organisation",
+            (
+                _f("name", required=True, sensitivity=P),
+                _f("acronym", sensitivity=P),
+                _code("organisation_type", required=True, sensitivity=P),
+                _f("country", sensitivity=P),
+            ),
+            description="National authority, operators, donors.",
+        ),
+        Entity(
+            "admin_area", "ADM", "Administrative area",
+            (
+                _f("pcode", required=True, sensitivity=P),
+                _f("name_en", required=True, sensitivity=P),
+                _f("name_uk", sensitivity=P),
+                _f("level", Kind.INTEGER, required=True, sensitivity=P),
+                _f("parent_pcode", sensitivity=P),
+            ),
+            geometry="MULTIPOLYGON", geometry_sensitivity=P,
+            description="National gazetteer, admin levels 1..n with P-codes.",
+        ),
+        Entity(
+            "place", "PLC", "Place",
+            (
+                _f("name_en", required=True, sensitivity=P),
+                _f("name_uk", sensitivity=P),
+                _f("pcode", sensitivity=P),
+                _f("population", Kind.INTEGER, sensitivity=P),
+                _ADMIN,
+            ),
+            geometry="POINT", geometry_sensitivity=P,
+            description="Settlements and named places.",
+        ),
+        Entity(
+            "hazard", "HAZ", "Hazardous area",
+            (
+                _code("hazard_type", required=True, description="SHA or CHA"),
+                _code("status", "hazard_status", required=True),
+                _f("contamination", Kind.CODES, vocabulary="contamination", required=True),
+                _code("evidence", required=True),
+                _f("evidence_description"),
+                _f("blocked_land_use", Kind.CODES, vocabulary="land_use"),
+                _f("reported_on", Kind.DATE, required=True),
+                _f("confirmed_on", Kind.DATE),
+                _f("closed_on", Kind.DATE),
+                _f("reference_lon", Kind.REAL, description="benchmark/reference point longitude"),
+                _f("reference_lat", Kind.REAL, description="benchmark/reference point latitude"),
+                _f("area_m2", Kind.REAL, derived=True, sensitivity=P, description="geodesic area"),
+                _f("description"),
+                _f("residual_profile", description="reliability profile code for residual-hazard modelling"),
+                _f("emplaced_on", Kind.DATE, description="estimated date non-persistent mines were laid"),
+                _f("estimated_items", Kind.REAL, description="expected number of items (mean)"),
+                _f("count_dispersion", Kind.REAL, description="negative-binomial shape k; empty = Poisson"),
+                _ADMIN,
+                _ORG,
+            ),
+            geometry="POLYGON",
+            description="Suspected (SHA) or confirmed (CHA) hazardous area.",
+        ),
+        Entity(
+            "activity", "ACT", "Hazard reduction activity",
+            (
+                _link("hazard_id", "hazard", required=True),
+                _code("activity_type", required=True, description="NTS, TS or clearance"),
+                _code("status", "activity_status", required=True),
+                _f("method", Kind.CODES, vocabulary="method"),
+                _f("team"),
+                _f("clearance_depth_cm", Kind.INTEGER),
+                _f("started_on", Kind.DATE, required=True),
+                _f("ended_on", Kind.DATE),
+                _ORG,
+            ),
+            description="Non-technical survey, technical survey or clearance of a hazard.",
+        ),
+        Entity(
+            "released_part", "REL", "Released land",
+            (
+                _link("hazard_id", "hazard", required=True),
+                _link("activity_id", "activity", required=True),
+                _code("release_type", required=True, sensitivity=P, description="cancelled, reduced or cleared"),
+                _code("method", required=True, sensitivity=P),
+                _f("released_on", Kind.DATE, required=True, sensitivity=P),
+                _f("area_m2", Kind.REAL, derived=True, sensitivity=P),
+                _ADMIN,
+                _ORG,
+            ),
+            geometry="MULTIPOLYGON",
+            description="Land released by an activity; parts of one hazard never overlap.",
+        ),
+        Entity(
+            "eo_find", "EOF", "Explosive ordnance find",
+            (
+                _link("hazard_id", "hazard"),
+                _link("activity_id", "activity"),
+                _code("category", "eo_category", required=True),
+                _f("model"),
+                _code("condition", "eo_condition", required=True),
+                _f("quantity", Kind.INTEGER, required=True),
+                _f("depth_cm", Kind.INTEGER),
+                _f("found_on", Kind.DATE, required=True),
+                _ADMIN,
+                _ORG,
+            ),
+            geometry="POINT",
+            description="An item found and destroyed, with its condition.",
+        ),
+        Entity(
+            "accident", "ACC", "Accident",
+            (
+                _f("occurred_on", Kind.DATE, required=True),
+                _code("accident_type", required=True),
+                _code("device_category", "eo_category"),
+                _link("hazard_id", "hazard"),
+                _f("description"),
+                _ADMIN,
+                _ORG,
+            ),
+            geometry="POINT",
+            description="An unplanned explosion involving explosive ordnance.",
+        ),
+        Entity(
+            "victim", "VIC", "Victim",
+            (
+                _link("accident_id", "accident", required=True),
+                _f("name", sensitivity=X),
+                _f("age", Kind.INTEGER, sensitivity=X),
+                _code("sex", required=True, sensitivity=X),
+                _code("victim_group", required=True, description="civilian or deminer"),
+                _code("outcome", required=True, description="killed or injured"),
+                _code("activity_at_time", "victim_activity"),
+                _f("notes", sensitivity=X),
+                _ORG,
+            ),
+            description="Personal data: separate table, explicit grant to read, every read logged.",
+        ),
+        Entity(
+            "eore_session", "EDU", "EORE session",
+            (
+                _f("held_on", Kind.DATE, required=True, sensitivity=P),
+                _code("eore_method", required=True, sensitivity=P),
+                _f("girls", Kind.INTEGER, sensitivity=P, description="female, under 18"),
+                _f("boys", Kind.INTEGER, sensitivity=P, description="male, under 18"),
+                _f("women", Kind.INTEGER, sensitivity=P, description="female, 18 and over"),
+                _f("men", Kind.INTEGER, sensitivity=P, description="male, 18 and over"),
+                _ADMIN,
+                _ORG,
+            ),
+            geometry="POINT", geometry_sensitivity=P,
+            description="Explosive ordnance risk education session, audience by sex and age.",
+        ),
+        Entity(
+            "qm_activity", "QM", "Quality management activity",
+            (
+                _code("qm_type", required=True),
+                _link("activity_id", "activity"),
+                _link("hazard_id", "hazard"),
+                _f("held_on", Kind.DATE, required=True),
+                _code("result", "qm_result", required=True),
+                _f("description"),
+                _ORG,
+            ),
+            description="QA visit, QC inspection or non-conformity.",
+        ),
+    ]
+}
+
+
+def entity(name: str) -> Entity:
+    try:
+        return ENTITIES[name]
+    except KeyError:
+        raise InvalidValue(
+            f"unknown entity {name!r}", hint=f"use one of {', '.join(sorted(ENTITIES))}"
+        ) from None
+
+
+def _coerce(f: Field, value: Any, where: str) -> Any:
+    if value is None or value == "":
+        return None
+    try:
+        if f.kind in (Kind.TEXT, Kind.LINK):
+            return str(value)
+        if f.kind is Kind.INTEGER:
+            number = float(value)
+            if not number.is_integer():
+                raise ValueError("not a whole number")
+            return int(number)
+        if f.kind is Kind.REAL:
+            return float(value)
+        if f.kind is Kind.BOOLEAN:
+            return bool(value)
+        if f.kind is Kind.DATE:
+            return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+        if f.kind is Kind.CODES:
+            items = json.loads(value) if isinstance(value, str) and value.startswith("[") else value
+            if isinstance(items, str):
+                items = [part.strip() for part in items.replace(",", ";").split(";")]
+            return sorted({str(item) for item in items if str(item)})
+    except (TypeError, ValueError) as exc:
+        raise InvalidValue(f"{where}.{f.name}: {value!r} is not a valid {f.kind.value} ({exc})") from None
+    raise AssertionError(f.kind)
+
+
+def clean_values(
+    spec: Entity,
+    values: dict[str, Any],
+    vocabularies: dict[str, set[str]],
+    *,
+    partial: bool = False,
+    where: str | None = None,
+) -> dict[str, Any]:
+    """Coerce and check input values against an entity's fields and vocabularies.
+
+    Unknown fields, derived fields, missing required fields and codes outside
+    their vocabulary are refused with the field named. ``partial`` accepts a
+    subset of fields (an update).
+    """
+    where = where or spec.name
+    unknown = set(values) - set(spec.field_map)
+    if unknown:
+        raise InvalidValue(
+            f"{where}: unknown field(s) {', '.join(sorted(unknown))}",
+            hint=f"{spec.name} fields are {', '.join(spec.field_map)}",
+        )
+    out: dict[str, Any] = {}
+    for name, raw in values.items():
+        f = spec.field_map[name]
+        if f.derived:
+            raise InvalidValue(f"{where}.{name} is derived by the register and cannot be set")
+        value = _coerce(f, raw, where)
+        if value is not None and f.vocabulary:
+            allowed = vocabularies.get(f.vocabulary, set())
+            codes = value if f.kind is Kind.CODES else [value]
+            bad = [c for c in codes if c not in allowed]
+            if bad:
+                raise InvalidValue(
+                    f"{where}.{name}: {', '.join(map(repr, bad))} not in vocabulary '{f.vocabulary}'",
+                    hint=f"use one of {', '.join(sorted(allowed))}",
+                )
+        out[name] = value
+    if not partial:
+        missing = [f.name for f in spec.fields if f.required and out.get(f.name) in (None, [])]
+        if missing:
+            raise InvalidValue(f"{where}: missing required field(s) {', '.join(missing)}")
+    return out

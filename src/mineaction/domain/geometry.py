@@ -1,0 +1,228 @@
+"""Geometry rules of the register: CRS, validity, axis order, geodesic area.
+
+Everything the register stores is WGS 84 longitude/latitude (EPSG:4326, x =
+longitude). Input may come in any CRS but must say which; a geometry that is
+invalid is refused with Shapely's reason and the coordinate of the fault, and
+repaired only when asked, with the area change reported. Areas are always
+geodesic square metres on the WGS 84 ellipsoid, never planar degrees.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import shapely
+from pyproj import CRS, Geod, Transformer
+from pyproj.exceptions import CRSError
+from shapely.geometry.base import BaseGeometry
+
+from mineaction.errors import (
+    CRSRequired,
+    InvalidGeometry,
+    OutsideProgrammeExtent,
+    SwappedAxes,
+)
+
+__all__ = [
+    "WGS84",
+    "Extent",
+    "Repair",
+    "check_extent",
+    "geodesic_area",
+    "prepare_geometry",
+    "to_wgs84",
+    "validate",
+]
+
+WGS84 = CRS.from_epsg(4326)
+_GEOD = Geod(ellps="WGS84")
+_REASON_LOCATION = re.compile(r"\[\s*(-?[\d.eE+-]+)\s+(-?[\d.eE+-]+)\s*\]")
+
+
+@dataclass(frozen=True)
+class Extent:
+    """The programme's area of operations in lon/lat degrees (west, south, east, north)."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+
+    def __post_init__(self) -> None:
+        if not (-180 <= self.west < self.east <= 180 and -90 <= self.south < self.north <= 90):
+            raise ValueError(f"extent {self} is not a valid lon/lat box (west < east, south < north)")
+
+    def contains_bounds(self, bounds: tuple[float, float, float, float]) -> bool:
+        minx, miny, maxx, maxy = bounds
+        return (
+            self.west <= minx and maxx <= self.east and self.south <= miny and maxy <= self.north
+        )
+
+
+@dataclass(frozen=True)
+class Repair:
+    """What a requested repair changed, so a reviewer can judge it."""
+
+    reason: str
+    area_before_m2: float
+    area_after_m2: float
+
+    @property
+    def area_change_m2(self) -> float:
+        return self.area_after_m2 - self.area_before_m2
+
+
+@lru_cache(maxsize=64)
+def _transformer(crs_text: str) -> Transformer:
+    return Transformer.from_crs(CRS.from_user_input(crs_text), WGS84, always_xy=True)
+
+
+def _crs_key(crs: object) -> str:
+    if crs is None or crs == "":
+        raise CRSRequired("coordinates came without a coordinate reference system")
+    try:
+        return CRS.from_user_input(crs).to_string()
+    except CRSError as exc:
+        raise CRSRequired(f"unknown coordinate reference system {crs!r}: {exc}") from exc
+
+
+def to_wgs84(geometry: BaseGeometry | np.ndarray, crs: object) -> BaseGeometry | np.ndarray:
+    """Reproject one geometry or an array of them from ``crs`` to WGS 84 lon/lat.
+
+    ``crs`` is anything pyproj accepts (``"EPSG:32636"``, an int, a WKT); it is
+    required, because guessing a CRS is how hazards end up in the wrong valley.
+    """
+    key = _crs_key(crs)
+    if CRS.from_user_input(key).equals(WGS84, ignore_axis_order=True):
+        return geometry
+    transformer = _transformer(key)
+    return shapely.transform(geometry, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+def _fault_location(reason: str) -> tuple[float, float] | None:
+    match = _REASON_LOCATION.search(reason)
+    return (float(match.group(1)), float(match.group(2))) if match else None
+
+
+def validate(
+    geometry: BaseGeometry | None,
+    *,
+    kinds: tuple[str, ...] = ("Polygon", "MultiPolygon"),
+    repair: bool = False,
+    where: str = "geometry",
+) -> tuple[BaseGeometry, Repair | None]:
+    """Check a geometry for the register; return it (repaired if asked) and what repair did.
+
+    Raises :class:`InvalidGeometry` naming ``where``, the reason and, for
+    topology faults, the coordinate Shapely reports.
+    """
+    if geometry is None or geometry.is_empty:
+        raise InvalidGeometry(f"{where}: geometry is empty", hint="give a geometry with coordinates")
+    if geometry.geom_type not in kinds:
+        raise InvalidGeometry(
+            f"{where}: expected {' or '.join(kinds)}, got {geometry.geom_type}",
+            hint="split mixed collections into one record per geometry type",
+        )
+    if shapely.has_z(geometry):
+        raise InvalidGeometry(
+            f"{where}: has Z (3-D) coordinates; the register stores 2-D geometries",
+            hint="drop the Z values (e.g. ogr2ogr -dim XY) and import again",
+        )
+    coords = shapely.get_coordinates(geometry)
+    if not np.isfinite(coords).all():
+        raise InvalidGeometry(f"{where}: has NaN or infinite coordinates", hint="remove or fix those vertices")
+    reason = shapely.is_valid_reason(geometry)
+    if reason == "Valid Geometry":
+        return geometry, None
+    location = _fault_location(reason)
+    if not repair:
+        raise InvalidGeometry(f"{where}: invalid geometry: {reason}", location=location)
+    fixed = shapely.make_valid(geometry, method="structure", keep_collapsed=False)
+    polygonal = shapely.get_parts(fixed)
+    polygonal = polygonal[np.isin(shapely.get_type_id(polygonal), (3, 6))]
+    if len(polygonal) == 0:
+        raise InvalidGeometry(f"{where}: repair left no area ({reason})", location=location)
+    fixed = shapely.union_all(polygonal)
+    if "Polygon" not in kinds and fixed.geom_type == "Polygon":
+        fixed = shapely.MultiPolygon([fixed])
+    if fixed.geom_type not in kinds:
+        raise InvalidGeometry(
+            f"{where}: repair of '{reason}' splits the polygon into {len(polygonal)} parts",
+            location=location,
+            hint="draw each part as its own hazard, or fix the outline in the source",
+        )
+    return fixed, Repair(reason, float(geodesic_area(geometry)), float(geodesic_area(fixed)))
+
+
+def check_extent(geometry: BaseGeometry, extent: Extent | None, *, where: str = "geometry") -> None:
+    """Refuse coordinates outside the programme extent, naming swapped axes when that is why."""
+    if extent is None:
+        return
+    minx, miny, maxx, maxy = geometry.bounds
+    if extent.contains_bounds((minx, miny, maxx, maxy)):
+        return
+    if extent.contains_bounds((miny, minx, maxy, maxx)):
+        raise SwappedAxes(
+            f"{where}: coordinates ({minx:.6f}, {miny:.6f}) look like latitude/longitude in the wrong "
+            f"order: swapped they fall inside the programme extent",
+            location=(minx, miny),
+        )
+    raise OutsideProgrammeExtent(
+        f"{where}: bounds ({minx:.6f}, {miny:.6f}, {maxx:.6f}, {maxy:.6f}) fall outside the programme "
+        f"extent ({extent.west}, {extent.south}, {extent.east}, {extent.north})",
+        location=(minx, miny),
+    )
+
+
+def prepare_geometry(
+    geometry: BaseGeometry,
+    *,
+    crs: object,
+    extent: Extent | None,
+    kinds: tuple[str, ...] = ("Polygon", "MultiPolygon"),
+    repair: bool = False,
+    where: str = "geometry",
+) -> tuple[BaseGeometry, Repair | None]:
+    """The one path every geometry takes into the register: reproject, check extent, validate."""
+    if geometry is None:
+        raise InvalidGeometry(f"{where}: geometry is missing")
+    lonlat = to_wgs84(geometry, crs)
+    if not lonlat.is_empty and np.isfinite(shapely.get_coordinates(lonlat)).all():
+        check_extent(lonlat, extent, where=where)
+    return validate(lonlat, kinds=kinds, repair=repair, where=where)
+
+
+def _ring_area(ring: np.ndarray) -> float:
+    area, _ = _GEOD.polygon_area_perimeter(ring[:, 0], ring[:, 1])
+    return abs(area)
+
+
+def geodesic_area(geometries: BaseGeometry | np.ndarray | list) -> float | np.ndarray:
+    """Geodesic area in square metres (WGS 84 ellipsoid) of lon/lat geometries.
+
+    Holes are subtracted; points and lines have area 0. Works on one geometry
+    (returns a float) or an array of them (returns an array).
+
+    >>> from shapely import box
+    >>> round(geodesic_area(box(30.0, 50.0, 30.001, 50.001)))
+    7976
+    """
+    single = isinstance(geometries, BaseGeometry)
+    geoms = np.atleast_1d(np.asarray(geometries, dtype=object))
+    out = np.zeros(len(geoms))
+    parts, part_owner = shapely.get_parts(geoms, return_index=True)
+    polygons = shapely.get_type_id(parts) == 3
+    parts, part_owner = parts[polygons], part_owner[polygons]
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    # get_rings lists each polygon's exterior first, then its holes
+    is_exterior = np.ones(len(rings), dtype=bool)
+    is_exterior[1:] = ring_part[1:] != ring_part[:-1]
+    coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+    edges = np.searchsorted(coord_ring, np.arange(len(rings) + 1))
+    for i in range(len(rings)):
+        area = _ring_area(coords[edges[i] : edges[i + 1]])
+        out[part_owner[ring_part[i]]] += area if is_exterior[i] else -area
+    return float(out[0]) if single else out

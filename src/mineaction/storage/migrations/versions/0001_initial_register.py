@@ -1,0 +1,87 @@
+"""Initial register: entity and history tables, changesets, vocabularies; GeoPackage
+metadata and R-tree indexes on SQLite, the PostGIS extension on PostgreSQL.
+
+Revision ID: 0001
+Revises:
+Create Date: 2026-11-25
+"""
+
+from alembic import op
+
+from mineaction.domain.entities import ENTITIES
+from mineaction.storage import gpkg
+from mineaction.storage.schema import GEOMETRY_COLUMN, build_metadata, history_name
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+_APPEND_ONLY = "history is append-only: versions are never changed or deleted"
+_SOFT_DELETE = "records are never deleted: write a new version with deleted=true and a reason"
+
+
+def _sqlite_upgrade(bind) -> None:
+    def execute(sql: str, params: tuple = ()) -> None:
+        bind.exec_driver_sql(sql, params)
+
+    gpkg.install_core_tables(execute)
+    metadata = build_metadata("sqlite")
+    metadata.create_all(bind)
+    for name in ("changeset", "vocabulary_term", "programme_setting"):
+        gpkg.register_attributes(execute, name)
+    for spec in ENTITIES.values():
+        for table, indexed in ((spec.name, True), (history_name(spec.name), False)):
+            if spec.geometry:
+                gpkg.register_features(
+                    execute, table, column=GEOMETRY_COLUMN, geometry_type=spec.geometry,
+                    description=spec.description, spatial_index=indexed,
+                )
+            else:
+                gpkg.register_attributes(execute, table, spec.description)
+        history = history_name(spec.name)
+        for action in ("UPDATE", "DELETE"):
+            execute(
+                f'CREATE TRIGGER "{history}_no_{action.lower()}" BEFORE {action} ON "{history}" '
+                f"WHEN NOT mineaction_redacting() BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END"
+            )
+        execute(
+            f'CREATE TRIGGER "{spec.name}_no_delete" BEFORE DELETE ON "{spec.name}" '
+            f"BEGIN SELECT RAISE(ABORT, '{_SOFT_DELETE}'); END"
+        )
+
+
+def _postgres_upgrade(bind) -> None:
+    bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+    build_metadata("postgresql").create_all(bind)
+    bind.exec_driver_sql(
+        """CREATE OR REPLACE FUNCTION mineaction_refuse() RETURNS trigger AS $$
+        BEGIN
+          IF TG_ARGV[0] = 'history' AND current_setting('mineaction.redacting', true) = 'on' THEN
+            RETURN COALESCE(NEW, OLD);
+          END IF;
+          RAISE EXCEPTION '%%', TG_ARGV[1];
+        END $$ LANGUAGE plpgsql"""
+    )
+    for spec in ENTITIES.values():
+        history = history_name(spec.name)
+        bind.exec_driver_sql(
+            f'CREATE TRIGGER "{history}_append_only" BEFORE UPDATE OR DELETE ON "{history}" '
+            f"FOR EACH ROW EXECUTE FUNCTION mineaction_refuse('history', '{_APPEND_ONLY}')"
+        )
+        bind.exec_driver_sql(
+            f'CREATE TRIGGER "{spec.name}_no_delete" BEFORE DELETE ON "{spec.name}" '
+            f"FOR EACH ROW EXECUTE FUNCTION mineaction_refuse('current', '{_SOFT_DELETE}')"
+        )
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        _postgres_upgrade(bind)
+    else:
+        _sqlite_upgrade(bind)
+
+
+def downgrade() -> None:
+    raise NotImplementedError("the initial register cannot be downgraded; restore a backup instead")

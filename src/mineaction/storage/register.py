@@ -1,0 +1,379 @@
+"""The register: open, create, read (now or as of a past time) and write.
+
+One class for both backends; the few dialect differences (bounding-box
+search, row locks, how a transaction starts) sit in small methods. Database
+errors become :class:`~mineaction.errors.StorageError` in one place,
+:func:`_translate_errors`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from mineaction.domain.entities import ENTITIES, entity
+from mineaction.domain.programme import Programme
+from mineaction.errors import MineActionError, RecordNotFound, StorageError
+from mineaction.storage.engine import create_engine, is_postgres_url
+from mineaction.storage.records import Record, record_from_row
+from mineaction.storage.schema import GEOMETRY_COLUMN, build_metadata, history_name
+from mineaction.storage.unit_of_work import Writer, utcnow
+from mineaction.storage.vocabulary import seed_vocabularies
+
+__all__ = ["AdminIndex", "Register"]
+
+BBox = tuple[float, float, float, float]
+
+
+@contextlib.contextmanager
+def _translate_errors(action: str) -> Iterator[None]:
+    try:
+        yield
+    except MineActionError:
+        raise
+    except sa.exc.OperationalError as exc:
+        raise StorageError(
+            f"{action}: the database is unavailable or locked ({exc.orig})",
+            hint="check the database is reachable and not in use by a stuck process, then retry",
+        ) from exc
+    except sa.exc.DBAPIError as exc:
+        raise StorageError(f"{action}: the database refused the operation ({exc.orig})") from exc
+
+
+class AdminIndex:
+    """Point-in-polygon lookup of the deepest admin area, for derived ``admin_pcode``."""
+
+    def __init__(self, pcodes: Sequence[str], levels: Sequence[int], geometries: Sequence[Any]):
+        order = np.argsort(-np.asarray(levels, dtype=int), kind="stable")  # deepest first
+        self.pcodes = np.asarray(pcodes, dtype=object)[order]
+        self.geometries = np.asarray(geometries, dtype=object)[order]
+        self.tree = shapely.STRtree(self.geometries)
+
+    def assign(self, geometries: np.ndarray) -> list[str | None]:
+        out: list[str | None] = [None] * len(geometries)
+        if len(self.pcodes) == 0 or len(geometries) == 0:
+            return out
+        points = shapely.point_on_surface(np.asarray(geometries, dtype=object))
+        point_idx, area_idx = self.tree.query(points, predicate="within")
+        # tree indices follow self.geometries, which is sorted deepest first
+        for p, a in sorted(zip(point_idx, area_idx), key=lambda pair: (pair[0], pair[1])):
+            if out[p] is None:
+                out[p] = self.pcodes[a]
+        return out
+
+
+def _alembic_config(connection: sa.Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("mineaction.storage") / "migrations"))
+    config.attributes["connection"] = connection
+    return config
+
+
+class Register:
+    """A national register of contamination on a GeoPackage file or PostGIS."""
+
+    def __init__(self, engine: sa.Engine, target: str):
+        self.engine = engine
+        self.target = target
+        self.dialect = engine.dialect.name
+        self.metadata = build_metadata(self.dialect)
+        self.tables = self.metadata.tables
+        self._vocabularies: dict[str, set[str]] | None = None
+        self._admin_index: AdminIndex | None = None
+        self._programme: Programme | None = None
+
+    # -- opening -----------------------------------------------------------
+
+    @classmethod
+    def open(cls, target: str | Path) -> Register:
+        """Open an existing register; refuse anything that is not one, saying what to do."""
+        text = str(target)
+        if not is_postgres_url(text) and not Path(text).expanduser().exists():
+            raise StorageError(f"no register at {text}", hint=f"create one with: mineaction init --db {text}")
+        register = cls(create_engine(text), text)
+        with _translate_errors(f"opening {text}"):
+            with register.engine.connect() as connection:
+                current = MigrationContext.configure(connection).get_current_revision()
+        if current is None:
+            raise StorageError(
+                f"{text} is not a mineaction register (no schema version)",
+                hint=f"run: mineaction init --db {text}",
+            )
+        if current != register._head():
+            raise StorageError(
+                f"{text} has schema version {current}; this software needs {register._head()}",
+                hint=f"run: mineaction init --db {text} (it upgrades in place, keeping all data)",
+            )
+        return register
+
+    @classmethod
+    def create(cls, target: str | Path, programme: Programme | None = None) -> Register:
+        """Create or upgrade a register (idempotent) and seed its vocabularies."""
+        text = str(target)
+        register = cls(create_engine(text), text)
+        with _translate_errors(f"initialising {text}"):
+            with register.engine.connect() as connection:
+                connection = connection.execution_options(sqlite_begin="IMMEDIATE")
+                with connection.begin():
+                    command.upgrade(_alembic_config(connection), "head")
+                    seed_vocabularies(connection, register.tables["vocabulary_term"])
+                    if programme is not None:
+                        register._store_programme(connection, programme)
+        return register
+
+    def _head(self) -> str:
+        with self.engine.connect() as connection:
+            return ScriptDirectory.from_config(_alembic_config(connection)).get_current_head()
+
+    def close(self) -> None:
+        """Release connections; on SQLite fold the WAL back so the file travels alone."""
+        if self.dialect == "sqlite":
+            with contextlib.suppress(sa.exc.OperationalError), self.engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.engine.dispose()
+
+    def __enter__(self) -> Register:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- settings and vocabularies ----------------------------------------
+
+    def _store_programme(self, connection: sa.Connection, programme: Programme) -> None:
+        table = self.tables["programme_setting"]
+        connection.execute(table.delete().where(table.c.key == "programme"))
+        connection.execute(table.insert(), [{"key": "programme", "value": programme.to_json()}])
+        self._programme = programme
+
+    @property
+    def programme(self) -> Programme:
+        if self._programme is None:
+            table = self.tables["programme_setting"]
+            with self.engine.connect() as connection:
+                value = connection.execute(sa.select(table.c.value).where(table.c.key == "programme")).scalar()
+            self._programme = Programme.from_json(value) if value else Programme(name="unnamed programme")
+        return self._programme
+
+    def vocabularies(self) -> dict[str, set[str]]:
+        """Codes allowed in each vocabulary, as stored in the database."""
+        if self._vocabularies is None:
+            table = self.tables["vocabulary_term"]
+            with self.engine.connect() as connection:
+                rows = connection.execute(sa.select(table.c.vocabulary, table.c.code)).all()
+            vocab: dict[str, set[str]] = {}
+            for name, code in rows:
+                vocab.setdefault(name, set()).add(code)
+            self._vocabularies = vocab
+        return self._vocabularies
+
+    def labels(self, vocabulary: str, language: str = "en") -> dict[str, str]:
+        """Code → label in ``language`` ("en" or "uk"), in the vocabulary's order."""
+        table = self.tables["vocabulary_term"]
+        column = table.c.label_uk if language == "uk" else table.c.label_en
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(table.c.code, column).where(table.c.vocabulary == vocabulary).order_by(table.c.sort_order)
+            ).all()
+        return dict(rows)
+
+    # -- writing -----------------------------------------------------------
+
+    @contextlib.contextmanager
+    def write(self, user: str, reason: str, operation: str = "edit") -> Iterator[Writer]:
+        """One transaction and one changeset: all of the block's writes, or none of them."""
+        if not user or not reason:
+            raise MineActionError("every change needs a user and a reason", hint="pass user= and reason=")
+        with _translate_errors(f"{operation} by {user}"):
+            with self.engine.connect() as connection:
+                connection = connection.execution_options(sqlite_begin="IMMEDIATE")
+                with connection.begin():
+                    at = self._next_timestamp(connection)
+                    changeset_id = connection.execute(
+                        self.tables["changeset"].insert().returning(self.tables["changeset"].c.id),
+                        [{"recorded_at": at, "user_name": user, "reason": reason, "operation": operation}],
+                    ).scalar_one()
+                    writer = Writer(self, connection, changeset_id, user, at)
+                    try:
+                        yield writer
+                    except BaseException:
+                        self._vocabularies = None
+                        self._admin_index = None
+                        raise
+
+    def _next_timestamp(self, connection: sa.Connection) -> dt.datetime:
+        """Now, but strictly after the previous changeset, so time order is version order."""
+        table = self.tables["changeset"]
+        last = connection.execute(
+            sa.select(table.c.recorded_at).order_by(table.c.id.desc()).limit(1)
+        ).scalar()
+        now = utcnow()
+        return max(now, last + dt.timedelta(milliseconds=1)) if last else now
+
+    def _changed(self, entity_name: str) -> None:
+        if entity_name == "admin_area":
+            self._admin_index = None
+
+    def _next_refs(self, connection: sa.Connection, entity_name: str, count: int) -> int:
+        table = self.tables["ref_counter"]
+        query = sa.select(table.c.last).where(table.c.entity == entity_name)
+        if self.dialect == "postgresql":
+            query = query.with_for_update()
+        last = connection.execute(query).scalar()
+        if last is None:
+            connection.execute(table.insert(), [{"entity": entity_name, "last": count}])
+            return 1
+        connection.execute(table.update().where(table.c.entity == entity_name).values(last=last + count))
+        return last + 1
+
+    def _changeset(self, connection: sa.Connection, changeset_id: int) -> dict[str, Any]:
+        table = self.tables["changeset"]
+        row = connection.execute(sa.select(table).where(table.c.id == changeset_id)).one()
+        return dict(row._mapping)
+
+    def _resolve_ids(self, connection: sa.Connection, entity_name: str, keys: set[str]) -> dict[str, str]:
+        """Map ids or refs of live records to their ids."""
+        table = self.tables[entity_name]
+        found: dict[str, str] = {}
+        keys_list = sorted(keys)
+        for start in range(0, len(keys_list), 500):
+            chunk = keys_list[start : start + 500]
+            rows = connection.execute(
+                sa.select(table.c.id, table.c.ref).where(
+                    sa.or_(table.c.id.in_(chunk), table.c.ref.in_(chunk)), table.c.deleted.is_(False)
+                )
+            ).all()
+            for record_id, ref in rows:
+                found[record_id] = record_id
+                found[ref] = record_id
+        return found
+
+    def admin_index(self, connection: sa.Connection) -> AdminIndex:
+        if self._admin_index is None:
+            table = self.tables["admin_area"]
+            rows = connection.execute(
+                sa.select(table.c.pcode, table.c.level, table.c[GEOMETRY_COLUMN]).where(table.c.deleted.is_(False))
+            ).all()
+            self._admin_index = AdminIndex([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+        return self._admin_index
+
+    def _parts_of(self, connection: sa.Connection, hazard_id: str) -> list[Record]:
+        table = self.tables["released_part"]
+        rows = connection.execute(
+            sa.select(table).where(table.c.hazard_id == hazard_id, table.c.deleted.is_(False))
+        ).all()
+        return [record_from_row("released_part", r) for r in rows]
+
+    # -- reading -----------------------------------------------------------
+
+    def _as_of_subquery(self, entity_name: str, as_of: dt.datetime) -> sa.Subquery:
+        history = self.tables[history_name(entity_name)]
+        latest = (
+            sa.select(history.c.id, sa.func.max(history.c.version).label("version"))
+            .where(history.c.recorded_at <= _naive_utc(as_of))
+            .group_by(history.c.id)
+            .subquery()
+        )
+        return (
+            sa.select(history)
+            .join(latest, sa.and_(history.c.id == latest.c.id, history.c.version == latest.c.version))
+            .subquery()
+        )
+
+    def _source(self, entity_name: str, as_of: dt.datetime | None) -> sa.FromClause:
+        entity(entity_name)
+        return self.tables[entity_name] if as_of is None else self._as_of_subquery(entity_name, as_of)
+
+    def get(self, entity_name: str, record_id: str, *, as_of: dt.datetime | None = None) -> Record:
+        """The record with this id or ref, now or as it was at ``as_of``."""
+        source = self._source(entity_name, as_of)
+        with _translate_errors(f"reading {entity_name}"), self.engine.connect() as connection:
+            row = connection.execute(
+                sa.select(source).where(sa.or_(source.c.id == record_id, source.c.ref == record_id))
+            ).first()
+        if row is None or row._mapping["deleted"]:
+            when = f" as of {as_of:%Y-%m-%d %H:%M:%S}" if as_of else ""
+            raise RecordNotFound(f"no {entity_name} {record_id!r} in the register{when}")
+        return record_from_row(entity_name, row)
+
+    def records(
+        self,
+        entity_name: str,
+        *,
+        as_of: dt.datetime | None = None,
+        bbox: BBox | None = None,
+        where: dict[str, Any] | None = None,
+        include_deleted: bool = False,
+    ) -> list[Record]:
+        """Records of one entity (now or as of a time), optionally in a lon/lat bbox."""
+        source = self._source(entity_name, as_of)
+        query = sa.select(source)
+        if not include_deleted:
+            query = query.where(source.c.deleted.is_(False))
+        for name, value in (where or {}).items():
+            query = query.where(source.c[name] == value)
+        if bbox is not None:
+            query = query.where(self._bbox_clause(entity_name, source, bbox))
+        with _translate_errors(f"reading {entity_name}"), self.engine.connect() as connection:
+            rows = connection.execute(query.order_by(source.c.ref)).all()
+        records = [record_from_row(entity_name, r) for r in rows]
+        if bbox is not None:
+            box = shapely.box(*bbox)
+            records = [r for r in records if r.geometry is not None and r.geometry.intersects(box)]
+        return records
+
+    def _bbox_clause(self, entity_name: str, source: sa.FromClause, bbox: BBox) -> sa.ColumnElement[bool]:
+        minx, miny, maxx, maxy = bbox
+        if self.dialect == "postgresql":
+            envelope = sa.func.ST_MakeEnvelope(minx, miny, maxx, maxy, 4326)
+            return source.c[GEOMETRY_COLUMN].op("&&")(envelope)
+        if source is self.tables[entity_name]:
+            rtree = sa.table(f"rtree_{entity_name}_{GEOMETRY_COLUMN}", sa.column("id"), sa.column("minx"),
+                             sa.column("maxx"), sa.column("miny"), sa.column("maxy"))
+            hits = sa.select(rtree.c.id).where(
+                rtree.c.minx <= maxx, rtree.c.maxx >= minx, rtree.c.miny <= maxy, rtree.c.maxy >= miny
+            )
+            return source.c.fid.in_(hits)
+        return sa.true()  # history has no R-tree; the exact Shapely filter does the work
+
+    def history(self, entity_name: str, record_id: str) -> list[Record]:
+        """Every version of one record, oldest first, deletions included."""
+        history = self.tables[history_name(entity(entity_name).name)]
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(history)
+                .where(sa.or_(history.c.id == record_id, history.c.ref == record_id))
+                .order_by(history.c.version)
+            ).all()
+        if not rows:
+            raise RecordNotFound(f"no {entity_name} {record_id!r} in the register")
+        return [record_from_row(entity_name, r) for r in rows]
+
+    def changeset(self, changeset_id: int) -> dict[str, Any]:
+        with self.engine.connect() as connection:
+            return self._changeset(connection, changeset_id)
+
+    def count(self, entity_name: str, *, as_of: dt.datetime | None = None) -> int:
+        source = self._source(entity_name, as_of)
+        with self.engine.connect() as connection:
+            return connection.execute(
+                sa.select(sa.func.count()).select_from(source).where(source.c.deleted.is_(False))
+            ).scalar_one()
+
+
+def _naive_utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value

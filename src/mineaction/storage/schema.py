@@ -1,0 +1,220 @@
+"""Tables of the register, built from the entity declarations for one backend.
+
+Every entity gets two tables, as in SQL:2011 system-versioned tables:
+
+* ``<entity>`` holds the latest version of each record: the layer QGIS opens,
+  spatially indexed;
+* ``<entity>_history`` holds *every* version ever written, append-only
+  (triggers refuse UPDATE and DELETE on SQLite; the register never issues
+  them), so any record and the whole register can be read as of a past time.
+
+A deletion is a new version with ``deleted`` set and its reason in the
+changeset. Who, when and why of each write live in ``changeset``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import geoalchemy2
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.types import TypeDecorator, UserDefinedType
+
+from mineaction.domain.entities import ENTITIES, Entity, Kind
+from mineaction.storage import gpkg
+
+__all__ = ["GEOMETRY_COLUMN", "SYSTEM_COLUMNS", "build_metadata", "history_name"]
+
+GEOMETRY_COLUMN = "geom"
+SYSTEM_COLUMNS = ("fid", "id", "ref", "version", "changeset_id", "recorded_at", "recorded_by", "deleted")
+
+
+class GeoPackageGeometry(UserDefinedType):
+    """A geometry column stored as GeoPackage binary; Shapely objects in and out."""
+
+    cache_ok = True
+
+    def __init__(self, geometry_type: str) -> None:
+        self.geometry_type = geometry_type
+
+    def get_col_spec(self, **kw: object) -> str:
+        return self.geometry_type
+
+    def bind_processor(self, dialect):
+        return gpkg.encode
+
+    def result_processor(self, dialect, coltype):
+        return gpkg.decode
+
+
+class PostGISGeometry(geoalchemy2.Geometry):
+    """geometry(<type>, 4326) via GeoAlchemy2; Shapely objects in and out as EWKB."""
+
+    cache_ok = True
+
+    def bind_expression(self, bindvalue):
+        # PostGIS's geometry(bytea) reads EWKB, SRID included
+        return sa.func.geometry(bindvalue, type_=self)
+
+    def bind_processor(self, dialect):
+        def process(value: shapely.Geometry | None) -> bytes | None:
+            if value is None:
+                return None
+            return shapely.to_wkb(shapely.set_srid(value, 4326), include_srid=True, output_dimension=2)
+
+        return process
+
+    def result_processor(self, dialect, coltype):
+        def process(value: bytes | memoryview | str | None) -> shapely.Geometry | None:
+            if value is None:
+                return None
+            return shapely.from_wkb(value if isinstance(value, str) else bytes(value))
+
+        return process
+
+
+class JSONText(TypeDecorator):
+    """JSON kept as TEXT, a column type GeoPackage readers understand."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else json.loads(value)
+
+
+def _string(length: int) -> sa.types.TypeEngine:
+    """VARCHAR(n) on PostgreSQL; plain TEXT in a GeoPackage (its allowed column types)."""
+    return sa.String(length).with_variant(sa.Text(), "sqlite")
+
+
+class _MillisecondDateTime(sqlite.DATETIME):
+    """GeoPackage 1.3 DATETIME text, ``YYYY-MM-DDTHH:MM:SS.SSSZ`` (UTC, milliseconds).
+
+    It sorts in time order, so as-of queries compare text. The register keeps
+    its timestamps at millisecond resolution on both backends.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            storage_format="%(year)04d-%(month)02d-%(day)02dT%(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06dZ",
+            regexp=r"(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)\.(\d+)Z",
+        )
+
+    def bind_processor(self, dialect):
+        def process(value):
+            if value is None:
+                return None
+            return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+        return process
+
+    def result_processor(self, dialect, coltype):
+        def process(value):
+            if value is None:
+                return None
+            return dt.datetime.strptime(value[:23], "%Y-%m-%dT%H:%M:%S.%f")
+
+        return process
+
+
+_GPKG_DATETIME = _MillisecondDateTime()
+TIMESTAMP = sa.DateTime().with_variant(_GPKG_DATETIME, "sqlite")
+
+_KIND_TYPES: dict[Kind, sa.types.TypeEngine] = {
+    Kind.TEXT: sa.Text(),
+    Kind.INTEGER: sa.Integer(),
+    Kind.REAL: sa.Double(),
+    Kind.DATE: sa.Date(),
+    Kind.BOOLEAN: sa.Boolean(),
+    Kind.CODES: JSONText(),
+    Kind.LINK: _string(36),
+}
+
+
+def history_name(entity: str) -> str:
+    return f"{entity}_history"
+
+
+def _geometry_type(dialect: str, name: str) -> sa.types.TypeEngine:
+    if dialect == "postgresql":
+        return PostGISGeometry(name, srid=4326, spatial_index=True)
+    return GeoPackageGeometry(name)
+
+
+def _entity_columns(spec: Entity, dialect: str) -> list[sa.Column]:
+    columns = [
+        sa.Column("fid", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("id", _string(36), nullable=False),
+        sa.Column("ref", _string(40), nullable=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("changeset_id", sa.Integer, sa.ForeignKey("changeset.id"), nullable=False),
+        sa.Column("recorded_at", TIMESTAMP, nullable=False),
+        sa.Column("recorded_by", sa.Text, nullable=False),
+        sa.Column("deleted", sa.Boolean, nullable=False, default=False),
+    ]
+    for f in spec.fields:
+        columns.append(
+            sa.Column(f.name, _KIND_TYPES[f.kind], info={"sensitivity": f.sensitivity.value})
+        )
+    if spec.geometry:
+        columns.append(
+            sa.Column(
+                GEOMETRY_COLUMN,
+                _geometry_type(dialect, spec.geometry),
+                info={"sensitivity": spec.geometry_sensitivity.value},
+            )
+        )
+    return columns
+
+
+def build_metadata(dialect: str) -> sa.MetaData:
+    """All tables of the register for ``dialect`` ("sqlite" or "postgresql")."""
+    metadata = sa.MetaData()
+    sa.Table(
+        "changeset",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("recorded_at", TIMESTAMP, nullable=False, index=True),
+        sa.Column("user_name", sa.Text, nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("operation", sa.Text, nullable=False),
+    )
+    sa.Table(
+        "vocabulary_term",
+        metadata,
+        sa.Column("vocabulary", _string(40), primary_key=True),
+        sa.Column("code", _string(40), primary_key=True),
+        sa.Column("label_en", sa.Text, nullable=False),
+        sa.Column("label_uk", sa.Text, nullable=False),
+        sa.Column("sort_order", sa.Integer, nullable=False),
+    )
+    sa.Table(
+        "programme_setting",
+        metadata,
+        sa.Column("key", _string(60), primary_key=True),
+        sa.Column("value", JSONText, nullable=False),
+    )
+    sa.Table(
+        "ref_counter",
+        metadata,
+        sa.Column("entity", _string(40), primary_key=True),
+        sa.Column("last", sa.Integer, nullable=False),
+    )
+    for spec in ENTITIES.values():
+        current = sa.Table(spec.name, metadata, *_entity_columns(spec, dialect), comment=spec.description)
+        sa.Index(f"ix_{spec.name}_id", current.c.id, unique=True)
+        sa.Index(f"ix_{spec.name}_ref", current.c.ref)
+        history = sa.Table(history_name(spec.name), metadata, *_entity_columns(spec, dialect))
+        sa.Index(f"ix_{history.name}_id_version", history.c.id, history.c.version, unique=True)
+        sa.Index(f"ix_{history.name}_recorded_at", history.c.recorded_at)
+        for f in spec.fields:
+            if f.kind is Kind.LINK:
+                sa.Index(f"ix_{spec.name}_{f.name}", current.c[f.name])
+    return metadata

@@ -1,0 +1,359 @@
+"""Writing to the register: one transaction, one changeset, every version kept.
+
+History is written here and only here (NetBox's lesson: no caller records
+history by itself). Each write adds a row to ``<entity>_history`` and makes
+``<entity>`` show it; an edit names the version it was based on and is refused
+if a newer one exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+from shapely.geometry.base import BaseGeometry
+
+from mineaction.domain.entities import ENTITIES, Entity, clean_values, entity
+from mineaction.domain.geometry import WGS84, Repair, check_extent, geodesic_area, prepare_geometry, to_wgs84
+from mineaction.domain.ledger import ExistingPart, check_release
+from mineaction.errors import InvalidGeometry, InvalidValue, RecordNotFound, StaleEdit
+from mineaction.storage.records import Record, record_from_row
+from mineaction.storage.schema import GEOMETRY_COLUMN, history_name
+
+if TYPE_CHECKING:
+    from mineaction.storage.register import Register
+
+__all__ = ["Writer"]
+
+_GEOMETRY_KINDS = {
+    "POLYGON": ("Polygon",),
+    "MULTIPOLYGON": ("Polygon", "MultiPolygon"),
+    "POINT": ("Point",),
+}
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC now at the register's resolution (milliseconds)."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class Writer:
+    """A unit of work on the register; obtained from :meth:`Register.write`."""
+
+    def __init__(self, register: Register, connection: sa.Connection, changeset_id: int, user: str, at: dt.datetime):
+        self.register = register
+        self.connection = connection
+        self.changeset_id = changeset_id
+        self.user = user
+        self.at = at
+        self.repairs: list[tuple[str, Repair]] = []
+
+    # -- public operations -------------------------------------------------
+
+    def add(
+        self,
+        entity_name: str,
+        values: dict[str, Any],
+        geometry: BaseGeometry | None = None,
+        *,
+        crs: object = "EPSG:4326",
+        repair: bool = False,
+        ref: str | None = None,
+    ) -> Record:
+        """Add a new record (version 1)."""
+        return self.add_many(entity_name, [values], [geometry], crs=crs, repair=repair, refs=[ref])[0]
+
+    def add_many(
+        self,
+        entity_name: str,
+        rows: Sequence[dict[str, Any]],
+        geometries: Sequence[BaseGeometry | None] | np.ndarray | None = None,
+        *,
+        crs: object = "EPSG:4326",
+        repair: bool = False,
+        refs: Sequence[str | None] | None = None,
+        where: Sequence[str] | None = None,
+    ) -> list[Record]:
+        """Add many new records at once; geometry work is vectorised.
+
+        Every row is checked before anything is written; the first bad row
+        raises with its position (or the label in ``where``) and the caller's
+        transaction is rolled back whole.
+        """
+        spec = entity(entity_name)
+        n = len(rows)
+        labels = list(where) if where is not None else [f"{entity_name}[{i}]" for i in range(n)]
+        vocab = self.register.vocabularies()
+        cleaned = [clean_values(spec, row, vocab, where=label) for row, label in zip(rows, labels)]
+        self._check_links(spec, cleaned, labels)
+        geoms = self._prepare_geometries(spec, geometries, n, crs, repair, labels)
+        derived = self._derive(spec, geoms)
+        new_refs = self._allocate_refs(spec, refs, n)
+        versions = []
+        for i in range(n):
+            versions.append(
+                {
+                    **self._system(uuid.uuid4().hex, new_refs[i], 1, deleted=False),
+                    **cleaned[i],
+                    **{k: v[i] for k, v in derived.items()},
+                    **({GEOMETRY_COLUMN: geoms[i]} if spec.geometry else {}),
+                }
+            )
+        tables = self.register.tables
+        if versions:
+            self.connection.execute(tables[spec.name].insert(), versions)
+            self.connection.execute(tables[history_name(spec.name)].insert(), versions)
+        self.register._changed(spec.name)
+        return [self._record(spec, v) for v in versions]
+
+    def update(
+        self,
+        entity_name: str,
+        record_id: str,
+        *,
+        base_version: int,
+        values: dict[str, Any] | None = None,
+        geometry: BaseGeometry | None = None,
+        crs: object = "EPSG:4326",
+        repair: bool = False,
+    ) -> Record:
+        """Write a new version of a record, based on ``base_version``."""
+        spec = entity(entity_name)
+        current = self._current_for_edit(spec, record_id, base_version)
+        changes = clean_values(spec, values or {}, self.register.vocabularies(), partial=True, where=current.ref)
+        self._check_links(spec, [changes], [current.ref])
+        merged = {**current.values, **changes}
+        new_geometry = current.geometry
+        if geometry is not None:
+            new_geometry = self._prepare_geometries(spec, [geometry], 1, crs, repair, [current.ref])[0]
+        if spec.geometry:
+            merged.update({k: v[0] for k, v in self._derive(spec, [new_geometry]).items()})
+        return self._write_version(spec, current, merged, new_geometry, deleted=False)
+
+    def delete(self, entity_name: str, record_id: str, *, base_version: int) -> Record:
+        """Soft-delete: a new version marked deleted; the reason is the changeset's."""
+        spec = entity(entity_name)
+        current = self._current_for_edit(spec, record_id, base_version)
+        return self._write_version(spec, current, dict(current.values), current.geometry, deleted=True)
+
+    def release(
+        self,
+        *,
+        activity_id: str,
+        geometry: BaseGeometry,
+        release_type: str,
+        method: str,
+        released_on: dt.date | str,
+        crs: object = "EPSG:4326",
+        repair: bool = False,
+    ) -> Record:
+        """Record land released by an activity, enforcing the ledger rules."""
+        activity = self._current("activity", activity_id)
+        hazard = self._current("hazard", activity["hazard_id"], lock=True)
+        spec = ENTITIES["released_part"]
+        part = self._prepare_geometries(spec, [geometry], 1, crs, repair, [f"release by {activity.ref}"])[0]
+        existing = [
+            ExistingPart(r.ref, r.geometry)
+            for r in self.register._parts_of(self.connection, hazard.id)
+        ]
+        fitted, _trim = check_release(
+            hazard_ref=hazard.ref,
+            hazard=hazard.geometry,
+            activity_ref=activity.ref,
+            activity_type=activity["activity_type"],
+            release_type=release_type,
+            part=part,
+            existing=existing,
+            tolerance_m2=self.register.programme.overlap_tolerance_m2,
+        )
+        values = {
+            "hazard_id": hazard.id,
+            "activity_id": activity.id,
+            "release_type": release_type,
+            "method": method,
+            "released_on": released_on,
+            "organisation_id": activity["organisation_id"],
+        }
+        return self.add("released_part", values, fitted)
+
+    # -- internals ---------------------------------------------------------
+
+    def _system(self, record_id: str, ref: str, version: int, *, deleted: bool) -> dict[str, Any]:
+        return {
+            "id": record_id,
+            "ref": ref,
+            "version": version,
+            "changeset_id": self.changeset_id,
+            "recorded_at": self.at,
+            "recorded_by": self.user,
+            "deleted": deleted,
+        }
+
+    def _record(self, spec: Entity, row: dict[str, Any]) -> Record:
+        return Record(
+            entity=spec.name,
+            id=row["id"],
+            ref=row["ref"],
+            version=row["version"],
+            values={f.name: row.get(f.name) for f in spec.fields},
+            geometry=row.get(GEOMETRY_COLUMN),
+            recorded_at=row["recorded_at"],
+            recorded_by=row["recorded_by"],
+            changeset_id=row["changeset_id"],
+            deleted=row["deleted"],
+        )
+
+    def _current(self, entity_name: str, record_id: str, *, lock: bool = False) -> Record:
+        table = self.register.tables[entity_name]
+        query = sa.select(table).where(sa.or_(table.c.id == record_id, table.c.ref == record_id))
+        if lock and self.connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self.connection.execute(query).first()
+        if row is None or row._mapping["deleted"]:
+            raise RecordNotFound(f"no {entity_name} {record_id!r} in the register")
+        return record_from_row(entity_name, row)
+
+    def _current_for_edit(self, spec: Entity, record_id: str, base_version: int) -> Record:
+        table = self.register.tables[spec.name]
+        query = sa.select(table).where(sa.or_(table.c.id == record_id, table.c.ref == record_id))
+        if self.connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self.connection.execute(query).first()
+        if row is None:
+            raise RecordNotFound(f"no {spec.name} {record_id!r} in the register")
+        current = record_from_row(spec.name, row)
+        if current.version != base_version:
+            changeset = self.register._changeset(self.connection, current.changeset_id)
+            raise StaleEdit(
+                f"{spec.name} {current.ref} is at version {current.version}, changed by "
+                f"{changeset['user_name']} at {changeset['recorded_at']:%Y-%m-%d %H:%M:%S} UTC "
+                f"(\"{changeset['reason']}\"); your edit was based on version {base_version}"
+            )
+        if current.deleted:
+            raise RecordNotFound(f"{spec.name} {current.ref} was deleted in version {current.version}")
+        return current
+
+    def _write_version(
+        self, spec: Entity, current: Record, values: dict[str, Any], geometry: BaseGeometry | None, *, deleted: bool
+    ) -> Record:
+        row = {
+            **self._system(current.id, current.ref, current.version + 1, deleted=deleted),
+            **values,
+            **({GEOMETRY_COLUMN: geometry} if spec.geometry else {}),
+        }
+        table = self.register.tables[spec.name]
+        updated = self.connection.execute(
+            table.update()
+            .where(table.c.id == current.id, table.c.version == current.version)
+            .values({k: v for k, v in row.items() if k != "id"})
+        )
+        if updated.rowcount != 1:  # a concurrent writer got there first
+            raise StaleEdit(f"{spec.name} {current.ref} changed while you were editing it")
+        self.connection.execute(self.register.tables[history_name(spec.name)].insert(), [row])
+        self.register._changed(spec.name)
+        return self._record(spec, row)
+
+    def _check_links(self, spec: Entity, rows: list[dict[str, Any]], labels: Sequence[str]) -> None:
+        for f in spec.fields:
+            if not f.link:
+                continue
+            wanted = {row[f.name] for row in rows if row.get(f.name)}
+            if not wanted:
+                continue
+            found = self.register._resolve_ids(self.connection, f.link, wanted)
+            for row, label in zip(rows, labels):
+                value = row.get(f.name)
+                if value is None:
+                    continue
+                if value not in found:
+                    raise InvalidValue(f"{label}.{f.name}: no {f.link} {value!r} in the register")
+                row[f.name] = found[value]
+
+    def _prepare_geometries(
+        self,
+        spec: Entity,
+        geometries: Sequence[BaseGeometry | None] | np.ndarray | None,
+        n: int,
+        crs: object,
+        repair: bool,
+        labels: Sequence[str],
+    ) -> list[BaseGeometry | None]:
+        if not spec.geometry:
+            if geometries is not None and any(g is not None for g in geometries):
+                raise InvalidGeometry(f"{spec.name} records have no geometry")
+            return [None] * n
+        if geometries is None or len(geometries) != n:
+            raise InvalidGeometry(f"{spec.name}: expected {n} geometries")
+        kinds = _GEOMETRY_KINDS[spec.geometry]
+        extent = self.register.programme.extent
+        array = np.asarray(list(geometries), dtype=object)
+        reprojected = not any(g is None for g in array)
+        if reprojected:
+            array = to_wgs84(array, crs)
+        prepared: list[BaseGeometry | None] = []
+        if not repair and _all_valid_fast(array, kinds):
+            prepared = list(array)
+            if extent is not None:
+                minx, miny, maxx, maxy = shapely.bounds(array).T
+                outside = (minx < extent.west) | (maxx > extent.east) | (miny < extent.south) | (maxy > extent.north)
+                for i in np.flatnonzero(outside)[:1]:
+                    check_extent(array[i], extent, where=labels[i])
+        else:
+            for geometry, label in zip(array, labels):
+                fixed, repaired = prepare_geometry(
+                    geometry, crs=WGS84 if reprojected else crs, extent=extent, kinds=kinds, repair=repair, where=label
+                )
+                if repaired:
+                    self.repairs.append((label, repaired))
+                prepared.append(fixed)
+        if spec.geometry == "MULTIPOLYGON":
+            prepared = [shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g for g in prepared]
+        return prepared
+
+    def _derive(self, spec: Entity, geoms: Sequence[BaseGeometry | None]) -> dict[str, list[Any]]:
+        derived: dict[str, list[Any]] = {}
+        if not spec.geometry:
+            return derived
+        array = np.asarray(geoms, dtype=object)
+        if "area_m2" in spec.field_map:
+            derived["area_m2"] = [float(a) for a in geodesic_area(array)]
+        if "admin_pcode" in spec.field_map:
+            derived["admin_pcode"] = self.register.admin_index(self.connection).assign(array)
+        return derived
+
+    def _allocate_refs(self, spec: Entity, refs: Sequence[str | None] | None, n: int) -> list[str]:
+        wanted = list(refs) if refs is not None else [None] * n
+        missing = sum(1 for r in wanted if not r)
+        first = self.register._next_refs(self.connection, spec.name, missing) if missing else 0
+        out, k = [], 0
+        for r in wanted:
+            if r:
+                out.append(str(r))
+            else:
+                out.append(f"{spec.prefix}-{first + k:06d}")
+                k += 1
+        return out
+
+
+def _all_valid_fast(geometries: Iterable[BaseGeometry | None], kinds: tuple[str, ...]) -> bool:
+    """True when a vectorised check shows nothing needs the slow, explaining path."""
+    array = np.asarray(list(geometries), dtype=object)
+    if len(array) == 0 or any(g is None for g in array):
+        return False
+    types = shapely.get_type_id(array)
+    allowed = {shapely.GeometryType[k.upper()].value for k in kinds}
+    if not np.isin(types, list(allowed)).all():
+        return False
+    coords = shapely.get_coordinates(array)
+    return bool(
+        shapely.is_valid(array).all()
+        and not shapely.is_empty(array).any()
+        and not shapely.has_z(array).any()
+        and np.isfinite(coords).all()
+    )
