@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_TOLERANCE_M2",
     "ExistingPart",
     "Trim",
+    "check_outline",
     "check_release",
     "remaining_geometry",
 ]
@@ -117,6 +118,25 @@ def check_release(
             "inside the hazard once earlier releases are taken out"
         )
     return trimmed, Trim(outside_m2, overlap_m2)
+
+
+def check_outline(
+    *,
+    hazard_ref: str,
+    outline: BaseGeometry,
+    parts: Sequence[ExistingPart],
+    tolerance_m2: float = DEFAULT_TOLERANCE_M2,
+) -> None:
+    """Refuse a new hazard outline that would leave released land outside the hazard."""
+    for part in parts:
+        outside = part.geometry.difference(outline)
+        area = float(geodesic_area(outside)) if not outside.is_empty else 0.0
+        if area > tolerance_m2:
+            raise LedgerViolation(
+                f"hazard {hazard_ref}: the new outline leaves {area:,.1f} m² of released part "
+                f"{part.ref} outside the hazard",
+                hint="released land stays counted: draw the outline around all released parts",
+            )
 
 
 def remaining_geometry(hazard: BaseGeometry, parts: Sequence[BaseGeometry]) -> BaseGeometry:

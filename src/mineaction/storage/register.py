@@ -292,13 +292,14 @@ class Register:
             .subquery()
         )
 
-    def _source(self, entity_name: str, as_of: dt.datetime | None) -> sa.FromClause:
+    def table_as_of(self, entity_name: str, as_of: dt.datetime | None) -> sa.FromClause:
+        """The current table, or a subquery of the versions live at ``as_of``."""
         entity(entity_name)
         return self.tables[entity_name] if as_of is None else self._as_of_subquery(entity_name, as_of)
 
     def get(self, entity_name: str, record_id: str, *, as_of: dt.datetime | None = None) -> Record:
         """The record with this id or ref, now or as it was at ``as_of``."""
-        source = self._source(entity_name, as_of)
+        source = self.table_as_of(entity_name, as_of)
         with _translate_errors(f"reading {entity_name}"), self.engine.connect() as connection:
             row = connection.execute(
                 sa.select(source).where(sa.or_(source.c.id == record_id, source.c.ref == record_id))
@@ -318,7 +319,7 @@ class Register:
         include_deleted: bool = False,
     ) -> list[Record]:
         """Records of one entity (now or as of a time), optionally in a lon/lat bbox."""
-        source = self._source(entity_name, as_of)
+        source = self.table_as_of(entity_name, as_of)
         query = sa.select(source)
         if not include_deleted:
             query = query.where(source.c.deleted.is_(False))
@@ -366,7 +367,7 @@ class Register:
             return self._changeset(connection, changeset_id)
 
     def count(self, entity_name: str, *, as_of: dt.datetime | None = None) -> int:
-        source = self._source(entity_name, as_of)
+        source = self.table_as_of(entity_name, as_of)
         with self.engine.connect() as connection:
             return connection.execute(
                 sa.select(sa.func.count()).select_from(source).where(source.c.deleted.is_(False))

@@ -20,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mineaction.domain.entities import ENTITIES, Entity, clean_values, entity
 from mineaction.domain.geometry import WGS84, Repair, check_extent, geodesic_area, prepare_geometry, to_wgs84
-from mineaction.domain.ledger import ExistingPart, check_release
+from mineaction.domain.ledger import ExistingPart, check_outline, check_release
 from mineaction.errors import InvalidGeometry, InvalidValue, RecordNotFound, StaleEdit
 from mineaction.storage.records import Record, record_from_row
 from mineaction.storage.schema import GEOMETRY_COLUMN, history_name
@@ -132,6 +132,13 @@ class Writer:
         new_geometry = current.geometry
         if geometry is not None:
             new_geometry = self._prepare_geometries(spec, [geometry], 1, crs, repair, [current.ref])[0]
+            if spec.name == "hazard":
+                check_outline(
+                    hazard_ref=current.ref,
+                    outline=new_geometry,
+                    parts=[ExistingPart(p.ref, p.geometry) for p in self.register._parts_of(self.connection, current.id)],
+                    tolerance_m2=self.register.programme.overlap_tolerance_m2,
+                )
         if spec.geometry:
             merged.update({k: v[0] for k, v in self._derive(spec, [new_geometry]).items()})
         return self._write_version(spec, current, merged, new_geometry, deleted=False)

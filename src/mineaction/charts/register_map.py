@@ -1,0 +1,73 @@
+"""A map of the register: remaining hazards and released land over the gazetteer.
+
+Drawn in the programme's local projected CRS so shapes keep their proportions.
+The basemap is the programme's own gazetteer: no tiles, works offline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import shapely  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from pyproj import Transformer  # noqa: E402
+from shapely.plotting import plot_polygon  # noqa: E402
+
+from mineaction.domain.ledger import remaining_geometry  # noqa: E402
+from mineaction.storage.register import Register  # noqa: E402
+
+__all__ = ["RELEASE_COLOURS", "HAZARD_COLOURS", "plot_register_map"]
+
+HAZARD_COLOURS = {"SHA": "#f4a261", "CHA": "#d62828"}
+RELEASE_COLOURS = {"cancelled": "#8ecae6", "reduced": "#52b788", "cleared": "#2d6a4f"}
+
+
+def _project(geometries: list, crs: str) -> np.ndarray:
+    transformer = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    array = np.asarray(geometries, dtype=object)
+    return shapely.transform(array, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+def plot_register_map(register: Register, path: str | Path, *, title: str | None = None) -> Path:
+    """Write a PNG (or SVG, by suffix) map of remaining hazards and released land."""
+    programme = register.programme
+    crs = programme.local_crs
+    admins = register.records("admin_area")
+    hazards = register.records("hazard")
+    parts = register.records("released_part")
+    parts_by_hazard: dict[str, list] = {}
+    for part in parts:
+        parts_by_hazard.setdefault(part["hazard_id"], []).append(part.geometry)
+
+    fig, ax = plt.subplots(figsize=(10, 8.5), dpi=110)
+    for admin, geometry in zip(admins, _project([a.geometry for a in admins], crs)):
+        width = {1: 2.0, 2: 1.2}.get(admin["level"], 0.5)
+        plot_polygon(geometry, ax=ax, add_points=False, facecolor="#f8f9fa" if admin["level"] == 1 else "none",
+                     edgecolor="#6c757d", linewidth=width)
+    remaining = [remaining_geometry(h.geometry, parts_by_hazard.get(h.id, [])) for h in hazards]
+    for hazard, geometry in zip(hazards, _project(remaining, crs)):
+        if not geometry.is_empty:
+            plot_polygon(geometry, ax=ax, add_points=False, facecolor=HAZARD_COLOURS[hazard["hazard_type"]],
+                         edgecolor="#6a040f", linewidth=0.4)
+    for part, geometry in zip(parts, _project([p.geometry for p in parts], crs)):
+        plot_polygon(geometry, ax=ax, add_points=False, facecolor=RELEASE_COLOURS[part["release_type"]],
+                     edgecolor="none")
+    handles = [Patch(facecolor=c, label=f"{k} (remaining)") for k, c in HAZARD_COLOURS.items()]
+    handles += [Patch(facecolor=c, label=f"released: {k}") for k, c in RELEASE_COLOURS.items()]
+    ax.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.9)
+    ax.set_aspect("equal")
+    ax.set_xlabel(f"easting (m, {crs})")
+    ax.set_ylabel(f"northing (m, {crs})")
+    warning = "  —  FICTIONAL DATA" if programme.fictional else ""
+    ax.set_title(title or f"{programme.name}: hazards and released land{warning}")
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out

@@ -1,0 +1,31 @@
+"""The ``mineaction`` command: one Typer app, errors mapped to messages once."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from mineaction.cli import register_commands
+from mineaction.cli.options import err_console
+from mineaction.errors import MineActionError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="mineaction",
+    help="Open information management for humanitarian mine action.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+register_commands.install(app)
+
+
+def main() -> None:
+    """Entry point: run the app; a MineActionError becomes a message and exit code 1."""
+    try:
+        app()
+    except MineActionError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""The fictional demonstration programme."""

@@ -1,0 +1,1 @@
+"""Storage: the register on a GeoPackage file or on PostgreSQL/PostGIS."""
