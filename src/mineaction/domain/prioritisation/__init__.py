@@ -27,11 +27,11 @@ from mineaction.domain.prioritisation.spatial import (
 
 __all__ = [
     "AHP",
+    "SAATY_RANDOM_INDEX",
+    "STANDARD_CRITERIA",
     "Criterion",
     "Direction",
     "Ranking",
-    "SAATY_RANDOM_INDEX",
-    "STANDARD_CRITERIA",
     "Sensitivity",
     "ahp",
     "count_within",
