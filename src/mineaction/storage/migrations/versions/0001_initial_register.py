@@ -1,6 +1,10 @@
 """Initial register: entity and history tables, changesets, vocabularies; GeoPackage
 metadata and R-tree indexes on SQLite, the PostGIS extension on PostgreSQL.
 
+Until the first release this revision creates the whole schema from
+``build_metadata`` (no deployed register exists yet). From the first release
+on, every schema change gets a new revision with explicit operations.
+
 Revision ID: 0001
 Revises:
 Create Date: 2026-11-25
@@ -28,8 +32,10 @@ def _sqlite_upgrade(bind) -> None:
     gpkg.install_core_tables(execute)
     metadata = build_metadata("sqlite")
     metadata.create_all(bind)
-    for name in ("changeset", "vocabulary_term", "programme_setting"):
-        gpkg.register_attributes(execute, name)
+    entity_tables = {t for spec in ENTITIES.values() for t in (spec.name, history_name(spec.name))}
+    for name in metadata.tables:
+        if name not in entity_tables:
+            gpkg.register_attributes(execute, name)
     for spec in ENTITIES.values():
         for table, indexed in ((spec.name, True), (history_name(spec.name), False)):
             if spec.geometry:
