@@ -1,0 +1,5 @@
+"""``python -m mineaction.cli``."""
+
+from mineaction.cli.app import main
+
+main()
