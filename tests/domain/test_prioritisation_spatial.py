@@ -12,6 +12,7 @@ from mineaction.domain.prioritisation import (
     metric_crs,
     population_within,
     population_within_raster,
+    project_hazards,
 )
 from mineaction.errors import CRSRequired, InvalidValue
 
@@ -55,6 +56,9 @@ def test_matches_brute_force_distances() -> None:
     d = shapely.distance(hazards_m[:, None], shapely.points(pts)[None, :])
     expected = (weights * (d <= 1500)).sum(axis=1)
     np.testing.assert_array_equal(got, expected)
+    # projecting once and reusing gives the same answer
+    projected = project_hazards(hazards, UTM36)
+    np.testing.assert_array_equal(population_within(projected, np.column_stack([lon, lat]), weights, 1500), got)
 
 
 def test_missing_geometry_is_nan_and_default_crs_is_utm(square_hazard) -> None:

@@ -19,11 +19,9 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.path import Path as MplPath
 from numpy.typing import ArrayLike, NDArray
-from pyproj import Transformer
 
 from mineaction.domain.forecast import Forecast
-from mineaction.domain.geometry import WGS84
-from mineaction.domain.prioritisation import Ranking, metric_crs
+from mineaction.domain.prioritisation import Ranking, project_hazards
 from mineaction.errors import InvalidValue
 
 __all__ = ["plot_burn_down", "plot_priority_map", "plot_released_by_year"]
@@ -139,7 +137,8 @@ def plot_priority_map(
     Parameters
     ----------
     hazard_geoms : array_like of shapely geometries
-        WGS 84 lon/lat, in the order of ``ranking.alternatives``.
+        WGS 84 lon/lat, in the order of ``ranking.alternatives`` (missing ones
+        are left off the map).
     ranking : Ranking
     path : str or pathlib.Path
         Ends in ``.png`` or ``.svg``.
@@ -154,10 +153,9 @@ def plot_priority_map(
         raise InvalidValue(f"{len(geoms)} geometries for {len(ranking.alternatives)} ranked hazards")
     if by not in ("rank", "score"):
         raise InvalidValue(f"by must be 'rank' or 'score', not {by!r}")
-    to_map = Transformer.from_crs(WGS84, metric_crs(geoms, crs), always_xy=True)
-    projected = shapely.transform(geoms, lambda c: np.column_stack(to_map.transform(c[:, 0], c[:, 1])))
-    paths, owner = _polygon_paths(projected)
-    values = (ranking.ranks if by == "rank" else ranking.scores).astype(float)
+    projected = project_hazards(geoms, crs)
+    paths, owner = _polygon_paths(projected.geoms)
+    values = (ranking.ranks if by == "rank" else ranking.scores).astype(float)[projected.present]
     norm = Normalize(values.min(), values.max())
     cmap = "viridis" if by == "rank" else "viridis_r"  # viridis starts dark: rank 1, top score
     fig = Figure(figsize=(9, 8))

@@ -19,10 +19,12 @@ from mineaction.domain.prioritisation.explain import Sensitivity, explain, sensi
 from mineaction.domain.prioritisation.methods import topsis, weighted_sum
 from mineaction.domain.prioritisation.ranking import Ranking
 from mineaction.domain.prioritisation.spatial import (
+    ProjectedHazards,
     count_within,
     metric_crs,
     population_within,
     population_within_raster,
+    project_hazards,
 )
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "STANDARD_CRITERIA",
     "Criterion",
     "Direction",
+    "ProjectedHazards",
     "Ranking",
     "Sensitivity",
     "ahp",
@@ -41,6 +44,7 @@ __all__ = [
     "pairwise_matrix",
     "population_within",
     "population_within_raster",
+    "project_hazards",
     "sensitivity",
     "topsis",
     "weighted_sum",

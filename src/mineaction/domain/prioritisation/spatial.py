@@ -10,11 +10,14 @@ the zone or an equal-distance CRS of your programme when that matters.
 Distance is measured from the hazard *boundary* (a point inside a hazard is at
 distance 0), which is what "people within 1 km of the hazard" means.
 Missing or empty hazard geometries give NaN, so a gap in the data shows.
+Computing several criteria for the same hazards, project them once with
+:func:`project_hazards` and pass the result instead of the geometries.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,7 +30,14 @@ from pyproj.database import query_utm_crs_info
 from mineaction.domain.geometry import WGS84
 from mineaction.errors import CRSRequired, InvalidValue
 
-__all__ = ["count_within", "metric_crs", "population_within", "population_within_raster"]
+__all__ = [
+    "ProjectedHazards",
+    "count_within",
+    "metric_crs",
+    "population_within",
+    "population_within_raster",
+    "project_hazards",
+]
 
 
 def _hazards(hazard_geoms: ArrayLike) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
@@ -113,6 +123,61 @@ def metric_crs(hazard_geoms: ArrayLike, crs: Any = None) -> CRS:
     return CRS.from_epsg(int(info[0].code))
 
 
+@dataclass(frozen=True, eq=False)
+class ProjectedHazards:
+    """Hazards projected to a metric CRS once, to compute several criteria from.
+
+    Attributes
+    ----------
+    geoms : numpy.ndarray of shapely geometries
+        The hazards that have a geometry, in ``crs``.
+    present : numpy.ndarray of bool
+        Which of the input hazards have one (the others get NaN).
+    crs : pyproj.CRS
+    """
+
+    geoms: NDArray[np.object_]
+    present: NDArray[np.bool_]
+    crs: CRS
+
+    def to_metric(self) -> Transformer:
+        """Transformer from WGS 84 lon/lat to this CRS."""
+        return Transformer.from_crs(WGS84, self.crs, always_xy=True)
+
+    def sums(self, xy: NDArray[np.float64], values: NDArray[np.float64], distance_m: float) -> NDArray[np.float64]:
+        """Sum of ``values`` of lon/lat points ``xy`` within ``distance_m`` of each hazard."""
+        if not (np.isfinite(distance_m) and distance_m >= 0):
+            raise InvalidValue(f"distance_m must be a finite distance ≥ 0, not {distance_m!r}")
+        out = np.full(len(self.present), np.nan)
+        x, y = self.to_metric().transform(xy[:, 0], xy[:, 1])
+        hazard_idx, point_idx = shapely.STRtree(shapely.points(x, y)).query(
+            self.geoms, predicate="dwithin", distance=distance_m
+        )
+        out[self.present] = np.bincount(hazard_idx, weights=values[point_idx], minlength=len(self.geoms))
+        return out
+
+
+def project_hazards(hazard_geoms: ArrayLike | ProjectedHazards, crs: Any = None) -> ProjectedHazards:
+    """Project lon/lat hazards to ``crs`` (default: their UTM zone); see :func:`metric_crs`.
+
+    Already projected hazards are returned as they are.
+
+    >>> from shapely import box
+    >>> projected = project_hazards([box(30.5, 50.4, 30.6, 50.5), None])
+    >>> projected.crs.to_epsg(), projected.present.tolist()
+    (32636, [True, False])
+    """
+    if isinstance(hazard_geoms, ProjectedHazards):
+        return hazard_geoms
+    geoms, present = _hazards(hazard_geoms)
+    chosen = metric_crs(geoms[present], crs) if present.any() else CRS.from_user_input(crs or WGS84)
+    to_metric = Transformer.from_crs(WGS84, chosen, always_xy=True)
+    projected = shapely.transform(
+        geoms[present], lambda c: np.column_stack(to_metric.transform(c[:, 0], c[:, 1]))
+    )
+    return ProjectedHazards(projected, present, chosen)
+
+
 def population_within(
     hazard_geoms: ArrayLike,
     points_xy: ArrayLike,
@@ -129,8 +194,8 @@ def population_within(
 
     Parameters
     ----------
-    hazard_geoms : array_like of shapely geometries, shape (h,)
-        Hazards in WGS 84 longitude/latitude.
+    hazard_geoms : array_like of shapely geometries, shape (h,), or ProjectedHazards
+        Hazards in WGS 84 longitude/latitude, or as :func:`project_hazards` made them.
     points_xy : array_like, shape (n, 2), or array_like of shapely Points
         Point locations, longitude then latitude.
     weights : array_like, shape (n,), optional
@@ -139,7 +204,8 @@ def population_within(
         Distance from the hazard boundary, in metres (0 counts points inside
         or on the boundary).
     crs : pyproj.CRS, int, str or None
-        Projected CRS in metres for the distances; see :func:`metric_crs`.
+        Projected CRS in metres for the distances; see :func:`metric_crs`
+        (not used with ProjectedHazards, which carry theirs).
 
     Returns
     -------
@@ -160,24 +226,9 @@ def population_within(
     >>> population_within([hazard], villages, [120, 80], 2000)
     array([200.])
     """
-    geoms, present = _hazards(hazard_geoms)
+    hazards = project_hazards(hazard_geoms, crs)
     xy = _points_lonlat(points_xy, "points_xy")
-    values = _weights(weights, len(xy))
-    if not (np.isfinite(distance_m) and distance_m >= 0):
-        raise InvalidValue(f"distance_m must be a finite distance ≥ 0, not {distance_m!r}")
-    out = np.full(len(geoms), np.nan)
-    if not present.any():
-        return out
-    to_metric = Transformer.from_crs(WGS84, metric_crs(geoms[present], crs), always_xy=True)
-    hazards_m = shapely.transform(
-        geoms[present], lambda c: np.column_stack(to_metric.transform(c[:, 0], c[:, 1]))
-    )
-    points_m = shapely.points(*to_metric.transform(xy[:, 0], xy[:, 1]))
-    hazard_idx, point_idx = shapely.STRtree(points_m).query(
-        hazards_m, predicate="dwithin", distance=distance_m
-    )
-    out[present] = np.bincount(hazard_idx, weights=values[point_idx], minlength=len(hazards_m))
-    return out
+    return hazards.sums(xy, _weights(weights, len(xy)), distance_m)
 
 
 def count_within(
@@ -197,8 +248,8 @@ def count_within(
 
     Parameters
     ----------
-    hazard_geoms : array_like of shapely geometries, shape (h,)
-        Hazards in WGS 84 longitude/latitude.
+    hazard_geoms : array_like of shapely geometries, shape (h,), or ProjectedHazards
+        Hazards in WGS 84 longitude/latitude, or as :func:`project_hazards` made them.
     event_points : array_like, shape (n, 2), or array_like of shapely Points
         Event locations, longitude then latitude.
     distance_m : float
@@ -211,7 +262,7 @@ def count_within(
     weights : array_like, shape (n,), optional
         Per-event value, e.g. victims per accident (default 1: count events).
     crs : pyproj.CRS, int, str or None
-        Projected CRS in metres; see :func:`metric_crs`.
+        Projected CRS in metres; see :func:`population_within`.
 
     Returns
     -------
@@ -258,8 +309,8 @@ def population_within_raster(
 
     Parameters
     ----------
-    hazard_geoms : array_like of shapely geometries, shape (h,)
-        Hazards in WGS 84 longitude/latitude.
+    hazard_geoms : array_like of shapely geometries, shape (h,), or ProjectedHazards
+        Hazards in WGS 84 longitude/latitude, or as :func:`project_hazards` made them.
     raster_path : str or os.PathLike
         Any raster GDAL reads, with a CRS; cell values are people per cell.
     distance_m : float
@@ -267,7 +318,7 @@ def population_within_raster(
     band : int
         Band holding the counts (1-based).
     crs : pyproj.CRS, int, str or None
-        Projected CRS in metres; see :func:`metric_crs`.
+        Projected CRS in metres; see :func:`population_within`.
 
     Returns
     -------
@@ -283,18 +334,16 @@ def population_within_raster(
     from rasterio.transform import xy as cell_centres
     from rasterio.windows import Window, from_bounds
 
-    geoms, present = _hazards(hazard_geoms)
-    if not present.any():
-        return np.full(len(geoms), np.nan)
-    metric = metric_crs(geoms[present], crs)
+    hazards = project_hazards(hazard_geoms, crs)
+    if not hazards.present.any():
+        return np.full(len(hazards.present), np.nan)
     with rasterio.open(raster_path) as src:
         if src.crs is None:
             raise CRSRequired(f"{raster_path}: raster has no CRS")
         raster_crs = CRS.from_user_input(src.crs.to_wkt())
-        to_metric = Transformer.from_crs(WGS84, metric, always_xy=True)
-        west, south, east, north = to_metric.transform_bounds(*shapely.total_bounds(geoms[present]))
+        west, south, east, north = shapely.total_bounds(hazards.geoms)
         margin = distance_m + 2 * max(abs(src.res[0]), abs(src.res[1])) * _metres_per_unit(raster_crs)
-        bounds = Transformer.from_crs(metric, raster_crs, always_xy=True).transform_bounds(
+        bounds = Transformer.from_crs(hazards.crs, raster_crs, always_xy=True).transform_bounds(
             west - margin, south - margin, east + margin, north + margin
         )
         wanted = from_bounds(*bounds, transform=src.transform)
@@ -302,7 +351,7 @@ def population_within_raster(
             # the margin of two cells covers the rounding of the window to whole cells
             window = wanted.round_offsets().round_lengths().intersection(Window(0, 0, src.width, src.height))
         except WindowError:  # the hazards and their surroundings lie outside the raster
-            return np.where(present, 0.0, np.nan)
+            return np.where(hazards.present, 0.0, np.nan)
         data = src.read(band, window=window, masked=True)
         transform = src.window_transform(window)
     rows, cols = np.nonzero(data.filled(0) > 0)
@@ -310,8 +359,7 @@ def population_within_raster(
     lon, lat = Transformer.from_crs(raster_crs, WGS84, always_xy=True).transform(
         np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
     )
-    weights = np.asarray(data[rows, cols], dtype=float)
-    return population_within(geoms, np.column_stack([lon, lat]), weights, distance_m, crs=metric)
+    return hazards.sums(np.column_stack([lon, lat]), np.asarray(data[rows, cols], dtype=float), distance_m)
 
 
 def _metres_per_unit(crs: CRS) -> float:
