@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mineaction.errors import LedgerViolation
+from mineaction.errors import InvalidValue, LedgerViolation
 from mineaction.storage.register import Register
+from mineaction.storage.unit_of_work import Release
 from mineaction.storage.statistics import hazard_balance, released_area
 from tests.common import activity_values, add_organisation, box_m, hazard_values, square_m
 
@@ -82,3 +83,23 @@ def test_hazard_outline_cannot_shrink_away_from_released_land(register: Register
     with register.write("carol", "extend") as w:
         grown = w.update("hazard", hazard.id, base_version=1, geometry=box_m(0, 0, 150, 100))
     assert grown.values["area_m2"] == pytest.approx(15000, rel=2e-3)
+
+
+def test_released_land_cannot_bypass_the_ledger(register: Register, hazard_and_activities) -> None:
+    hazard, acts = hazard_and_activities
+    with pytest.raises(InvalidValue, match="Writer.release"), register.write("mallory", "sneak") as w:
+        w.add("released_part", {"hazard_id": hazard.id, "activity_id": acts["nts"].id, "release_type": "cancelled",
+                                "method": "nts", "released_on": "2025-06-01"}, box_m(0, 0, 200, 200))
+
+
+def test_release_many_checks_parts_within_the_batch(register: Register, hazard_and_activities) -> None:
+    _hazard, acts = hazard_and_activities
+    batch = [Release(acts["ts"].id, box_m(0, 0, 50, 100), "reduced", "mdd", "2025-06-01"),
+             Release(acts["clearance"].id, box_m(30, 0, 100, 100), "cleared", "manual", "2025-06-02")]
+    with pytest.raises(LedgerViolation, match="release 0 by ACT-000002"), register.write("bob", "batch") as w:
+        w.release_many(batch)
+    assert register.count("released_part") == 0
+    batch[1] = Release(acts["clearance"].id, box_m(50, 0, 100, 100), "cleared", "manual", "2025-06-02")
+    with register.write("bob", "batch") as w:
+        parts = w.release_many(batch)
+    assert [p["release_type"] for p in parts] == ["reduced", "cleared"]

@@ -28,7 +28,8 @@ from mineaction.domain.programme import Programme
 from mineaction.errors import MineActionError, RecordNotFound, StorageError
 from mineaction.storage.engine import create_engine, is_postgres_url
 from mineaction.storage.records import Record, record_from_row
-from mineaction.storage.schema import GEOMETRY_COLUMN, build_metadata, history_name
+from mineaction.storage import gpkg
+from mineaction.storage.schema import GEOMETRY_COLUMN, GeoPackageGeometry, build_metadata, history_name
 from mineaction.storage.unit_of_work import Writer, utcnow
 from mineaction.storage.vocabulary import seed_vocabularies
 
@@ -222,6 +223,35 @@ class Register:
         now = utcnow()
         return max(now, last + dt.timedelta(milliseconds=1)) if last else now
 
+    def insert_rows(self, connection: sa.Connection, table_name: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert many rows; on SQLite straight through the driver's executemany.
+
+        SQLAlchemy's per-row parameter handling costs more than SQLite's insert
+        itself at bulk-load sizes, so on SQLite the column types' bind
+        processors are applied column by column and geometries are encoded in
+        one vectorised call. PostgreSQL keeps SQLAlchemy's batched insert.
+        """
+        if not rows:
+            return
+        table = self.tables[table_name]
+        if self.dialect != "sqlite":
+            connection.execute(table.insert(), list(rows))
+            return
+        columns = [c for c in table.columns if c.name != "fid"]
+        data = []
+        for column in columns:
+            values = [row.get(column.name) for row in rows]
+            if isinstance(column.type, GeoPackageGeometry):
+                values = gpkg.encode_many(values)
+            else:
+                process = column.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+                if process is not None:
+                    values = [None if v is None else process(v) for v in values]
+            data.append(values)
+        names = ", ".join(f'"{c.name}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', list(zip(*data)))
+
     def _changed(self, entity_name: str) -> None:
         if entity_name == "admin_area":
             self._admin_index = None
@@ -269,12 +299,18 @@ class Register:
             self._admin_index = AdminIndex([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
         return self._admin_index
 
-    def _parts_of(self, connection: sa.Connection, hazard_id: str) -> list[Record]:
+    def _parts_of(self, connection: sa.Connection, hazard_ids: Sequence[str]) -> list[Record]:
+        """Live released parts of these hazards."""
         table = self.tables["released_part"]
-        rows = connection.execute(
-            sa.select(table).where(table.c.hazard_id == hazard_id, table.c.deleted.is_(False))
-        ).all()
-        return [record_from_row("released_part", r) for r in rows]
+        records: list[Record] = []
+        for start in range(0, len(hazard_ids), 500):
+            rows = connection.execute(
+                sa.select(table).where(
+                    table.c.hazard_id.in_(list(hazard_ids[start : start + 500])), table.c.deleted.is_(False)
+                )
+            ).all()
+            records += [record_from_row("released_part", r) for r in rows]
+        return records
 
     # -- reading -----------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -28,13 +29,24 @@ from mineaction.storage.schema import GEOMETRY_COLUMN, history_name
 if TYPE_CHECKING:
     from mineaction.storage.register import Register
 
-__all__ = ["Writer"]
+__all__ = ["Release", "Writer"]
 
 _GEOMETRY_KINDS = {
     "POLYGON": ("Polygon",),
     "MULTIPOLYGON": ("Polygon", "MultiPolygon"),
     "POINT": ("Point",),
 }
+
+
+@dataclass(frozen=True)
+class Release:
+    """One released part as an activity reports it."""
+
+    activity_id: str
+    geometry: BaseGeometry
+    release_type: str
+    method: str
+    released_on: dt.date | str
 
 
 def utcnow() -> dt.datetime:
@@ -84,9 +96,29 @@ class Writer:
 
         Every row is checked before anything is written; the first bad row
         raises with its position (or the label in ``where``) and the caller's
-        transaction is rolled back whole.
+        transaction is rolled back whole. Released land goes through
+        :meth:`release_many`, which enforces the ledger.
         """
         spec = entity(entity_name)
+        if spec.name == "released_part":
+            raise InvalidValue(
+                "released land cannot be added directly",
+                hint="use Writer.release() or release_many(), which check the land-release ledger",
+            )
+        return self._add_many(spec, rows, geometries, crs=crs, repair=repair, refs=refs, where=where)
+
+    def _add_many(
+        self,
+        spec: Entity,
+        rows: Sequence[dict[str, Any]],
+        geometries: Sequence[BaseGeometry | None] | np.ndarray | None,
+        *,
+        crs: object,
+        repair: bool = False,
+        refs: Sequence[str | None] | None = None,
+        where: Sequence[str] | None = None,
+    ) -> list[Record]:
+        entity_name = spec.name
         n = len(rows)
         labels = list(where) if where is not None else [f"{entity_name}[{i}]" for i in range(n)]
         vocab = self.register.vocabularies()
@@ -105,10 +137,8 @@ class Writer:
                     **({GEOMETRY_COLUMN: geoms[i]} if spec.geometry else {}),
                 }
             )
-        tables = self.register.tables
-        if versions:
-            self.connection.execute(tables[spec.name].insert(), versions)
-            self.connection.execute(tables[history_name(spec.name)].insert(), versions)
+        self.register.insert_rows(self.connection, spec.name, versions)
+        self.register.insert_rows(self.connection, history_name(spec.name), versions)
         self.register._changed(spec.name)
         return [self._record(spec, v) for v in versions]
 
@@ -136,7 +166,7 @@ class Writer:
                 check_outline(
                     hazard_ref=current.ref,
                     outline=new_geometry,
-                    parts=[ExistingPart(p.ref, p.geometry) for p in self.register._parts_of(self.connection, current.id)],
+                    parts=[ExistingPart(p.ref, p.geometry) for p in self.register._parts_of(self.connection, [current.id])],
                     tolerance_m2=self.register.programme.overlap_tolerance_m2,
                 )
         if spec.geometry:
@@ -161,33 +191,48 @@ class Writer:
         repair: bool = False,
     ) -> Record:
         """Record land released by an activity, enforcing the ledger rules."""
-        activity = self._current("activity", activity_id)
-        hazard = self._current("hazard", activity["hazard_id"], lock=True)
+        return self.release_many(
+            [Release(activity_id, geometry, release_type, method, released_on)], crs=crs, repair=repair
+        )[0]
+
+    def release_many(self, releases: Sequence[Release], *, crs: object = "EPSG:4326", repair: bool = False) -> list[Record]:
+        """Record many released parts; each is checked against its hazard, earlier parts
+        and the parts before it in the same batch."""
+        if not releases:
+            return []
+        activities = self._current_many("activity", {r.activity_id for r in releases})
+        hazards = self._current_many("hazard", {a["hazard_id"] for a in activities.values()}, lock=True)
+        existing: dict[str, list[ExistingPart]] = {hazard_id: [] for hazard_id in hazards}
+        for part in self.register._parts_of(self.connection, list(hazards)):
+            existing[part["hazard_id"]].append(ExistingPart(part.ref, part.geometry))
         spec = ENTITIES["released_part"]
-        part = self._prepare_geometries(spec, [geometry], 1, crs, repair, [f"release by {activity.ref}"])[0]
-        existing = [
-            ExistingPart(r.ref, r.geometry)
-            for r in self.register._parts_of(self.connection, hazard.id)
-        ]
-        fitted, _trim = check_release(
-            hazard_ref=hazard.ref,
-            hazard=hazard.geometry,
-            activity_ref=activity.ref,
-            activity_type=activity["activity_type"],
-            release_type=release_type,
-            part=part,
-            existing=existing,
-            tolerance_m2=self.register.programme.overlap_tolerance_m2,
-        )
-        values = {
-            "hazard_id": hazard.id,
-            "activity_id": activity.id,
-            "release_type": release_type,
-            "method": method,
-            "released_on": released_on,
-            "organisation_id": activity["organisation_id"],
-        }
-        return self.add("released_part", values, fitted)
+        labels = [f"release {i} by {activities[r.activity_id].ref}" for i, r in enumerate(releases)]
+        parts = self._prepare_geometries(spec, [r.geometry for r in releases], len(releases), crs, repair, labels)
+        rows, fitted_parts = [], []
+        for release, part, label in zip(releases, parts, labels):
+            activity = activities[release.activity_id]
+            hazard = hazards[activity["hazard_id"]]
+            fitted, _trim = check_release(
+                hazard_ref=hazard.ref,
+                hazard=hazard.geometry,
+                activity_ref=activity.ref,
+                activity_type=activity["activity_type"],
+                release_type=release.release_type,
+                part=part,
+                existing=existing[hazard.id],
+                tolerance_m2=self.register.programme.overlap_tolerance_m2,
+            )
+            existing[hazard.id].append(ExistingPart(label, fitted))
+            fitted_parts.append(fitted)
+            rows.append({
+                "hazard_id": hazard.id,
+                "activity_id": activity.id,
+                "release_type": release.release_type,
+                "method": release.method,
+                "released_on": release.released_on,
+                "organisation_id": activity["organisation_id"],
+            })
+        return self._add_many(spec, rows, fitted_parts, crs=WGS84, where=labels)
 
     # -- internals ---------------------------------------------------------
 
@@ -216,15 +261,25 @@ class Writer:
             deleted=row["deleted"],
         )
 
-    def _current(self, entity_name: str, record_id: str, *, lock: bool = False) -> Record:
+    def _current_many(self, entity_name: str, keys: set[str], *, lock: bool = False) -> dict[str, Record]:
+        """Live records by id or ref, keyed by both; refuses any key not found."""
         table = self.register.tables[entity_name]
-        query = sa.select(table).where(sa.or_(table.c.id == record_id, table.c.ref == record_id))
-        if lock and self.connection.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = self.connection.execute(query).first()
-        if row is None or row._mapping["deleted"]:
-            raise RecordNotFound(f"no {entity_name} {record_id!r} in the register")
-        return record_from_row(entity_name, row)
+        out: dict[str, Record] = {}
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            query = sa.select(table).where(
+                sa.or_(table.c.id.in_(chunk), table.c.ref.in_(chunk)), table.c.deleted.is_(False)
+            ).order_by(table.c.id)
+            if lock and self.connection.dialect.name == "postgresql":
+                query = query.with_for_update()
+            for row in self.connection.execute(query):
+                record = record_from_row(entity_name, row)
+                out[record.id] = out[record.ref] = record
+        missing = [k for k in ordered if k not in out]
+        if missing:
+            raise RecordNotFound(f"no {entity_name} {missing[0]!r} in the register")
+        return out
 
     def _current_for_edit(self, spec: Entity, record_id: str, base_version: int) -> Record:
         table = self.register.tables[spec.name]
@@ -262,7 +317,7 @@ class Writer:
         )
         if updated.rowcount != 1:  # a concurrent writer got there first
             raise StaleEdit(f"{spec.name} {current.ref} changed while you were editing it")
-        self.connection.execute(self.register.tables[history_name(spec.name)].insert(), [row])
+        self.register.insert_rows(self.connection, history_name(spec.name), [row])
         self.register._changed(spec.name)
         return self._record(spec, row)
 
