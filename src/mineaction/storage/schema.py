@@ -217,4 +217,7 @@ def build_metadata(dialect: str) -> sa.MetaData:
         for f in spec.fields:
             if f.kind is Kind.LINK:
                 sa.Index(f"ix_{spec.name}_{f.name}", current.c[f.name])
+    from mineaction.storage.review_schema import add_review_tables  # local: it imports this module
+
+    add_review_tables(metadata, dialect)
     return metadata

@@ -1,0 +1,475 @@
+"""Importing field data: map → validate → report → queue, in one transaction.
+
+Nothing an import reads reaches the register directly. Each feature is
+mapped (:mod:`mineaction.io.mapping`), checked with the register's own rules
+(:mod:`mineaction.io.validation`) and, when the whole source is clean,
+queued as a field report (:mod:`mineaction.storage.review`) for a reviewer to
+approve. A feature whose content was imported before is skipped, so importing
+the same file twice adds nothing; a feature that carries the ``id`` of a
+register record becomes an update based on the version it names.
+
+Batches stream from the file into the queue inside one transaction; if the
+report has errors, the transaction is rolled back, so a failed or crashed
+import leaves the register and the queue as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+from shapely.geometry.base import BaseGeometry
+
+from mineaction.domain.entities import ENTITIES, Entity, Field, Kind, clean_values
+from mineaction.domain.ledger import ExistingPart, check_release
+from mineaction.errors import InvalidValue, MineActionError
+from mineaction.io.coordinates import lonlat_points, mgrs_points, odk_geometry, wkt_geometries
+from mineaction.io.mapping import ColumnPlan, Mapping, Translator, normalise
+from mineaction.io.sources import DEFAULT_BATCH, Batch, LayerInfo, Source
+from mineaction.io.validation import Problem, ValidationReport, check_geometries, problem_from
+from mineaction.storage.records import record_from_row
+from mineaction.storage.register import Register
+from mineaction.storage.review import ImportSource, QueueResult, Submission, known_hashes, submit
+
+__all__ = ["ImportResult", "Job", "import_batches", "import_file"]
+
+_KINDS = {"POLYGON": ("Polygon",), "MULTIPOLYGON": ("Polygon", "MultiPolygon"), "POINT": ("Point",)}
+_RELEASE_FIELDS = ("activity_id", "release_type", "method", "released_on")
+_WGS84_KINDS = ("mgrs", "odk")  # coordinates that are WGS 84 by definition
+
+
+@dataclass(frozen=True)
+class Job:
+    """One stream of rows and the mapping that reads it."""
+
+    mapping: Mapping
+    batches: Iterable[Batch]
+    crs: str | None
+    layer: str = ""
+    has_geometry: bool = True
+
+
+@dataclass
+class ImportResult:
+    report: ValidationReport
+    queued: QueueResult | None  # None: dry run, or refused because the report has errors
+    dry_run: bool = False
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _hash(spec: Entity, action: str, values: dict[str, Any], geometry: BaseGeometry | None, extra: Any) -> str:
+    body = json.dumps([spec.name, action, values, extra], sort_keys=True, default=str, ensure_ascii=False)
+    digest = hashlib.sha256(body.encode())
+    if geometry is not None:
+        digest.update(shapely.to_wkb(geometry, output_dimension=2))
+    return digest.hexdigest()
+
+
+@dataclass
+class _Links:
+    """Resolves link values: a row of the same source first, then the register (id, ref; names for organisations)."""
+
+    register: Register
+    in_file: dict[str, tuple[str, str]] = field(default_factory=dict)  # "entity:key" -> ("hash"|"id", value)
+    cache: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    organisations: dict[str, str] | None = None
+
+    def _register_id(self, target: str, value: str) -> str | None:
+        key = (target, value)
+        if key not in self.cache:
+            table = self.register.tables[target]
+            with self.register.engine.connect() as connection:
+                self.cache[key] = connection.execute(
+                    sa.select(table.c.id).where(sa.or_(table.c.id == value, table.c.ref == value),
+                                                table.c.deleted.is_(False))
+                ).scalar()
+            if self.cache[key] is None and target == "organisation":
+                self.cache[key] = self._organisation_names().get(normalise(value))
+        return self.cache[key]
+
+    def _organisation_names(self) -> dict[str, str]:
+        if self.organisations is None:
+            self.organisations = {}
+            for org in self.register.records("organisation"):
+                for name in (org["name"], org["acronym"]):
+                    if name:
+                        self.organisations.setdefault(normalise(name), org.id)
+        return self.organisations
+
+    def resolve(self, f: Field, value: str) -> tuple[str, str] | None:
+        """("hash", parent content hash) or ("id", register id), or None when nothing matches."""
+        assert f.link is not None
+        return self.in_file.get(f"{f.link}:{value}") or (
+            ("id", rid) if (rid := self._register_id(f.link, value)) else None
+        )
+
+
+class _Validator:
+    """Checks rows one batch at a time and turns the clean ones into submissions."""
+
+    def __init__(self, register: Register, report: ValidationReport):
+        self.register = register
+        self.report = report
+        self.file = report.source
+        self.vocab = register.vocabularies()
+        self.links = _Links(register)
+        self.seen: dict[bytes, str] = {}
+        self.parts: dict[str, list[ExistingPart]] = {}  # hazard id -> released parts (register + this import)
+        self.activities: dict[str, tuple[str, BaseGeometry, str, str]] = {}  # key -> hazard ref, geometry, type, ref
+        self._translators: dict[str, Translator] = {}
+
+    def translator(self, mapping: Mapping) -> Translator:
+        if mapping.name not in self._translators:
+            labels = {}
+            for vocabulary in self.vocab:
+                en, uk = self.register.labels(vocabulary, "en"), self.register.labels(vocabulary, "uk")
+                labels[vocabulary] = {code: (label, uk.get(code, "")) for code, label in en.items()}
+            self._translators[mapping.name] = Translator(labels, mapping)
+        return self._translators[mapping.name]
+
+    def problem(self, feature: str, field_name: str, problem: str, action: str, severity: str = "error") -> None:
+        self.report.add(Problem(self.file, feature, field_name, severity, problem, action))
+
+    # -- per layer ------------------------------------------------------------
+
+    def run(self, job: Job) -> Iterator[list[Submission]]:
+        spec = job.mapping.spec
+        plan: ColumnPlan | None = None
+        for batch in job.batches:
+            if plan is None:
+                plan = job.mapping.plan(list(batch.columns), has_geometry=job.has_geometry)
+                if not self._check_plan(job, plan):
+                    self.report.features += len(batch)
+                    continue
+            self.report.features += len(batch)
+            geometries, geometry_errors = self._geometries(job, plan, batch) if spec.geometry else ({}, {})
+            yield self._rows(job, plan, batch, geometries, geometry_errors)
+
+    def _check_plan(self, job: Job, plan: ColumnPlan) -> bool:
+        spec, where = job.mapping.spec, f"layer {job.layer}" if job.layer else "(file)"
+        ok = True
+        if spec.geometry and not job.has_geometry and plan.geometry_kind is None:
+            looked = "; ".join(f"{k}: {', '.join(v)}" for k, v in job.mapping.geometry.items()) or "nothing"
+            self.problem(where, "geometry", f"no geometry and no coordinate columns (looked for {looked})",
+                         "name the coordinate columns under 'geometry:' in the mapping")
+            ok = False
+        needed = _RELEASE_FIELDS if job.mapping.action == "release" else [f.name for f in spec.fields if f.required]
+        for name in needed:
+            if name not in plan.fields and name not in job.mapping.defaults:
+                self.problem(where, name, f"no column for required field {name} (looked for "
+                             f"{', '.join(job.mapping.fields.get(name, (name,)))})",
+                             f"add the column, map it under 'fields: {name}:' or set 'defaults: {name}:'")
+                ok = False
+        if plan.unused:
+            self.problem(where, "", f"columns not imported: {', '.join(plan.unused)}",
+                         "map them in the mapping if they hold register fields", "warning")
+        return ok
+
+    def _geometries(self, job: Job, plan: ColumnPlan, batch: Batch) -> tuple[np.ndarray, dict[int, MineActionError]]:
+        spec, crs = job.mapping.spec, job.crs
+        parse_errors = dict(batch.geometry_errors)
+        raw = batch.geometries
+        if plan.geometry_kind is not None:
+            columns = [batch.columns[c] for c in plan.geometry_columns]
+            if plan.geometry_kind == "lonlat":
+                raw, parse_errors = lonlat_points(*columns)
+                crs = crs or "EPSG:4326"
+            elif plan.geometry_kind == "wkt":
+                raw, parse_errors = wkt_geometries(columns[0])
+            elif plan.geometry_kind == "mgrs":
+                raw, parse_errors = mgrs_points(columns[0])
+            else:
+                raw, parse_errors = _odk_column(columns[0], spec)
+            if plan.geometry_kind in _WGS84_KINDS:
+                crs = "EPSG:4326"
+        if crs is None:
+            raise InvalidValue(f"{self.file}: the coordinates come without a coordinate reference system",
+                               hint="give the CRS, e.g. --crs EPSG:32636, or 'crs:' in the mapping")
+        raw = np.asarray(raw, dtype=object).copy()
+        for i in parse_errors:
+            raw[i] = None
+        prepared, errors = check_geometries(raw, batch.labels, crs=crs, extent=self.register.programme.extent,
+                                            kinds=_KINDS[spec.geometry or "POINT"])
+        merged: dict[int, MineActionError] = dict(errors)
+        for i, message in parse_errors.items():
+            merged[i] = InvalidValue(f"{batch.labels[i]}: {message}",
+                                     hint="correct the coordinates in the source; nothing is guessed")
+        return prepared, merged
+
+    # -- per row --------------------------------------------------------------
+
+    def _values(self, job: Job, plan: ColumnPlan, batch: Batch, i: int) -> tuple[dict[str, Any], list[Problem]]:
+        mapping, label = job.mapping, batch.labels[i]
+        spec, translator = mapping.spec, self.translator(mapping)
+        values: dict[str, Any] = {}
+        problems: list[Problem] = []
+        for name, column in plan.fields.items():
+            value = batch.columns[column][i]
+            values[name] = value
+        for name, value in mapping.defaults.items():
+            if values.get(name) in (None, ""):
+                values[name] = value
+        for name, value in values.items():
+            f = spec.field_map[name]
+            if f.vocabulary and value not in (None, ""):
+                try:
+                    values[name] = translator.translate(f, value)
+                except InvalidValue as exc:
+                    problems.append(problem_from(exc, self.file, label, name))
+        return values, problems
+
+    def _rows(self, job: Job, plan: ColumnPlan, batch: Batch, geometries: Any,
+              geometry_errors: dict[int, MineActionError]) -> list[Submission]:
+        mapping = job.mapping
+        spec, release = mapping.spec, mapping.action == "release"
+        out: list[Submission] = []
+        for i, label in enumerate(batch.labels):
+            values, problems = self._values(job, plan, batch, i)
+            if i in geometry_errors:
+                problems.append(problem_from(geometry_errors[i], self.file, label, "geometry"))
+            cleaned: dict[str, Any] = {}
+            if all(p.field == "geometry" for p in problems):  # else the value problems are reported already
+                try:
+                    cleaned = clean_values(spec, {k: v for k, v in values.items() if v is not None},
+                                           self.vocab, partial=release, where=label)
+                    if release:
+                        missing = [n for n in _RELEASE_FIELDS if cleaned.get(n) is None]
+                        if missing:
+                            raise InvalidValue(f"{label}: missing required field(s) {', '.join(missing)}")
+                except InvalidValue as exc:
+                    problems.append(problem_from(exc, self.file, label, _field_in(str(exc), label)))
+            if problems:
+                for p in problems:
+                    self.report.add(p)
+                continue
+            geometry = geometries[i] if spec.geometry else None
+            submission = self._submission(job, plan, batch, i, cleaned, geometry)
+            if submission is not None:
+                out.append(submission)
+        queued = known_hashes(self.register, [s.content_hash for s in out])
+        for s in out:
+            if s.content_hash in queued:
+                self.problem(s.source_feature, "", "already imported (same content in the review queue)",
+                             "nothing to do", "warning")
+        self.report.skipped += len(queued)
+        self.report.valid += len(out) - len(queued)
+        return [s for s in out if s.content_hash not in queued]
+
+    def _submission(self, job: Job, plan: ColumnPlan, batch: Batch, i: int, cleaned: dict[str, Any],
+                    geometry: BaseGeometry | None) -> Submission | None:
+        spec, label = job.mapping.spec, batch.labels[i]
+        action = "release" if job.mapping.action == "release" else "add"
+        identity = {k: batch.columns[c][i] for k, c in plan.identity.items()}
+        attachments = batch.attachments[i] if batch.attachments else ()
+        values = {k: _jsonable(v) for k, v in cleaned.items()}
+        content_hash = _hash(spec, action, values, geometry,
+                             [identity.get("id"), [a.get("sha256") for a in attachments],
+                              batch.keys[i] if batch.keys else None])
+        short = bytes.fromhex(content_hash[:32])
+        if short in self.seen:
+            self.problem(label, "", f"same content as {self.seen[short]} of this file", "nothing to do: "
+                         "imported once", "warning")
+            self.report.skipped += 1
+            return None
+        self.seen[short] = label
+        depends_on: dict[str, str] = {}
+        for f in spec.fields:
+            parent_key = (batch.parents[i] if batch.parents else {}).get(f.name)
+            value = values.get(f.name)
+            if not f.link or (value is None and parent_key is None):
+                continue
+            found = self.links.in_file.get(f"{f.link}:{parent_key}") if parent_key else self.links.resolve(f, value)
+            if found is None:
+                self.problem(label, f.name, f"no {f.link} {value!r} in the register or in this file",
+                             f"import the {f.link} first, or correct the reference")
+                return None
+            if found[0] == "hash":
+                depends_on[f.name] = found[1]
+                values[f.name] = None
+            else:
+                values[f.name] = found[1]
+        target = self._existing(spec, identity, values, geometry, label)
+        if target == "identical":
+            self.report.skipped += 1
+            return None
+        if action == "release" and not self._check_release(label, values, depends_on, geometry):
+            return None
+        for key in (identity.get("id"), identity.get("ref"), batch.keys[i] if batch.keys else None):
+            if key:
+                self.links.in_file[f"{spec.name}:{key}"] = (("id", target[0]) if isinstance(target, tuple)
+                                                            else ("hash", content_hash))
+        if spec.name == "activity" and not depends_on.get("hazard_id"):
+            self._remember_activity(identity, batch, i, values)
+        if isinstance(target, tuple):
+            return Submission(spec.name, "update", values, geometry, content_hash, label, target_id=target[0],
+                              base_version=target[1], attachments=attachments)
+        return Submission(spec.name, action, values, geometry, content_hash, label, depends_on=depends_on,
+                          attachments=attachments)
+
+    def _existing(self, spec: Entity, identity: dict[str, Any], values: dict[str, Any],
+                  geometry: BaseGeometry | None, label: str) -> str | tuple[str, int] | None:
+        """For a row carrying a register id: "identical", (id, base version) for an update, or None (new)."""
+        record_id = identity.get("id")
+        if not record_id:
+            return None
+        table = self.register.tables[spec.name]
+        with self.register.engine.connect() as connection:
+            row = connection.execute(sa.select(table).where(table.c.id == str(record_id))).first()
+        if row is None:
+            return None
+        current = record_from_row(spec.name, row)
+        same_values = all(_jsonable(current.values.get(k)) == v for k, v in values.items())
+        same_geometry = geometry is None or (current.geometry is not None
+                                             and shapely.equals_exact(current.geometry, geometry, 1e-9))
+        if same_values and same_geometry:
+            self.problem(label, "", f"identical to {current.ref} version {current.version} in the register",
+                         "nothing to do", "warning")
+            return "identical"
+        version = identity.get("version")
+        return current.id, int(version) if version not in (None, "") else current.version
+
+    def _remember_activity(self, identity: dict[str, Any], batch: Batch, i: int, values: dict[str, Any]) -> None:
+        hazard = self.register.get("hazard", values["hazard_id"])
+        for key in (identity.get("id"), identity.get("ref"), batch.keys[i] if batch.keys else None):
+            if key:
+                self.activities[str(key)] = (hazard.ref, hazard.geometry, values["activity_type"], str(key))
+
+    def _check_release(self, label: str, values: dict[str, Any], depends_on: dict[str, str],
+                       part: BaseGeometry | None) -> bool:
+        """The ledger's rules against the register's parts and those earlier in this import."""
+        if "activity_id" in depends_on:
+            key = next((k for k, v in self.links.in_file.items() if v == ("hash", depends_on["activity_id"])), "")
+            found = self.activities.get(key.split(":", 1)[-1])
+            if found is None:
+                return True  # activity and hazard both new in this file: the Writer checks at approval
+            hazard_ref, hazard_geometry, activity_type, activity_ref = found
+            hazard_id = hazard_ref
+        else:
+            activity = self.register.get("activity", values["activity_id"])
+            hazard = self.register.get("hazard", activity["hazard_id"])
+            hazard_ref, hazard_geometry, hazard_id = hazard.ref, hazard.geometry, hazard.id
+            activity_type, activity_ref = activity["activity_type"], activity.ref
+        if hazard_id not in self.parts:
+            self.parts[hazard_id] = [ExistingPart(r.ref, r.geometry)
+                                     for r in self.register.records("released_part", where={"hazard_id": hazard_id})]
+        try:
+            fitted, _ = check_release(
+                hazard_ref=hazard_ref, hazard=hazard_geometry, activity_ref=activity_ref,
+                activity_type=activity_type, release_type=values["release_type"], part=part,
+                existing=self.parts[hazard_id], tolerance_m2=self.register.programme.overlap_tolerance_m2,
+            )
+        except MineActionError as exc:
+            self.report.add(problem_from(exc, self.file, label, "geometry"))
+            return False
+        self.parts[hazard_id].append(ExistingPart(label, fitted))
+        return True
+
+
+def _field_in(message: str, label: str) -> str:
+    if message.startswith(f"{label}."):
+        return message[len(label) + 1:].split(":", 1)[0].split(" ", 1)[0]
+    if "missing required field(s) " in message:
+        return message.split("missing required field(s) ", 1)[1]
+    return ""
+
+
+def _odk_column(values: list[Any], spec: Entity) -> tuple[np.ndarray, dict[int, str]]:
+    kind = "geopoint" if spec.geometry == "POINT" else "geoshape"
+    out = np.full(len(values), None, dtype=object)
+    errors: dict[int, str] = {}
+    for i, value in enumerate(values):
+        try:
+            out[i] = odk_geometry(value, kind)
+        except (ValueError, TypeError) as exc:
+            errors[i] = f"ODK {kind} {value!r} cannot be read ({exc})"
+    return out, errors
+
+
+def import_batches(
+    register: Register,
+    jobs: Iterable[Job],
+    source: ImportSource,
+    report: ValidationReport,
+    *,
+    user: str,
+    reason: str,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+) -> ImportResult:
+    """Validate every job's rows and queue them in one transaction (the engine behind every import)."""
+    validator = _Validator(register, report)
+    ordered = sorted(jobs, key=lambda j: list(ENTITIES).index(j.mapping.entity))
+    submissions = (batch for job in ordered for batch in validator.run(job))
+    if dry_run:
+        for _ in submissions:
+            pass
+        return ImportResult(report, None, dry_run=True)
+    queued = submit(register, source, submissions, user=user, reason=reason,
+                    commit_if=lambda: report.ok or skip_invalid)
+    return ImportResult(report, queued)
+
+
+def _jobs(source: Source, mapping: Mapping | None, entity_name: str | None, layer: str | None,
+          batch_size: int) -> list[Job]:
+    def job(info: LayerInfo, m: Mapping) -> Job:
+        crs = source.crs_of(info) or m.crs
+        return Job(m, source.batches(info, batch_size), crs, info.name, info.geometry_type is not None)
+
+    if mapping is not None or entity_name is not None or layer is not None or len(source.layers) == 1:
+        m = mapping or Mapping.load(entity_name=entity_name or _entity_for(source.layer(layer)))
+        return [job(source.layer(layer), m)]
+    jobs = [job(info, Mapping.load(entity_name=info.name)) for info in source.layers if info.name in ENTITIES]
+    if not jobs:
+        raise InvalidValue(f"{source.path.name}: say what the layers hold",
+                           hint="give --entity NAME or --mapping FILE (and --layer for one layer)")
+    return jobs
+
+
+def _entity_for(info: LayerInfo) -> str:
+    if info.name in ENTITIES:
+        return info.name
+    raise InvalidValue(f"layer {info.name!r}: say which register entity it holds",
+                       hint=f"give --entity (one of {', '.join(ENTITIES)}) or --mapping FILE")
+
+
+def import_file(
+    register: Register,
+    path: str | Path,
+    *,
+    user: str,
+    reason: str,
+    mapping: Mapping | str | Path | None = None,
+    entity: str | None = None,
+    layer: str | None = None,
+    crs: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    drop_z: bool = False,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    batch_size: int = DEFAULT_BATCH,
+) -> ImportResult:
+    """Import a GeoPackage, GeoJSON, zipped Shapefile, KML/KMZ, GPX or CSV file into the review queue.
+
+    Without ``skip_invalid`` a source with any error queues nothing; with it,
+    the valid features are queued and the report lists the others.
+    """
+    if mapping is not None and not isinstance(mapping, Mapping):
+        mapping = Mapping.load(mapping)
+    with Source(path, crs=crs, encoding=encoding, drop_z=drop_z, delimiter=delimiter) as source:
+        jobs = _jobs(source, mapping, entity, layer, batch_size)
+        origin = ImportSource(source.path.name, source.sha256(), source.format,
+                              ", ".join(sorted({j.mapping.name for j in jobs})))
+        return import_batches(register, jobs, origin, ValidationReport(source.path.name), user=user,
+                              reason=reason, dry_run=dry_run, skip_invalid=skip_invalid)

@@ -1,0 +1,259 @@
+"""Field data files, read through GDAL (pyogrio) in streamed batches.
+
+A :class:`Source` is opened once: hostile content is refused first
+(:mod:`mineaction.io.safety`), archives are unpacked into a private folder,
+and the questions GDAL would otherwise answer by guessing are asked instead:
+a Shapefile without ``.prj`` has no CRS (the caller must give one), and one
+without ``.cpg`` whose text is not UTF-8 needs its encoding named (cp1251 is
+the usual one for Cyrillic). Features then stream out as Arrow batches, so a
+2 GB file is read in bounded memory: only one batch is alive at a time.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import struct
+import tempfile
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow
+import pyogrio
+import pyogrio.errors
+import shapely
+from pyogrio.raw import open_arrow
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from mineaction.errors import CRSRequired
+from mineaction.io.errors import SourceError
+from mineaction.io.safety import check_xml, safe_unzip
+
+__all__ = ["DEFAULT_BATCH", "FORMATS", "Batch", "LayerInfo", "Source"]
+
+#: suffix -> format name, as reported and recorded with each import
+FORMATS: dict[str, str] = {
+    ".gpkg": "GeoPackage",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".shp": "Shapefile",
+    ".zip": "Shapefile",
+    ".kml": "KML",
+    ".kmz": "KMZ",
+    ".gpx": "GPX",
+    ".csv": "CSV",
+}
+DEFAULT_BATCH = 50_000
+_READ_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FeatureError,
+                pyogrio.errors.FieldError, pyogrio.errors.GeometryError, pyarrow.ArrowException, OSError)
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    name: str
+    crs: str | None
+    geometry_type: str | None
+    features: int
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Consecutive features of one layer: what the validation report names them, columns, geometries."""
+
+    labels: list[str]
+    columns: dict[str, list[Any]]
+    geometries: np.ndarray  # shapely geometry or None per feature
+    geometry_errors: dict[int, str]  # index -> why the geometry could not even be parsed
+    # form submissions only: a key other rows may link to, their links, their photos
+    keys: list[str | None] | None = None
+    parents: list[dict[str, str]] | None = None  # link field -> key of a row in the same source
+    attachments: list[tuple[dict[str, str], ...]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1024**2):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _dbf_is_not_utf8(dbf: Path) -> bool:
+    """True when a DBF without a language driver id holds text that is not UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with dbf.open("rb") as f:
+        header = f.read(32)
+        if len(header) < 32 or header[29] != 0:  # GDAL honours a language driver id itself
+            return False
+        f.seek(struct.unpack("<H", header[8:10])[0])
+        try:
+            while chunk := f.read(1024**2):
+                decoder.decode(chunk)
+        except UnicodeDecodeError:
+            return True
+    return False
+
+
+class Source:
+    """An opened field data file; use as a context manager (unpacked archives are removed on exit)."""
+
+    def __init__(self, path: str | Path, *, crs: str | None = None, encoding: str | None = None,
+                 drop_z: bool = False, delimiter: str | None = None):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise SourceError(f"no file at {self.path}", hint="check the path")
+        suffix = self.path.suffix.lower()
+        if suffix not in FORMATS:
+            raise SourceError(
+                f"{self.path.name}: unknown format {suffix!r}", hint=f"import one of {', '.join(sorted(FORMATS))}"
+            )
+        self.format = FORMATS[suffix]
+        self.crs, self.encoding, self.drop_z = crs, encoding, drop_z
+        self._open_options = {"EMPTY_STRING_AS_NULL": "YES", **({"SEPARATOR": delimiter} if delimiter else {})}
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        try:
+            self.readable = self._prepare(suffix)
+            self.layers = self._layers()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- opening -------------------------------------------------------------
+
+    def _unpack(self) -> list[Path]:
+        self._tmp = tempfile.TemporaryDirectory(prefix="mineaction-import-")
+        return safe_unzip(self.path, Path(self._tmp.name))
+
+    def _prepare(self, suffix: str) -> Path:
+        readable = self.path
+        if suffix == ".kmz":
+            kmls = sorted((p for p in self._unpack() if p.suffix.lower() == ".kml"), key=lambda p: p.name != "doc.kml")
+            if not kmls:
+                raise SourceError(f"{self.path.name}: the KMZ holds no .kml document")
+            readable = kmls[0]
+        elif suffix == ".zip":
+            shps = [p for p in self._unpack() if p.suffix.lower() == ".shp"]
+            if len(shps) != 1:
+                raise SourceError(f"{self.path.name}: expected one .shp in the zip, found {len(shps)}",
+                                  hint="zip one Shapefile (.shp, .shx, .dbf, .prj, .cpg) per file")
+            readable = shps[0]
+        if readable.suffix.lower() in (".kml", ".gpx"):
+            check_xml(readable)
+        if readable.suffix.lower() == ".shp":
+            self._check_shapefile(readable)
+        return readable
+
+    def _check_shapefile(self, shp: Path) -> None:
+        siblings = {p.suffix.lower(): p for p in shp.parent.iterdir() if p.stem == shp.stem}
+        if ".prj" not in siblings and not self.crs:
+            raise CRSRequired(
+                f"{self.path.name}: the Shapefile has no .prj, so its coordinate reference system is unknown",
+                hint="give the CRS the coordinates are in, e.g. --crs EPSG:32636, or add the .prj from the sender",
+            )
+        dbf = siblings.get(".dbf")
+        if ".cpg" not in siblings and not self.encoding and dbf is not None and _dbf_is_not_utf8(dbf):
+            raise SourceError(
+                f"{self.path.name}: the Shapefile has no .cpg and its text is not UTF-8",
+                hint="give the encoding of the attributes, e.g. --encoding cp1251 for Cyrillic from Windows",
+            )
+
+    def _layers(self) -> list[LayerInfo]:
+        try:
+            names = [str(n) for n, _ in pyogrio.list_layers(self.readable)]
+            infos = [pyogrio.read_info(self.readable, layer=n, encoding=self.encoding, **self._open_options)
+                     for n in names]
+        except _READ_ERRORS as exc:
+            raise SourceError(f"{self.path.name}: cannot be read as {self.format}: the file is damaged, "
+                              f"truncated or not {self.format} ({exc})") from None
+        layers = [
+            LayerInfo(n, i["crs"], i["geometry_type"], int(i["features"]), tuple(str(f) for f in i["fields"]))
+            for n, i in zip(names, infos)
+        ]
+        return [layer for layer in layers if layer.features != 0] or layers[:1]
+
+    def sha256(self) -> str:
+        return file_sha256(self.path)
+
+    def layer(self, name: str | None = None) -> LayerInfo:
+        if name is None:
+            return self.layers[0]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise SourceError(f"{self.path.name}: no layer {name!r}",
+                          hint=f"layers are {', '.join(layer.name for layer in self.layers)}")
+
+    def crs_of(self, layer: LayerInfo) -> str | None:
+        """The layer's CRS: the file's own, else the one given; a conflict between them is an error."""
+        if layer.crs and self.crs and not _same_crs(layer.crs, self.crs):
+            raise SourceError(f"{self.path.name}: the file says its CRS is {layer.crs}, but {self.crs} was given",
+                              hint="leave out the CRS option: the file's own CRS is used")
+        return layer.crs or self.crs
+
+    # -- reading -------------------------------------------------------------
+
+    def _label(self, fid: Any) -> str:
+        # GDAL numbers CSV data rows from 1; line 1 is the header
+        return f"line {int(fid) + 1}" if self.format == "CSV" else f"feature {fid}"
+
+    def batches(self, layer: LayerInfo, batch_size: int = DEFAULT_BATCH) -> Iterator[Batch]:
+        """The layer's features, ``batch_size`` at a time."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's notes, e.g. unclosed rings: we report them
+                with open_arrow(self.readable, layer=layer.name, encoding=self.encoding, batch_size=batch_size,
+                                return_fids=True, use_pyarrow=True, force_2d=self.drop_z,
+                                datetime_as_string=True, **self._open_options) as (meta, reader):
+                    geometry_column = meta["geometry_name"] or "wkb_geometry"
+                    fid_column = meta["fid_column"]
+                    for record_batch in reader:
+                        yield self._batch(record_batch, geometry_column, fid_column)
+        except _READ_ERRORS as exc:
+            raise SourceError(f"{self.path.name}: reading layer {layer.name!r} failed: the file is damaged or "
+                              f"truncated ({exc})") from None
+
+    def _batch(self, record_batch: pyarrow.RecordBatch, geometry_column: str, fid_column: str) -> Batch:
+        names = record_batch.schema.names
+        fids = record_batch.column(fid_column).to_pylist() if fid_column in names else range(record_batch.num_rows)
+        columns = {n: record_batch.column(n).to_pylist() for n in names if n not in (geometry_column, fid_column)}
+        errors: dict[int, str] = {}
+        if geometry_column in names:
+            wkb = np.asarray(record_batch.column(geometry_column).to_pylist(), dtype=object)
+            geometries = shapely.from_wkb(wkb, on_invalid="ignore")
+            for i in np.flatnonzero(shapely.is_missing(geometries) & (wkb != None)):  # noqa: E711 (elementwise)
+                try:
+                    shapely.from_wkb(wkb[i])
+                except shapely.errors.GEOSException as exc:
+                    errors[int(i)] = str(exc).removeprefix("IllegalArgumentException: ")
+        else:
+            geometries = np.full(record_batch.num_rows, None, dtype=object)
+        return Batch([self._label(f) for f in fids], columns, geometries, errors)
+
+    # -- context -------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _same_crs(a: str, b: str) -> bool:
+    try:
+        return CRS.from_user_input(a).equals(CRS.from_user_input(b), ignore_axis_order=True)
+    except CRSError:
+        return False

@@ -1,0 +1,410 @@
+"""The review queue: field reports are submitted, then approved or rejected.
+
+Imports write here, never to the register itself. Approval applies reports
+through the :class:`~mineaction.storage.unit_of_work.Writer` in one register
+transaction, in entity declaration order (organisations before hazards before
+activities before released parts ...), so a report may depend on a record
+that another report of the same import creates. A report based on an outdated
+version, or a release that now collides with land released since, is flagged
+``conflict`` with the register's own explanation (:class:`StaleEdit`,
+:class:`LedgerViolation`) and never overwrites newer data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import shapely
+import sqlalchemy as sa
+from shapely.geometry.base import BaseGeometry
+
+from mineaction.domain.entities import ENTITIES, entity
+from mineaction.errors import ConflictError, InvalidValue, RecordNotFound
+from mineaction.storage.register import Register, _translate_errors
+from mineaction.storage.unit_of_work import Writer, utcnow
+
+__all__ = [
+    "FieldReport",
+    "ImportSource",
+    "QueueResult",
+    "ReviewOutcome",
+    "Submission",
+    "approve",
+    "known_hashes",
+    "reject",
+    "reports",
+    "submit",
+]
+
+ACTIONS = ("add", "update", "release")
+_CHUNK = 5_000  # rows per IN (...) query: well under SQLite's bound-parameter limit
+_ENTITY_ORDER = {name: i for i, name in enumerate(ENTITIES)}
+
+
+class _RollBack(Exception):
+    """Raised inside a queue transaction to undo it without an error."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One field report, mapped and checked, ready to enter the queue."""
+
+    entity: str
+    action: str
+    values: dict[str, Any]  # JSON-ready (dates as ISO text)
+    geometry: BaseGeometry | None
+    content_hash: str
+    source_feature: str
+    target_id: str | None = None
+    base_version: int | None = None
+    depends_on: dict[str, str] = field(default_factory=dict)  # link field -> parent's content_hash
+    attachments: tuple[dict[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ImportSource:
+    """Where an import came from, recorded with it."""
+
+    name: str
+    sha256: str
+    format: str
+    mapping: str
+
+
+@dataclass(frozen=True)
+class QueueResult:
+    import_id: str
+    submitted: int
+    skipped: int  # already in the queue (same content hash)
+
+
+@dataclass(frozen=True)
+class FieldReport:
+    """A field report as stored in the queue."""
+
+    id: str
+    ref: str
+    import_id: str
+    entity: str
+    action: str
+    values: dict[str, Any]
+    geometry: BaseGeometry | None
+    status: str
+    source_feature: str
+    submitted_at: Any
+    submitted_by: str
+    target_id: str | None = None
+    base_version: int | None = None
+    depends_on: dict[str, str] = field(default_factory=dict)
+    attachments: tuple[dict[str, str], ...] = ()
+    reviewed_by: str | None = None
+    review_note: str | None = None
+    record_id: str | None = None
+    record_version: int | None = None
+
+
+@dataclass
+class ReviewOutcome:
+    """What a review did: refs approved or rejected, and conflicts with their reasons."""
+
+    approved: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    conflicts: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _report(row: Any) -> FieldReport:
+    m = row._mapping
+    return FieldReport(
+        id=m["id"], ref=m["ref"], import_id=m["import_id"], entity=m["entity"], action=m["action"],
+        values=m["field_values"], geometry=None if m["geometry_wkb"] is None else shapely.from_wkb(bytes(m["geometry_wkb"])),
+        status=m["status"], source_feature=m["source_feature"], submitted_at=m["submitted_at"],
+        submitted_by=m["submitted_by"], target_id=m["target_id"], base_version=m["base_version"],
+        depends_on=m["depends_on"] or {}, attachments=tuple(m["attachments"] or ()),
+        reviewed_by=m["reviewed_by"], review_note=m["review_note"], record_id=m["record_id"],
+        record_version=m["record_version"],
+    )
+
+
+@contextlib.contextmanager
+def _transaction(register: Register, action: str) -> Iterator[sa.Connection]:
+    """A write transaction on the queue alone (the register's records are not touched)."""
+    with _translate_errors(action), register.engine.connect() as connection:
+        connection = connection.execution_options(sqlite_begin="IMMEDIATE")
+        with connection.begin():
+            yield connection
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _lookup(connection: sa.Connection, column: sa.Column, keys: Iterable[str], *extra: sa.Column) -> dict[str, tuple]:
+    found: dict[str, tuple] = {}
+    for chunk in _chunks(sorted(set(keys))):
+        for row in connection.execute(sa.select(column, *extra).where(column.in_(chunk))):
+            found[row[0]] = tuple(row[1:])
+    return found
+
+
+def known_hashes(register: Register, hashes: Iterable[str]) -> set[str]:
+    """Content hashes already in the queue (submitted or reviewed): importing them again adds nothing."""
+    column = register.tables["field_report"].c.content_hash
+    with _translate_errors("reading the review queue"), register.engine.connect() as connection:
+        return set(_lookup(connection, column, hashes))
+
+
+def submit(
+    register: Register,
+    source: ImportSource,
+    batches: Iterable[Sequence[Submission]],
+    *,
+    user: str,
+    reason: str,
+    commit_if: Callable[[], bool] | None = None,
+) -> QueueResult | None:
+    """Queue field reports in one transaction; a report whose content hash is known is skipped.
+
+    ``batches`` is consumed lazily, so a large import streams through in
+    bounded memory. Parents named in ``depends_on`` must come in an earlier
+    batch, earlier in the same batch, or an earlier import. When
+    ``commit_if`` returns False once every batch is in, everything is rolled
+    back and None returned: the caller's validation found errors.
+    """
+    if not user or not reason:
+        raise InvalidValue("every import needs a user and a reason")
+    imports, table = register.tables["field_import"], register.tables["field_report"]
+    import_id = uuid.uuid4().hex
+    now = utcnow()
+    submitted = skipped = features = 0
+    refused = False
+    try:
+        with _transaction(register, f"import of {source.name} by {user}") as connection:
+            for batch in batches:
+                features += len(batch)
+                known = _lookup(connection, table.c.content_hash, [s.content_hash for s in batch], table.c.id)
+                fresh: list[Submission] = []
+                for s in batch:
+                    if s.content_hash in known:
+                        skipped += 1
+                    else:
+                        known[s.content_hash] = ("",)  # a duplicate later in the same import is skipped too
+                        fresh.append(s)
+                if not fresh:
+                    continue
+                first = register._next_refs(connection, "field_report", len(fresh))
+                ids = {s.content_hash: uuid.uuid4().hex for s in fresh}
+                parents = {h for s in fresh for h in s.depends_on.values()} - set(ids)
+                parent_ids = {h: v[0] for h, v in _lookup(connection, table.c.content_hash, parents, table.c.id).items()}
+                parent_ids.update(ids)
+                rows = []
+                for k, s in enumerate(fresh):
+                    if s.action not in ACTIONS:
+                        raise InvalidValue(f"{s.source_feature}: unknown action {s.action!r}")
+                    missing = [h for h in s.depends_on.values() if h not in parent_ids]
+                    if missing:
+                        raise InvalidValue(f"{s.source_feature}: depends on a report that is not in the queue")
+                    rows.append({
+                        "id": ids[s.content_hash], "ref": f"FR-{first + k:07d}", "import_id": import_id,
+                        "entity": entity(s.entity).name, "action": s.action, "target_id": s.target_id,
+                        "base_version": s.base_version, "field_values": s.values,
+                        "geometry_wkb": None if s.geometry is None else shapely.to_wkb(s.geometry, output_dimension=2),
+                        "depends_on": {f: parent_ids[h] for f, h in s.depends_on.items()} or None,
+                        "content_hash": s.content_hash, "source_feature": s.source_feature,
+                        "attachments": list(s.attachments) or None, "status": "submitted",
+                        "submitted_at": now, "submitted_by": user,
+                    })
+                connection.execute(table.insert(), rows)
+                submitted += len(rows)
+            connection.execute(imports.insert(), [{
+                "id": import_id, "source_name": source.name, "source_sha256": source.sha256,
+                "source_format": source.format, "mapping": source.mapping, "imported_at": now,
+                "imported_by": user, "reason": reason, "features": features, "submitted": submitted,
+                "skipped": skipped,
+            }])
+            refused = commit_if is not None and not commit_if()
+            if refused or submitted == 0:
+                raise _RollBack  # the report has errors, or nothing is new (the same file again)
+    except _RollBack:
+        return None if refused else QueueResult("", 0, skipped)
+    return QueueResult(import_id, submitted, skipped)
+
+
+def _selection(table: sa.Table, *, refs: Sequence[str] | None, import_id: str | None, status: str | None) -> list:
+    clauses = []
+    if refs is not None:
+        clauses.append(sa.or_(table.c.ref.in_(list(refs)), table.c.id.in_(list(refs))))
+    if import_id is not None:
+        clauses.append(table.c.import_id == import_id)
+    if status is not None:
+        clauses.append(table.c.status == status)
+    return clauses
+
+
+def reports(
+    register: Register,
+    *,
+    status: str | None = None,
+    import_id: str | None = None,
+    refs: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> list[FieldReport]:
+    """Field reports in queue order, filtered by status, import or refs."""
+    table = register.tables["field_report"]
+    query = sa.select(table).where(*_selection(table, refs=refs, import_id=import_id, status=status))
+    with _translate_errors("reading the review queue"), register.engine.connect() as connection:
+        rows = connection.execute(query.order_by(table.c.fid).limit(limit)).all()
+    return [_report(r) for r in rows]
+
+
+def _selected_fids(connection: sa.Connection, table: sa.Table, refs, import_id) -> list[int]:
+    if refs is None and import_id is None:
+        raise InvalidValue("say which reports to review", hint="give report refs or an import id")
+    rows = connection.execute(
+        sa.select(table.c.fid, table.c.id, table.c.entity, table.c.ref, table.c.status)
+        .where(*_selection(table, refs=refs, import_id=import_id, status=None))
+    ).all()
+    if refs is not None:
+        found = {r.ref for r in rows} | {r.id for r in rows}
+        unknown = [r for r in refs if r not in found]
+        if unknown:
+            raise RecordNotFound(f"no field report {', '.join(unknown)} in the queue")
+        done = [f"{r.ref} ({r.status})" for r in rows if r.status != "submitted"]
+        if done:
+            raise InvalidValue(f"already reviewed: {', '.join(done)}", hint="only submitted reports can be reviewed")
+    pending = [r for r in rows if r.status == "submitted"]
+    pending.sort(key=lambda r: (_ENTITY_ORDER[r.entity], r.fid))
+    return [r.fid for r in pending]
+
+
+class _Approver:
+    """Applies one chunk of reports at a time through the Writer."""
+
+    def __init__(self, writer: Writer, table: sa.Table):
+        self.w, self.table = writer, table
+        self.outcome = ReviewOutcome()
+        self._marks: list[dict[str, Any]] = []
+
+    def _resolve(self, reports: Sequence[FieldReport]) -> None:
+        parents = {pid for r in reports for pid in r.depends_on.values()}
+        found = _lookup(self.w.connection, self.table.c.id, parents, self.table.c.ref, self.table.c.status,
+                        self.table.c.record_id)
+        for r in reports:
+            for name, pid in r.depends_on.items():
+                ref, status, record_id = found[pid]
+                if status != "approved":
+                    raise ConflictError(
+                        f"field report {r.ref} needs {ref}, which is {status}",
+                        hint=f"approve {ref} first, or reject {r.ref}",
+                    )
+                r.values[name] = record_id
+
+    def _mark(self, report: FieldReport, status: str, note: str | None, record_id=None, version=None) -> None:
+        self._marks.append({"b_id": report.id, "b_status": status, "b_note": note, "b_record": record_id,
+                            "b_version": version})
+        if status == "approved":
+            self.outcome.approved.append(report.ref)
+        else:
+            self.outcome.conflicts.append((report.ref, note or ""))
+
+    def apply(self, reports: list[FieldReport]) -> None:
+        self._resolve(reports)
+        adds = [r for r in reports if r.action == "add"]
+        if adds:
+            records = self.w.add_many(adds[0].entity, [r.values for r in adds], [r.geometry for r in adds],
+                                      where=[r.ref for r in adds])
+            for r, rec in zip(adds, records):
+                self._mark(r, "approved", None, rec.id, rec.version)
+        for r in reports:
+            if r.action == "add":
+                continue
+            try:
+                if r.action == "update":
+                    rec = self.w.update(r.entity, r.target_id or "", base_version=r.base_version or 0,
+                                        values=r.values, geometry=r.geometry)
+                else:
+                    values = dict(r.values)
+                    rec = self.w.release(activity_id=values.pop("activity_id"), geometry=r.geometry,
+                                         release_type=values["release_type"], method=values["method"],
+                                         released_on=values["released_on"])
+            except ConflictError as exc:  # StaleEdit or LedgerViolation: flag, never overwrite
+                self._mark(r, "conflict", str(exc))
+            else:
+                self._mark(r, "approved", None, rec.id, rec.version)
+        self.flush()
+
+    def flush(self) -> None:
+        if not self._marks:
+            return
+        t = self.table
+        self.w.connection.execute(
+            t.update().where(t.c.id == sa.bindparam("b_id")).values(
+                status=sa.bindparam("b_status"), review_note=sa.bindparam("b_note"),
+                record_id=sa.bindparam("b_record"), record_version=sa.bindparam("b_version"),
+                reviewed_at=self.w.at, reviewed_by=self.w.user,
+            ),
+            self._marks,
+        )
+        self._marks = []
+
+
+def approve(
+    register: Register,
+    *,
+    user: str,
+    reason: str,
+    refs: Sequence[str] | None = None,
+    import_id: str | None = None,
+    chunk: int = 20_000,
+) -> ReviewOutcome:
+    """Apply submitted reports to the register in one transaction, flagging conflicts.
+
+    Any other error (a value no longer valid, say) rolls the whole approval
+    back, naming the report; the register and the queue stay as they were.
+    """
+    table = register.tables["field_report"]
+    with register.write(user, reason, operation="review") as w:
+        approver = _Approver(w, table)
+        fids = _selected_fids(w.connection, table, refs, import_id)
+        for part in _chunks(fids, chunk):
+            loaded: list[FieldReport] = []
+            for sub in _chunks(part):
+                loaded.extend(_report(r) for r in w.connection.execute(sa.select(table).where(table.c.fid.in_(sub))))
+            loaded.sort(key=lambda r: (_ENTITY_ORDER[r.entity], r.ref))
+            start = 0
+            while start < len(loaded):  # one add_many per entity run
+                end = start
+                while end < len(loaded) and loaded[end].entity == loaded[start].entity:
+                    end += 1
+                approver.apply(loaded[start:end])
+                start = end
+        return approver.outcome
+
+
+def reject(register: Register, refs: Sequence[str], *, user: str, reason: str) -> ReviewOutcome:
+    """Reject reports with a reason; reports that depend on them are rejected with them."""
+    if not reason:
+        raise InvalidValue("a rejection needs a reason", hint="say why, so the field team can correct it")
+    table = register.tables["field_report"]
+    outcome = ReviewOutcome()
+    with _transaction(register, f"review by {user}") as connection:
+        targets = _selected_fids(connection, table, refs, None)
+        note = reason
+        while targets:
+            rows = connection.execute(sa.select(table.c.id, table.c.ref).where(table.c.fid.in_(targets))).all()
+            connection.execute(
+                table.update().where(table.c.fid.in_(targets)).values(
+                    status="rejected", review_note=note, reviewed_at=utcnow(), reviewed_by=user
+                )
+            )
+            outcome.rejected.extend(r.ref for r in rows)
+            dependants = sa.or_(*[sa.cast(table.c.depends_on, sa.Text).contains(r.id) for r in rows])
+            targets = list(connection.execute(
+                sa.select(table.c.fid).where(table.c.status == "submitted", dependants)
+            ).scalars())
+            note = f"depends on rejected report(s) {', '.join(r.ref for r in rows)}: {reason}"
+    return outcome

@@ -1,0 +1,76 @@
+"""Tables of the review queue: imports and the field reports they bring.
+
+Field data never goes straight into the register. Each imported feature or
+form submission becomes a *field report* (submitted → approved, rejected or
+conflict), as in IMSMA; a reviewer's approval applies it through the Writer
+as a new version. The queue lives in the register's own database so that an
+import is one transaction with everything else, and GIS clients see the
+tables (revision 0001 lists every non-entity table in ``gpkg_contents``).
+
+``content_hash`` is unique: importing the same feature twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from mineaction.storage.schema import TIMESTAMP, JSONText
+
+__all__ = ["REPORT_STATUSES", "add_review_tables"]
+
+#: submitted → approved | rejected | conflict (based on an outdated version)
+REPORT_STATUSES = ("submitted", "approved", "rejected", "conflict")
+
+
+def add_review_tables(metadata: sa.MetaData, dialect: str) -> None:
+    """Add ``field_import`` and ``field_report`` to the register's metadata.
+
+    Both backends get the same columns; ``dialect`` is accepted so that a
+    backend-specific type can be chosen here later without touching callers.
+    """
+    del dialect  # same definition on GeoPackage and PostGIS today
+    sa.Table(
+        "field_import",
+        metadata,
+        sa.Column("fid", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("id", sa.Text, nullable=False, unique=True),
+        sa.Column("source_name", sa.Text, nullable=False),
+        sa.Column("source_sha256", sa.Text, nullable=False),
+        sa.Column("source_format", sa.Text, nullable=False),
+        sa.Column("mapping", sa.Text, nullable=False),
+        sa.Column("imported_at", TIMESTAMP, nullable=False),
+        sa.Column("imported_by", sa.Text, nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("features", sa.Integer, nullable=False),
+        sa.Column("submitted", sa.Integer, nullable=False),
+        sa.Column("skipped", sa.Integer, nullable=False),
+        comment="One import of a source file or form export into the review queue.",
+    )
+    report = sa.Table(
+        "field_report",
+        metadata,
+        sa.Column("fid", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("id", sa.Text, nullable=False, unique=True),
+        sa.Column("ref", sa.Text, nullable=False),
+        sa.Column("import_id", sa.Text, nullable=False),
+        sa.Column("entity", sa.Text, nullable=False),
+        sa.Column("action", sa.Text, nullable=False),  # add | update | release
+        sa.Column("target_id", sa.Text),  # record an update applies to
+        sa.Column("base_version", sa.Integer),  # version the field team saw
+        sa.Column("field_values", JSONText, nullable=False),
+        sa.Column("geometry_wkb", sa.LargeBinary),  # lon/lat WGS 84, checked at import
+        sa.Column("depends_on", JSONText),  # {link field: id of the field report that creates it}
+        sa.Column("content_hash", sa.Text, nullable=False, unique=True),
+        sa.Column("source_feature", sa.Text, nullable=False),
+        sa.Column("attachments", JSONText),  # [{"name", "path", "sha256"}]
+        sa.Column("status", sa.Text, nullable=False, index=True),
+        sa.Column("submitted_at", TIMESTAMP, nullable=False),
+        sa.Column("submitted_by", sa.Text, nullable=False),
+        sa.Column("reviewed_at", TIMESTAMP),
+        sa.Column("reviewed_by", sa.Text),
+        sa.Column("review_note", sa.Text),
+        sa.Column("record_id", sa.Text),
+        sa.Column("record_version", sa.Integer),
+        comment="Field reports awaiting review (submitted) or reviewed; approval writes the register.",
+    )
+    sa.Index("ix_field_report_import_id", report.c.import_id)
