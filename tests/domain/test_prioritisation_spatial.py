@@ -47,7 +47,19 @@ def test_points_just_inside_and_outside_the_distance(square_hazard) -> None:
 def test_matches_brute_force_distances() -> None:
     rng = np.random.default_rng(11)
     centres = rng.uniform([290_000, 5_570_000], [310_000, 5_590_000], size=(40, 2))
-    hazards = _lonlat(shapely.buffer(shapely.points(centres), rng.uniform(50, 400, 40), quad_segs=4))
+    shapes = shapely.buffer(shapely.points(centres), rng.uniform(50, 400, 40), quad_segs=4)
+    # shapes whose centroid lies outside, or that have no inside: a ring with a 2 km hole,
+    # a U whose centroid is in the gap, a track (line) and a single point
+    shapes[0] = shapely.buffer(shapely.Point(300_000, 5_580_000), 2_500).difference(
+        shapely.buffer(shapely.Point(300_000, 5_580_000), 2_000)
+    )
+    shapes[1] = shapely.Polygon(
+        [(295_000, 5_575_000), (297_000, 5_575_000), (297_000, 5_579_000), (296_600, 5_579_000),
+         (296_600, 5_575_400), (295_400, 5_575_400), (295_400, 5_579_000), (295_000, 5_579_000)]
+    )
+    shapes[2] = shapely.LineString([(302_000, 5_585_000), (306_000, 5_586_000)])
+    shapes[3] = shapely.Point(304_000, 5_572_000)
+    hazards = _lonlat(shapes)
     pts = rng.uniform([288_000, 5_568_000], [312_000, 5_592_000], size=(3000, 2))
     weights = rng.integers(1, 50, 3000).astype(float)
     lon, lat = TO_LONLAT.transform(pts[:, 0], pts[:, 1])
