@@ -220,4 +220,7 @@ def build_metadata(dialect: str) -> sa.MetaData:
     from mineaction.storage.review_schema import add_review_tables  # local: it imports this module
 
     add_review_tables(metadata, dialect)
+    from mineaction.storage.access_schema import add_access_tables  # local: it imports this module
+
+    add_access_tables(metadata, dialect)
     return metadata

@@ -1,0 +1,226 @@
+"""Accounts, grants, sessions and API tokens, stored in the register's database.
+
+Failed sign-ins count per account; after ``max_failures`` in a row the
+account is locked for ``lockout`` (a correct password does not open a locked
+account). Session ids and tokens are random 256-bit values handed out once;
+only their SHA-256 digests are stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from mineaction.access.errors import NotAuthenticated, TooManyAttempts
+from mineaction.access.passwords import hash_password, needs_rehash, verify_password
+from mineaction.access.roles import Grant, Principal, Role
+from mineaction.errors import ConflictError, InvalidValue, RecordNotFound
+from mineaction.storage.register import Register
+from mineaction.storage.unit_of_work import utcnow
+
+__all__ = ["Account", "AccountStore", "Session"]
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    username: str
+    display_name: str
+    active: bool
+    locked_until: dt.datetime | None
+    grants: tuple[Grant, ...]
+
+
+@dataclass(frozen=True)
+class Session:
+    """A signed-in browser: the principal and the CSRF token its writes must echo."""
+
+    principal: Principal
+    csrf_token: str
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class AccountStore:
+    """Account operations over one register's access tables."""
+
+    def __init__(
+        self,
+        register: Register,
+        *,
+        max_failures: int = 5,
+        lockout: dt.timedelta = dt.timedelta(minutes=15),
+        session_ttl: dt.timedelta = dt.timedelta(hours=8),
+    ) -> None:
+        self.engine = register.engine
+        self.tables = register.tables
+        self.max_failures = max_failures
+        self.lockout = lockout
+        self.session_ttl = session_ttl
+
+    # -- accounts and grants ------------------------------------------------
+
+    def create_account(
+        self, username: str, password: str, *, display_name: str = "", grants: tuple[Grant, ...] = (), by: str
+    ) -> str:
+        """Create an account with its grants; refuse a taken username."""
+        username = username.strip()
+        if not username:
+            raise InvalidValue("an account needs a username")
+        account = self.tables["account"]
+        record = {
+            "id": uuid.uuid4().hex,
+            "username": username,
+            "display_name": display_name or username,
+            "password_hash": hash_password(password),
+            "active": True,
+            "failed_logins": 0,
+            "created_at": utcnow(),
+        }
+        with self.engine.begin() as connection:
+            taken = connection.execute(sa.select(account.c.id).where(account.c.username == username)).first()
+            if taken:
+                raise ConflictError(f"the username {username!r} is taken")
+            connection.execute(account.insert(), [record])
+            self._add_grants(connection, record["id"], grants, by)
+        return record["id"]
+
+    def grant(self, account_id: str, grant: Grant, *, by: str) -> None:
+        with self.engine.begin() as connection:
+            self._account_row(connection, account_id)
+            self._add_grants(connection, account_id, (grant,), by)
+
+    def _add_grants(self, connection: sa.Connection, account_id: str, grants: tuple[Grant, ...], by: str) -> None:
+        if grants:
+            connection.execute(
+                self.tables["account_grant"].insert(),
+                [
+                    {"account_id": account_id, "organisation_id": g.organisation_id, "role": g.role.code,
+                     "personal_data": g.personal_data, "granted_by": by, "granted_at": utcnow()}
+                    for g in grants
+                ],
+            )
+
+    def _account_row(self, connection: sa.Connection, account_id: str) -> sa.Row:
+        account = self.tables["account"]
+        row = connection.execute(sa.select(account).where(account.c.id == account_id)).first()
+        if row is None:
+            raise RecordNotFound(f"no account {account_id!r}")
+        return row
+
+    def _grants(self, connection: sa.Connection, account_ids: list[str]) -> dict[str, tuple[Grant, ...]]:
+        table = self.tables["account_grant"]
+        rows = connection.execute(
+            sa.select(table).where(table.c.account_id.in_(account_ids)).order_by(table.c.id)
+        ).all()
+        out: dict[str, list[Grant]] = {a: [] for a in account_ids}
+        for r in rows:
+            out[r.account_id].append(Grant(r.organisation_id, Role.parse(r.role), bool(r.personal_data)))
+        return {k: tuple(v) for k, v in out.items()}
+
+    def accounts(self, organisations: frozenset[str] | None = None) -> list[Account]:
+        """Accounts, or those holding a grant in one of ``organisations``."""
+        account, grant = self.tables["account"], self.tables["account_grant"]
+        query = sa.select(account).order_by(account.c.username)
+        if organisations is not None:
+            query = query.where(
+                account.c.id.in_(sa.select(grant.c.account_id).where(grant.c.organisation_id.in_(organisations)))
+            )
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).all()
+            grants = self._grants(connection, [r.id for r in rows])
+        return [Account(r.id, r.username, r.display_name, bool(r.active), r.locked_until, grants[r.id]) for r in rows]
+
+    def principal(self, account_id: str) -> Principal:
+        with self.engine.connect() as connection:
+            row = self._account_row(connection, account_id)
+            return Principal(row.id, row.username, self._grants(connection, [row.id])[row.id])
+
+    # -- signing in ---------------------------------------------------------
+
+    def authenticate(self, username: str, password: str) -> Principal:
+        """The principal for a correct password; counts failures and locks the account."""
+        account = self.tables["account"]
+        now = utcnow()
+        with self.engine.begin() as connection:
+            row = connection.execute(sa.select(account).where(account.c.username == username.strip())).first()
+            if row is not None and row.locked_until is not None and row.locked_until > now:
+                retry = int((row.locked_until - now).total_seconds()) + 1
+                raise TooManyAttempts("this account is locked after repeated failed sign-ins", retry_after_s=retry)
+            ok = verify_password(row.password_hash if row is not None else None, password)
+            if row is None or not ok or not row.active:
+                if row is not None:
+                    failures = row.failed_logins + 1
+                    locked = now + self.lockout if failures >= self.max_failures else None
+                    connection.execute(
+                        account.update().where(account.c.id == row.id)
+                        .values(failed_logins=0 if locked else failures, locked_until=locked)
+                    )
+                raise NotAuthenticated("wrong username or password", hint="check both and try again")
+            changes: dict[str, object] = {"failed_logins": 0, "locked_until": None}
+            if needs_rehash(row.password_hash):
+                changes["password_hash"] = hash_password(password)
+            connection.execute(account.update().where(account.c.id == row.id).values(changes))
+            return Principal(row.id, row.username, self._grants(connection, [row.id])[row.id])
+
+    def open_session(self, principal: Principal) -> tuple[str, Session]:
+        """A new session (never a reused id: no session fixation); returns its secret."""
+        secret = secrets.token_urlsafe(32)
+        session = Session(principal, secrets.token_urlsafe(32))
+        now = utcnow()
+        with self.engine.begin() as connection:
+            connection.execute(
+                self.tables["web_session"].insert(),
+                [{"digest": _digest(secret), "account_id": principal.account_id, "csrf_token": session.csrf_token,
+                  "created_at": now, "expires_at": now + self.session_ttl, "revoked": False}],
+            )
+        return secret, session
+
+    def session(self, secret: str) -> Session:
+        row = self._live("web_session", secret)
+        return Session(self.principal(row.account_id), row.csrf_token)
+
+    def close_session(self, secret: str) -> None:
+        self._revoke("web_session", secret)
+
+    def issue_token(self, principal: Principal, name: str, ttl: dt.timedelta | None = None) -> str:
+        """A new API token for scripts and GIS clients; the secret is shown only now."""
+        secret = "mat_" + secrets.token_urlsafe(32)
+        now = utcnow()
+        with self.engine.begin() as connection:
+            connection.execute(
+                self.tables["api_token"].insert(),
+                [{"digest": _digest(secret), "account_id": principal.account_id, "name": name or "token",
+                  "created_at": now, "expires_at": now + ttl if ttl else None, "revoked": False}],
+            )
+        return secret
+
+    def token(self, secret: str) -> Principal:
+        return self.principal(self._live("api_token", secret).account_id)
+
+    def revoke_token(self, secret: str) -> None:
+        self._revoke("api_token", secret)
+
+    def _live(self, table_name: str, secret: str) -> sa.Row:
+        table, account = self.tables[table_name], self.tables["account"]
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                sa.select(table)
+                .join(account, account.c.id == table.c.account_id)
+                .where(table.c.digest == _digest(secret), table.c.revoked.is_(False), account.c.active.is_(True))
+            ).first()
+        if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
+            raise NotAuthenticated("the session or token is not valid (expired, revoked or unknown)")
+        return row
+
+    def _revoke(self, table_name: str, secret: str) -> None:
+        table = self.tables[table_name]
+        with self.engine.begin() as connection:
+            connection.execute(table.update().where(table.c.digest == _digest(secret)).values(revoked=True))

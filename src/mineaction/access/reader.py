@@ -1,0 +1,208 @@
+"""Reading the register as one principal may: scoped, redacted, audited.
+
+Every interface that shows records (REST, OGC API, tiles, exports, reports)
+reads through :class:`ScopedReader`, so organisation scope and personal-data
+rules are applied in one place. Scope is a SQL condition, so pagination and
+counts are right; personal fields are blanked unless granted, and every read
+that shows them is logged to the append-only ``personal_data_read`` table in
+the same call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import shapely
+import sqlalchemy as sa
+
+from mineaction.access import policy
+from mineaction.access.roles import ALL, Principal
+from mineaction.access.spatial import install_sqlite_functions, intersects
+from mineaction.domain.entities import Entity, entity
+from mineaction.errors import InvalidValue, RecordNotFound
+from mineaction.storage.access_schema import AUDIT_TABLE
+from mineaction.storage.records import Record, record_from_row
+from mineaction.storage.register import Register, _translate_errors
+from mineaction.storage.schema import history_name
+from mineaction.storage.unit_of_work import utcnow
+
+__all__ = ["SORTABLE_SYSTEM", "Page", "ScopedReader", "Shown", "Where"]
+
+#: a SQL condition built against the table or as-of subquery being read
+Where = Callable[[sa.FromClause], sa.ColumnElement[bool]]
+SORTABLE_SYSTEM = ("ref", "recorded_at", "version")
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A record as this principal sees it; ``withheld`` names blanked personal fields."""
+
+    record: Record
+    withheld: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Shown]
+    total: int | None
+
+
+class ScopedReader:
+    """Reads for one principal; ``purpose`` names the request in the audit log."""
+
+    def __init__(self, register: Register, principal: Principal, purpose: str = "read") -> None:
+        self.register = register
+        self.principal = principal
+        self.purpose = purpose
+
+    # -- conditions -----------------------------------------------------------
+
+    def scope(self, spec: Entity, source: sa.FromClause) -> sa.ColumnElement[bool]:
+        orgs = policy.read_scope(self.principal, spec)
+        if orgs is ALL:
+            return sa.true()
+        return source.c[policy.OWNER_FIELD].in_(sorted(orgs)) if orgs else sa.false()
+
+    def _order(self, spec: Entity, source: sa.FromClause, sort: Sequence[str]) -> list[sa.ColumnElement[Any]]:
+        allowed = set(SORTABLE_SYSTEM) | set(policy.queryable_fields(self.principal, spec))
+        order = []
+        for key in sort:
+            name = key.lstrip("+-")
+            if name not in allowed:
+                raise InvalidValue(
+                    f"cannot sort {spec.name} by {name!r}", hint=f"sort by one of {', '.join(sorted(allowed))}"
+                )
+            order.append(source.c[name].desc() if key.startswith("-") else source.c[name].asc())
+        return [*order, source.c.ref.asc()]
+
+    # -- reads ----------------------------------------------------------------
+
+    def select(
+        self,
+        entity_name: str,
+        *,
+        as_of: dt.datetime | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+        where: Where | None = None,
+        sort: Sequence[str] = (),
+        limit: int = 100,
+        offset: int = 0,
+        count: bool = True,
+    ) -> Page:
+        """One page of visible records matching the conditions, and the total when asked."""
+        spec = entity(entity_name)
+        source = self.register.table_as_of(spec.name, as_of)
+        conditions = [source.c.deleted.is_(False), self.scope(spec, source)]
+        if bbox is not None:
+            if not spec.geometry:
+                raise InvalidValue(f"{spec.name} records have no geometry to filter by bbox")
+            conditions.append(intersects(self.register, spec.name, source, shapely.box(*bbox)))
+        if where is not None:
+            conditions.append(where(source))
+        query = sa.select(source).where(*conditions)
+        with _translate_errors(f"reading {spec.name}"), self.register.engine.connect() as connection:
+            install_sqlite_functions(connection)
+            rows = connection.execute(
+                query.order_by(*self._order(spec, source, sort)).limit(limit).offset(offset)
+            ).all()
+            total = None
+            if count:
+                total = connection.execute(
+                    sa.select(sa.func.count()).select_from(query.subquery())
+                ).scalar_one()
+        return Page(self._show(spec, [record_from_row(spec.name, r) for r in rows]), total)
+
+    def get(self, entity_name: str, record_id: str, *, as_of: dt.datetime | None = None) -> Shown:
+        """One visible record by id or ref; invisible and missing look the same (404)."""
+        spec = entity(entity_name)
+        source = self.register.table_as_of(spec.name, as_of)
+        query = sa.select(source).where(
+            sa.or_(source.c.id == record_id, source.c.ref == record_id), self.scope(spec, source)
+        )
+        with _translate_errors(f"reading {spec.name}"), self.register.engine.connect() as connection:
+            row = connection.execute(query).first()
+        if row is None or row._mapping["deleted"]:
+            when = f" as of {as_of:%Y-%m-%d %H:%M:%S}" if as_of else ""
+            raise RecordNotFound(f"no {spec.name} {record_id!r} in the register{when}")
+        return self._show(spec, [record_from_row(spec.name, row)])[0]
+
+    def history(self, entity_name: str, record_id: str) -> list[Shown]:
+        """Every version of a record the principal may see, oldest first."""
+        spec = entity(entity_name)
+        history = self.register.tables[history_name(spec.name)]
+        query = (
+            sa.select(history)
+            .where(sa.or_(history.c.id == record_id, history.c.ref == record_id), self.scope(spec, history))
+            .order_by(history.c.version)
+        )
+        with _translate_errors(f"reading {spec.name} history"), self.register.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        if not rows:
+            raise RecordNotFound(f"no {spec.name} {record_id!r} in the register")
+        return self._show(spec, [record_from_row(spec.name, r) for r in rows])
+
+    def show(self, record: Record) -> Shown:
+        """Apply redaction (and audit) to a record obtained elsewhere, e.g. just written."""
+        return self._show(entity(record.entity), [record])[0]
+
+    def aggregate(
+        self, entity_name: str, by: Sequence[str], *, total: str | None = None, as_of: dt.datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Counts (and a sum of ``total``) of visible records grouped by non-personal fields."""
+        spec = entity(entity_name)
+        allowed = set(spec.field_map) - set(policy.personal_fields(spec))
+        bad = [name for name in [*by, *([total] if total else [])] if name not in allowed]
+        if bad:
+            raise InvalidValue(f"cannot aggregate {spec.name} by {', '.join(bad)}")
+        source = self.register.table_as_of(spec.name, as_of)
+        keys = [source.c[name] for name in by]
+        measures = [sa.func.count().label("count")]
+        if total:
+            measures.append(sa.func.coalesce(sa.func.sum(source.c[total]), 0).label(total))
+        query = (
+            sa.select(*keys, *measures)
+            .where(source.c.deleted.is_(False), self.scope(spec, source))
+            .group_by(*keys)
+            .order_by(*keys)
+        )
+        with _translate_errors(f"aggregating {spec.name}"), self.register.engine.connect() as connection:
+            return [dict(r._mapping) for r in connection.execute(query)]
+
+    def latest_changeset(self) -> int:
+        """Id of the newest changeset: changes whenever anything in the register changes."""
+        table = self.register.tables["changeset"]
+        with self.register.engine.connect() as connection:
+            return connection.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()
+
+    # -- redaction and audit --------------------------------------------------
+
+    def _show(self, spec: Entity, records: list[Record]) -> list[Shown]:
+        personal = policy.personal_fields(spec)
+        if not personal:
+            return [Shown(r) for r in records]
+        out, audited = [], []
+        for r in records:
+            if policy.shows_personal(self.principal, spec, policy.owner_of(spec, r.values)):
+                out.append(Shown(r))
+                audited.append(r)
+            else:
+                blanked = {**r.values, **{name: None for name in personal}}
+                out.append(Shown(replace(r, values=blanked), personal))
+        if audited:
+            self.log_personal_reads(spec, [r.id for r in audited])
+        return out
+
+    def log_personal_reads(self, spec: Entity, record_ids: Sequence[str]) -> None:
+        """Append who read the personal fields of these records, and why, to the audit log."""
+        at = utcnow()
+        fields = ",".join(policy.personal_fields(spec))
+        rows = [
+            {"read_at": at, "account_id": self.principal.account_id, "username": self.principal.username,
+             "entity": spec.name, "record_id": record_id, "fields": fields, "purpose": self.purpose[:500]}
+            for record_id in record_ids
+        ]
+        with _translate_errors("logging a personal data read"), self.register.engine.begin() as connection:
+            connection.execute(self.register.tables[AUDIT_TABLE].insert(), rows)

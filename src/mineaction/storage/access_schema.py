@@ -1,0 +1,106 @@
+"""Tables of accounts and access: who may sign in, with which roles, and the
+append-only log of every read of victims' personal data.
+
+They live in the register's own database so that a grant, a session and the
+audit entry of a read commit with the same guarantees as the register itself
+(revision 0001 creates every table ``build_metadata`` returns and lists the
+non-entity ones in ``gpkg_contents``).
+
+Secrets are never stored: passwords as Argon2id hashes, session ids and API
+tokens as SHA-256 digests of random values, so a copy of the file grants
+nothing.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = ["AUDIT_TABLE", "add_access_tables"]
+
+AUDIT_TABLE = "personal_data_read"
+_APPEND_ONLY = "the personal data read log is append-only"
+
+
+def add_access_tables(metadata: sa.MetaData, dialect: str) -> None:
+    """Add ``account``, ``account_grant``, ``web_session``, ``api_token`` and the audit log."""
+    from mineaction.storage.schema import TIMESTAMP  # local: schema imports this module
+
+    sa.Table(
+        "account",
+        metadata,
+        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("username", sa.Text, nullable=False, unique=True),
+        sa.Column("display_name", sa.Text, nullable=False),
+        sa.Column("password_hash", sa.Text, nullable=False),
+        sa.Column("active", sa.Boolean, nullable=False, default=True),
+        sa.Column("failed_logins", sa.Integer, nullable=False, default=0),
+        sa.Column("locked_until", TIMESTAMP),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        comment="People and scripts that sign in; Argon2id password hashes.",
+    )
+    grant = sa.Table(
+        "account_grant",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("account_id", sa.Text, sa.ForeignKey("account.id"), nullable=False),
+        # NULL: every organisation (national authority staff)
+        sa.Column("organisation_id", sa.Text),
+        sa.Column("role", sa.Text, nullable=False),
+        sa.Column("personal_data", sa.Boolean, nullable=False, default=False),
+        sa.Column("granted_by", sa.Text, nullable=False),
+        sa.Column("granted_at", TIMESTAMP, nullable=False),
+        comment="A role in one organisation (or all), and whether it may read personal data.",
+    )
+    sa.Index("ix_account_grant_account_id", grant.c.account_id)
+    for name, extra in (
+        ("web_session", [sa.Column("csrf_token", sa.Text, nullable=False)]),
+        ("api_token", [sa.Column("name", sa.Text, nullable=False)]),
+    ):
+        sa.Table(
+            name,
+            metadata,
+            sa.Column("digest", sa.Text, primary_key=True),  # SHA-256 of the secret
+            sa.Column("account_id", sa.Text, sa.ForeignKey("account.id"), nullable=False),
+            *extra,
+            sa.Column("created_at", TIMESTAMP, nullable=False),
+            sa.Column("expires_at", TIMESTAMP),
+            sa.Column("revoked", sa.Boolean, nullable=False, default=False),
+        )
+    audit = sa.Table(
+        AUDIT_TABLE,
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("read_at", TIMESTAMP, nullable=False, index=True),
+        sa.Column("account_id", sa.Text, nullable=False),
+        sa.Column("username", sa.Text, nullable=False),  # copied: survives account changes
+        sa.Column("entity", sa.Text, nullable=False),
+        sa.Column("record_id", sa.Text, nullable=False),
+        sa.Column("fields", sa.Text, nullable=False),
+        sa.Column("purpose", sa.Text, nullable=False),  # the request that read it
+        comment="Every read of personal data (victims): who, when, which record and fields.",
+    )
+    _append_only(audit, dialect)
+
+
+def _append_only(table: sa.Table, dialect: str) -> None:
+    """Triggers refusing UPDATE and DELETE, created with the table."""
+    if dialect == "postgresql":
+        function = f"{table.name}_refuse"
+        statements = [
+            (
+                f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$ "
+                f"BEGIN RAISE EXCEPTION '{_APPEND_ONLY}'; END $$ LANGUAGE plpgsql"
+            ),
+            (
+                f'CREATE TRIGGER "{table.name}_append_only" BEFORE UPDATE OR DELETE ON "{table.name}" '
+                f"FOR EACH ROW EXECUTE FUNCTION {function}()"
+            ),
+        ]
+    else:
+        statements = [
+            f'CREATE TRIGGER "{table.name}_no_{action.lower()}" BEFORE {action} ON "{table.name}" '
+            f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END"
+            for action in ("UPDATE", "DELETE")
+        ]
+    for statement in statements:
+        sa.event.listen(table, "after_create", sa.DDL(statement))

@@ -1,0 +1,297 @@
+"""OGC API – Features logic, apart from the web framework (pygeoapi's lesson).
+
+Part 1 Core (landing page, conformance, collections, items, item) with
+GeoJSON; Part 2 CRS by reference (CRS84, EPSG:4326 in its lat/lon axis
+order, the programme's local CRS, Web Mercator); Part 3 CQL2 text filters;
+Part 4 create/replace/update/delete. Functions take parsed values and return
+JSON-ready dictionaries; :mod:`mineaction.web.routers.ogc` only parses, calls
+and serialises.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+import shapely.geometry
+from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+
+from mineaction.access import ScopedReader, Shown, policy
+from mineaction.domain.entities import ENTITIES, Entity, Kind
+from mineaction.errors import InvalidValue, RecordNotFound
+from mineaction.storage.register import Register
+from mineaction.web.cql import compile_filter
+
+__all__ = [
+    "CONFORMANCE",
+    "CRS84",
+    "ItemsQuery",
+    "collection",
+    "collections",
+    "feature",
+    "feature_values",
+    "items",
+    "landing",
+    "queryables",
+    "spatial_entity",
+    "supported_crs",
+]
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+_EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
+GEOJSON = "application/geo+json"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+]
+_SYSTEM = ("ref", "version", "recorded_at", "recorded_by", "changeset_id", "withheld")
+_JSON_TYPES = {Kind.TEXT: "string", Kind.LINK: "string", Kind.INTEGER: "integer", Kind.REAL: "number",
+               Kind.DATE: "string", Kind.BOOLEAN: "boolean", Kind.CODES: "string"}
+
+
+def spatial_entity(name: str) -> Entity:
+    """The entity behind a collection id; only entities with geometry are collections."""
+    spec = ENTITIES.get(name)
+    if spec is None or not spec.geometry:
+        raise RecordNotFound(f"no collection {name!r}", hint=f"collections: {', '.join(_spatial())}")
+    return spec
+
+
+def _spatial() -> list[str]:
+    return [name for name, spec in ENTITIES.items() if spec.geometry]
+
+
+# -- CRS -------------------------------------------------------------------------
+
+
+def _uri(code: str) -> str:
+    crs = CRS.from_user_input(code)
+    authority = crs.to_authority()
+    if authority is None:
+        raise InvalidValue(f"CRS {code!r} has no EPSG code")
+    return f"{_EPSG}{authority[1]}"
+
+
+def supported_crs(register: Register) -> list[str]:
+    """CRS84 first (the default), then EPSG:4326, the programme's local CRS, Web Mercator."""
+    uris = [CRS84, f"{_EPSG}4326"]
+    for code in (register.programme.local_crs, "EPSG:3857"):
+        uri = _uri(code)
+        if uri not in uris:
+            uris.append(uri)
+    return uris
+
+
+def check_crs(register: Register, uri: str | None, what: str = "crs") -> str:
+    uri = (uri or CRS84).strip().strip("[]")
+    if uri not in supported_crs(register):
+        raise InvalidValue(f"{what} {uri!r} is not supported", hint=f"use one of {', '.join(supported_crs(register))}")
+    return uri
+
+
+@functools.lru_cache(maxsize=16)
+def _transformer(source: str, target: str) -> Transformer:
+    try:
+        return Transformer.from_crs(CRS.from_user_input(source), CRS.from_user_input(target))
+    except CRSError as exc:
+        raise InvalidValue(f"cannot transform {source} to {target}: {exc}") from None
+
+
+def project(geometries: np.ndarray, source: str, target: str) -> np.ndarray:
+    """Reproject geometries between CRS URIs, honouring each CRS's axis order."""
+    if source == target:
+        return geometries
+    transform = _transformer(source, target).transform
+    return shapely.transform(geometries, lambda xy: np.column_stack(transform(xy[:, 0], xy[:, 1])))
+
+
+def _to_crs84_bbox(bbox: tuple[float, float, float, float], bbox_crs: str) -> tuple[float, float, float, float]:
+    if bbox_crs == CRS84:
+        return bbox
+    return _transformer(bbox_crs, CRS84).transform_bounds(*bbox)
+
+
+# -- documents ---------------------------------------------------------------------
+
+
+def landing(base: str, title: str, api: str) -> dict[str, Any]:
+    return {
+        "title": title,
+        "description": "Register of explosive-ordnance contamination and land release (OGC API – Features, Tiles)",
+        "links": [
+            {"href": f"{base}", "rel": "self", "type": "application/json", "title": "this document"},
+            {"href": api, "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0", "title": "API definition"},
+            {"href": f"{base}/conformance", "rel": "conformance", "type": "application/json", "title": "conformance classes"},
+            {"href": f"{base}/collections", "rel": "data", "type": "application/json", "title": "collections"},
+            {"href": f"{base}/tileMatrixSets", "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", "type": "application/json", "title": "tiling schemes"},
+        ],
+    }
+
+
+def collection(register: Register, spec: Entity, base: str, extent: tuple[float, float, float, float] | None) -> dict[str, Any]:
+    href = f"{base}/collections/{spec.name}"
+    info: dict[str, Any] = {
+        "id": spec.name,
+        "title": spec.label,
+        "description": spec.description,
+        "itemType": "feature",
+        "crs": supported_crs(register),
+        "storageCrs": CRS84,
+        "links": [
+            {"href": href, "rel": "self", "type": "application/json", "title": spec.label},
+            {"href": f"{href}/items", "rel": "items", "type": GEOJSON, "title": f"{spec.label} features"},
+            {"href": f"{href}/queryables", "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": "application/schema+json", "title": "queryables"},
+        ],
+    }
+    if extent is not None:
+        info["extent"] = {"spatial": {"bbox": [list(extent)], "crs": CRS84}}
+    if spec.name in _tiled():
+        info["links"].append({"href": f"{href}/tiles", "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": "application/json", "title": "vector tiles"})
+    return info
+
+
+def _tiled() -> tuple[str, ...]:
+    from mineaction.web.tiles import LAYERS
+
+    return tuple(LAYERS)
+
+
+def collections(register: Register, base: str) -> dict[str, Any]:
+    extent = register.programme.extent
+    bbox = None if extent is None else (extent.west, extent.south, extent.east, extent.north)
+    return {
+        "links": [{"href": f"{base}/collections", "rel": "self", "type": "application/json", "title": "collections"}],
+        "collections": [collection(register, ENTITIES[name], base, bbox) for name in _spatial()],
+    }
+
+
+def queryables(reader: ScopedReader, spec: Entity, base: str) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "geom": {"x-ogc-role": "primary-geometry", "format": f"geometry-{spec.geometry.lower()}"},
+        "ref": {"type": "string", "title": "reference"},
+        "version": {"type": "integer"},
+    }
+    for name in policy.queryable_fields(reader.principal, spec):
+        f = spec.field_map[name]
+        schema: dict[str, Any] = {"type": _JSON_TYPES[f.kind], "description": f.description or name}
+        if f.kind is Kind.DATE:
+            schema["format"] = "date"
+        if f.vocabulary and f.kind is not Kind.CODES:
+            schema["enum"] = sorted(reader.register.vocabularies().get(f.vocabulary, ()))
+        properties[name] = schema
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{base}/collections/{spec.name}/queryables",
+        "type": "object",
+        "title": spec.label,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+def feature(shown: Shown, geometry: Any, base: str) -> dict[str, Any]:
+    r = shown.record
+    properties = {"ref": r.ref, "version": r.version, "recorded_at": r.recorded_at.isoformat() + "Z",
+                  "recorded_by": r.recorded_by, "changeset_id": r.changeset_id}
+    for key, value in r.values.items():
+        properties[key] = value.isoformat() if isinstance(value, dt.date) else value
+    if shown.withheld:
+        properties["withheld"] = list(shown.withheld)
+    return {
+        "type": "Feature",
+        "id": r.id,
+        "geometry": None if geometry is None else shapely.geometry.mapping(geometry),
+        "properties": properties,
+        "links": [{"href": f"{base}/collections/{r.entity}/items/{r.id}", "rel": "self", "type": GEOJSON}],
+    }
+
+
+@dataclass(frozen=True)
+class ItemsQuery:
+    limit: int = 10
+    offset: int = 0
+    bbox: tuple[float, float, float, float] | None = None
+    bbox_crs: str | None = None
+    crs: str | None = None
+    filter: str | None = None
+    filter_crs: str | None = None
+    as_of: dt.datetime | None = None
+
+
+def features(shown: list[Shown], crs: str, base: str) -> list[dict[str, Any]]:
+    geometries = np.asarray([s.record.geometry for s in shown], dtype=object)
+    if len(geometries) and crs != CRS84:
+        geometries = project(geometries, CRS84, crs)
+    return [feature(s, g, base) for s, g in zip(shown, geometries)]
+
+
+def items(reader: ScopedReader, spec: Entity, query: ItemsQuery, base: str, self_url: Callable[[int], str]) -> tuple[dict[str, Any], str]:
+    """A page of features and the CRS URI they are in; ``self_url(offset)`` makes paging links."""
+    register = reader.register
+    crs = check_crs(register, query.crs)
+    bbox = None
+    if query.bbox is not None:
+        bbox = _to_crs84_bbox(query.bbox, check_crs(register, query.bbox_crs, "bbox-crs"))
+    where = None
+    if query.filter:
+        filter_crs = check_crs(register, query.filter_crs, "filter-crs")
+        where = compile_filter(query.filter, spec, register, policy.queryable_fields(reader.principal, spec),
+                               crs="OGC:CRS84" if filter_crs == CRS84 else filter_crs)
+    page = reader.select(spec.name, as_of=query.as_of, bbox=bbox, where=where,
+                         limit=query.limit, offset=query.offset)
+    links = [{"href": self_url(query.offset), "rel": "self", "type": GEOJSON, "title": "this page"},
+             {"href": f"{base}/collections/{spec.name}", "rel": "collection", "type": "application/json"}]
+    if page.total is not None and query.offset + query.limit < page.total:
+        links.append({"href": self_url(query.offset + query.limit), "rel": "next", "type": GEOJSON, "title": "next page"})
+    if query.offset > 0:
+        links.append({"href": self_url(max(query.offset - query.limit, 0)), "rel": "prev", "type": GEOJSON, "title": "previous page"})
+    body = {
+        "type": "FeatureCollection",
+        "features": features(page.items, crs, base),
+        "numberMatched": page.total,
+        "numberReturned": len(page.items),
+        "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "links": links,
+    }
+    return body, crs
+
+
+def feature_values(spec: Entity, properties: dict[str, Any]) -> dict[str, Any]:
+    """Register values from a GeoJSON feature's properties (system and derived ones dropped)."""
+    derived = {f.name for f in spec.fields if f.derived}
+    return {k: v for k, v in properties.items() if k not in _SYSTEM and k not in derived}
+
+
+def input_geometry(spec: Entity, data: dict[str, Any] | None, crs: str) -> tuple[Any, str]:
+    """Geometry of a posted feature and the CRS the register should read it in."""
+    if data is None:
+        return None, "EPSG:4326"
+    try:
+        geometry = shapely.geometry.shape(data)
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, shapely.errors.GEOSException) as exc:
+        raise InvalidValue(f"feature geometry is not GeoJSON: {exc}") from None
+    if crs == CRS84:
+        return geometry, "EPSG:4326"
+    return project(np.asarray([geometry], dtype=object), crs, CRS84)[0], "EPSG:4326"
+
+

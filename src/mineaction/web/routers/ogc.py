@@ -1,0 +1,230 @@
+"""OGC API – Features and Tiles routes under ``/ogc``: parse, call :mod:`mineaction.web.ogc`, serialise.
+
+Landing page, conformance, collection and tiling-scheme metadata are public;
+features and tiles need an account (GIS clients send an API token as
+``Authorization: Bearer ...``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zlib
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from mineaction.access import ScopedEditor
+from mineaction.errors import InvalidValue, StaleEdit
+from mineaction.web import ogc
+from mineaction.web.deps import BaseVersion, Editor, Reader, RegisterDep, Tiles, etag
+from mineaction.web.routers.records import ERRORS, parse_bbox
+from mineaction.web.tiles import LAYERS, MAX_ZOOM, tile_matrix_set
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/ogc", tags=["OGC API"], responses=ERRORS)
+MVT = "application/vnd.mapbox-vector-tile"
+
+
+def _base(request: Request) -> str:
+    return str(request.url_for("ogc_landing")).rstrip("/")
+
+
+def _geojson(body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body, default=str, ensure_ascii=False), status_code=status,
+                    media_type=ogc.GEOJSON, headers=headers)
+
+
+@router.get("", name="ogc_landing", summary="Landing page")
+def landing(request: Request, register: RegisterDep) -> dict[str, Any]:
+    return ogc.landing(_base(request), register.programme.name, str(request.url_for("openapi")))
+
+
+@router.get("/conformance", summary="Conformance classes")
+def conformance() -> dict[str, Any]:
+    return {"conformsTo": ogc.CONFORMANCE}
+
+
+@router.get("/collections", summary="Feature collections")
+def collections(request: Request, register: RegisterDep) -> dict[str, Any]:
+    return ogc.collections(register, _base(request))
+
+
+@router.get("/collections/{collection_id}", summary="One collection")
+def collection(collection_id: str, request: Request, register: RegisterDep) -> dict[str, Any]:
+    extent = register.programme.extent
+    bbox = None if extent is None else (extent.west, extent.south, extent.east, extent.north)
+    return ogc.collection(register, ogc.spatial_entity(collection_id), _base(request), bbox)
+
+
+@router.get("/collections/{collection_id}/queryables", summary="Properties usable in filters")
+def queryables(collection_id: str, request: Request, reader: Reader) -> Response:
+    body = ogc.queryables(reader, ogc.spatial_entity(collection_id), _base(request))
+    return JSONResponse(body, media_type="application/schema+json")
+
+
+@router.get("/collections/{collection_id}/items", summary="Features (GeoJSON)",
+            response_class=Response, responses={200: {"content": {ogc.GEOJSON: {}}}})
+def items(
+    collection_id: str,
+    request: Request,
+    reader: Reader,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 10,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in bbox-crs (default CRS84)")] = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
+    crs: Annotated[str | None, Query(description="output CRS URI (default CRS84)")] = None,
+    filter: Annotated[str | None, Query(description="CQL2 text")] = None,
+    filter_lang: Annotated[str | None, Query(alias="filter-lang", pattern="^cql2-text$")] = None,
+    filter_crs: Annotated[str | None, Query(alias="filter-crs")] = None,
+    as_of: Annotated[dt.datetime | None, Query(description="the register as it was at this time (UTC)")] = None,
+) -> Response:
+    spec = ogc.spatial_entity(collection_id)
+    query = ogc.ItemsQuery(limit=limit, offset=offset, bbox=parse_bbox(bbox), bbox_crs=bbox_crs, crs=crs,
+                           filter=filter, filter_crs=filter_crs, as_of=as_of)
+    body, used = ogc.items(reader, spec, query, _base(request),
+                           lambda start: str(request.url.include_query_params(offset=start)))
+    return _geojson(body, headers={"Content-Crs": f"<{used}>"})
+
+
+@router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature (GeoJSON)",
+            response_class=Response, responses={200: {"content": {ogc.GEOJSON: {}}}})
+def item(
+    collection_id: str, feature_id: str, request: Request, reader: Reader,
+    crs: Annotated[str | None, Query(description="output CRS URI (default CRS84)")] = None,
+) -> Response:
+    spec = ogc.spatial_entity(collection_id)
+    used = ogc.check_crs(reader.register, crs)
+    shown = reader.get(spec.name, feature_id)
+    body = ogc.features([shown], used, _base(request))[0]
+    return _geojson(body, headers={"Content-Crs": f"<{used}>", "ETag": etag(shown.record.id, shown.record.version)})
+
+
+# -- Part 4: transactions --------------------------------------------------------
+
+Feature = Annotated[dict[str, Any], Body(description="a GeoJSON Feature", examples=[{"type": "Feature", "geometry": None, "properties": {}}])]
+ContentCrs = Annotated[str | None, Query(alias="crs", description="CRS of the posted geometry (default CRS84)")]
+Reason = Annotated[str | None, Query(max_length=2000, description="why: kept in the change history")]
+
+
+def _parse_feature(body: dict[str, Any], spec_name: str, crs: str | None, reader_register: Any) -> tuple[dict[str, Any], Any, str]:
+    if not isinstance(body, dict) or body.get("type") != "Feature":
+        raise InvalidValue("the body must be a GeoJSON Feature")
+    spec = ogc.spatial_entity(spec_name)
+    used = ogc.check_crs(reader_register, crs)
+    geometry, geometry_crs = ogc.input_geometry(spec, body.get("geometry"), used)
+    return ogc.feature_values(spec, body.get("properties") or {}), geometry, geometry_crs
+
+
+def _written(request: Request, reader: Reader, record: Any, status: int) -> Response:
+    body = ogc.features([reader.show(record)], ogc.CRS84, _base(request))[0]
+    headers = {"ETag": etag(record.id, record.version),
+               "Location": f"{_base(request)}/collections/{record.entity}/items/{record.id}"}
+    return _geojson(body, status, headers)
+
+
+def _base_version(base: tuple[str, int], record_id: str) -> int:
+    if base[0] != record_id:
+        raise StaleEdit(f"If-Match names feature {base[0]}, not {record_id}")
+    return base[1]
+
+
+@router.post("/collections/{collection_id}/items", status_code=201, summary="Add a feature")
+def create_item(collection_id: str, feature: Feature, request: Request, editor: Editor, reader: Reader,
+                crs: ContentCrs = None, reason: Reason = None) -> Response:
+    values, geometry, geometry_crs = _parse_feature(feature, collection_id, crs, reader.register)
+    record = editor.create(collection_id, values, geometry, crs=geometry_crs, reason=reason or "OGC API create")
+    return _written(request, reader, record, 201)
+
+
+def _edit(editor: ScopedEditor, reader: Reader, collection_id: str, feature_id: str, base: tuple[str, int],
+          feature: dict[str, Any], crs: str | None, reason: str, replace: bool) -> Any:
+    current = reader.get(ogc.spatial_entity(collection_id).name, feature_id).record
+    values, geometry, geometry_crs = _parse_feature(feature, collection_id, crs, reader.register)
+    if replace:
+        values = {**{k: None for k in ogc.feature_values(ogc.spatial_entity(collection_id), current.values)}, **values}
+    return editor.update(collection_id, current.id, base_version=_base_version(base, current.id), values=values,
+                         geometry=geometry, crs=geometry_crs, reason=reason)
+
+
+@router.put("/collections/{collection_id}/items/{feature_id}", summary="Replace a feature (If-Match required)")
+def replace_item(collection_id: str, feature_id: str, feature: Feature, base: BaseVersion, request: Request,
+                 editor: Editor, reader: Reader, crs: ContentCrs = None, reason: Reason = None) -> Response:
+    record = _edit(editor, reader, collection_id, feature_id, base, feature, crs, reason or "OGC API replace", True)
+    return _written(request, reader, record, 200)
+
+
+@router.patch("/collections/{collection_id}/items/{feature_id}", summary="Update a feature (If-Match required)")
+def update_item(collection_id: str, feature_id: str, feature: Feature, base: BaseVersion, request: Request,
+                editor: Editor, reader: Reader, crs: ContentCrs = None, reason: Reason = None) -> Response:
+    record = _edit(editor, reader, collection_id, feature_id, base, feature, crs, reason or "OGC API update", False)
+    return _written(request, reader, record, 200)
+
+
+@router.delete("/collections/{collection_id}/items/{feature_id}", status_code=204, summary="Delete a feature (If-Match required)")
+def delete_item(collection_id: str, feature_id: str, base: BaseVersion, editor: Editor, reader: Reader,
+                reason: Reason = None) -> Response:
+    current = reader.get(ogc.spatial_entity(collection_id).name, feature_id).record
+    editor.delete(collection_id, current.id, base_version=_base_version(base, current.id),
+                  reason=reason or "OGC API delete")
+    return Response(status_code=204)
+
+
+# -- Tiles -----------------------------------------------------------------------
+
+
+@router.get("/tileMatrixSets", summary="Tiling schemes")
+def tile_matrix_sets(request: Request) -> dict[str, Any]:
+    return {"tileMatrixSets": [{"id": "WebMercatorQuad", "title": "Web Mercator", "links": [
+        {"href": f"{_base(request)}/tileMatrixSets/WebMercatorQuad", "rel": "self", "type": "application/json"}]}]}
+
+
+@router.get("/tileMatrixSets/WebMercatorQuad", summary="WebMercatorQuad definition")
+def web_mercator_quad() -> dict[str, Any]:
+    return tile_matrix_set()
+
+
+def _tiled(collection_id: str) -> str:
+    ogc.spatial_entity(collection_id)
+    if collection_id not in LAYERS:
+        raise InvalidValue(f"no vector tiles for {collection_id!r}", hint=f"tiles exist for {', '.join(LAYERS)}")
+    return collection_id
+
+
+@router.get("/collections/{collection_id}/tiles", summary="Vector tilesets of a collection")
+def tilesets(collection_id: str, request: Request) -> dict[str, Any]:
+    base = f"{_base(request)}/collections/{_tiled(collection_id)}/tiles/WebMercatorQuad"
+    return {"tilesets": [{
+        "title": f"{collection_id} (WebMercatorQuad)", "dataType": "vector", "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+        "tileMatrixSetURI": "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
+        "links": [{"href": base, "rel": "self", "type": "application/json"},
+                  {"href": base + "/{tileMatrix}/{tileRow}/{tileCol}", "rel": "item", "type": MVT, "templated": True}],
+    }]}
+
+
+@router.get("/collections/{collection_id}/tiles/WebMercatorQuad", summary="Vector tileset metadata")
+def tileset(collection_id: str, request: Request) -> dict[str, Any]:
+    base = f"{_base(request)}/collections/{_tiled(collection_id)}/tiles/WebMercatorQuad"
+    return {
+        "title": collection_id, "dataType": "vector", "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+        "tileMatrixSetURI": "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
+        "links": [{"href": f"{_base(request)}/tileMatrixSets/WebMercatorQuad", "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "type": "application/json"},
+                  {"href": base + "/{tileMatrix}/{tileRow}/{tileCol}", "rel": "item", "type": MVT, "templated": True}],
+        "layers": [{"id": collection_id, "geometryType": "polygons" if collection_id != "eo_find" else "points",
+                    "propertiesSchema": {"type": "object", "properties": {p: {} for p in LAYERS[collection_id]}}}],
+    }
+
+
+@router.get("/collections/{collection_id}/tiles/WebMercatorQuad/{z}/{y}/{x}", summary="One vector tile (MVT)",
+            response_class=Response, responses={200: {"content": {MVT: {}}}})
+def tile(collection_id: str, z: int, y: int, x: int,
+         reader: Reader, tiles: Tiles, request: Request) -> Response:
+    if z > MAX_ZOOM:
+        raise InvalidValue(f"zoom {z} is beyond {MAX_ZOOM}")
+    data, stamp = tiles.get(reader, _tiled(collection_id), z, x, y)
+    tag = f'"{stamp}-{zlib.crc32(reader.principal.scope_key.encode()):x}"'
+    if request.headers.get("if-none-match") == tag:
+        return Response(status_code=304, headers={"ETag": tag})
+    return Response(data, media_type=MVT, headers={"ETag": tag, "Cache-Control": "private, no-cache"})
