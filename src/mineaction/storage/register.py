@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from mineaction.storage.schema import GEOMETRY_COLUMN, GeoPackageGeometry, build
 from mineaction.storage.unit_of_work import Writer, utcnow
 from mineaction.storage.vocabulary import seed_vocabularies
 
-__all__ = ["AdminIndex", "Register"]
+__all__ = ["AdminIndex", "FeatureSet", "Register"]
 
 BBox = tuple[float, float, float, float]
 
@@ -51,6 +52,21 @@ def _translate_errors(action: str) -> Iterator[None]:
         ) from exc
     except sa.exc.DBAPIError as exc:
         raise StorageError(f"{action}: the database refused the operation ({exc.orig})") from exc
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """Columns of many features at once: the lean read path for maps, tiles and APIs."""
+
+    entity: str
+    ids: list[str]
+    refs: list[str]
+    versions: list[int]
+    geometries: np.ndarray
+    properties: dict[str, list[Any]]
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 class AdminIndex:
@@ -94,6 +110,7 @@ class Register:
         self._vocabularies: dict[str, set[str]] | None = None
         self._admin_index: AdminIndex | None = None
         self._programme: Programme | None = None
+        self._query_cache: dict[tuple, sa.Select] = {}
 
     # -- opening -----------------------------------------------------------
 
@@ -371,7 +388,63 @@ class Register:
             records = [r for r in records if r.geometry is not None and r.geometry.intersects(box)]
         return records
 
-    def _bbox_clause(self, entity_name: str, source: sa.FromClause, bbox: BBox) -> sa.ColumnElement[bool]:
+    def features(
+        self,
+        entity_name: str,
+        *,
+        bbox: BBox | None = None,
+        fields: Sequence[str] = (),
+        as_of: dt.datetime | None = None,
+    ) -> FeatureSet:
+        """Live features intersecting ``bbox``: ids, refs, versions, geometries and ``fields``.
+
+        Geometries are decoded in one vectorised call and tested exactly with
+        Shapely in another, so a map window costs little more than the index
+        lookup itself.
+        """
+        spec = entity(entity_name)
+        if not spec.geometry:
+            raise MineActionError(f"{entity_name} records have no geometry")
+        source = self.table_as_of(entity_name, as_of)
+        unknown = [f for f in fields if f not in spec.field_map]
+        if unknown:
+            raise MineActionError(f"{entity_name} has no field(s) {', '.join(unknown)}")
+        query = self._features_query(source, entity_name, tuple(fields), bbox is not None)
+        params = dict(zip(("minx", "miny", "maxx", "maxy"), bbox)) if bbox is not None else {}
+        with _translate_errors(f"reading {entity_name}"), self.engine.connect() as connection:
+            rows = connection.execute(query, params).all()
+        columns = list(zip(*rows)) if rows else [[] for _ in range(4 + len(fields))]
+        blobs = list(columns[3])
+        geometries = gpkg.decode_many(blobs) if self.dialect == "sqlite" else shapely.from_wkb(
+            np.asarray([bytes(b) for b in blobs], dtype=object))
+        keep = np.ones(len(rows), dtype=bool) if bbox is None else shapely.intersects(geometries, shapely.box(*bbox))
+        pick = np.flatnonzero(keep)
+        return FeatureSet(
+            entity=entity_name,
+            ids=[columns[0][i] for i in pick],
+            refs=[columns[1][i] for i in pick],
+            versions=[columns[2][i] for i in pick],
+            geometries=geometries[pick],
+            properties={f: [columns[4 + k][i] for i in pick] for k, f in enumerate(fields)},
+        )
+
+    def _features_query(self, source: sa.FromClause, entity_name: str, fields: tuple[str, ...], with_bbox: bool) -> sa.Select:
+        """The features query with the window as bound parameters, built once per shape."""
+        key = (entity_name, fields, with_bbox)
+        if source is self.tables[entity_name] and key in self._query_cache:
+            return self._query_cache[key]
+        geometry = source.c[GEOMETRY_COLUMN]
+        raw = sa.type_coerce(geometry, sa.LargeBinary) if self.dialect == "sqlite" else sa.func.ST_AsBinary(geometry)
+        query = sa.select(source.c.id, source.c.ref, source.c.version, raw.label("wkb"), *(source.c[f] for f in fields))
+        query = query.where(source.c.deleted.is_(False))
+        if with_bbox:
+            window = tuple(sa.bindparam(k, type_=sa.Double) for k in ("minx", "miny", "maxx", "maxy"))
+            query = query.where(self._bbox_clause(entity_name, source, window))
+        if source is self.tables[entity_name]:
+            self._query_cache[key] = query
+        return query
+
+    def _bbox_clause(self, entity_name: str, source: sa.FromClause, bbox: tuple) -> sa.ColumnElement[bool]:
         minx, miny, maxx, maxy = bbox
         if self.dialect == "postgresql":
             envelope = sa.func.ST_MakeEnvelope(minx, miny, maxx, maxy, 4326)
