@@ -21,8 +21,9 @@ from mineaction.errors import (
     StorageError,
     SwappedAxes,
 )
+from mineaction.domain.geometry import to_wgs84
 from mineaction.storage.register import Register
-from tests.common import E0, N0, UTM, add_organisation, hazard_values, square_m
+from tests.common import E0, N0, UTM, add_organisation, box_m, hazard_values, square_m
 
 GEOD = Geod(ellps="WGS84")
 
@@ -206,3 +207,22 @@ def test_open_refuses_what_is_not_a_register(tmp_path) -> None:
 def test_every_change_needs_user_and_reason(register: Register) -> None:
     with pytest.raises(MineActionError, match="user and a reason"), register.write("alice", ""):
         pass
+
+
+def test_features_returns_exact_window_hits_with_fields(register: Register) -> None:
+    with register.write("alice", "three hazards") as w:
+        org = add_organisation(w)
+        a = w.add("hazard", hazard_values(org.id, hazard_type="CHA"), square_m(0, 0, 100))
+        # its bounding box overlaps the window, the triangle itself does not: only the exact test drops it
+        w.add("hazard", hazard_values(org.id), to_wgs84(shapely.Polygon([(E0 + 200, N0), (E0 + 200, N0 + 200), (E0 + 110, N0 + 200)]), UTM))
+        gone = w.add("hazard", hazard_values(org.id), square_m(10, 10, 10))
+        w.delete("hazard", gone.id, base_version=1)
+    window = box_m(-10, -10, 120, 120).bounds
+    hits = register.features("hazard", bbox=window, fields=("hazard_type", "contamination"))
+    assert hits.ids == [a.id] and hits.refs == [a.ref] and hits.versions == [1]
+    assert hits.properties == {"hazard_type": ["CHA"], "contamination": [["ap_mine"]]}
+    assert hits.geometries[0].equals(register.get("hazard", a.id).geometry)
+    assert len(register.features("hazard")) == 2
+    assert len(register.records("hazard", bbox=window)) == 1
+    with pytest.raises(MineActionError, match="no geometry"):
+        register.features("victim")
