@@ -429,7 +429,8 @@ def _jobs(source: Source, mapping: Mapping | None, entity_name: str | None, laye
     if mapping is not None or entity_name is not None or layer is not None or len(source.layers) == 1:
         m = mapping or Mapping.load(entity_name=entity_name or _entity_for(source.layer(layer)))
         return [job(source.layer(layer), m)]
-    jobs = [job(info, Mapping.load(entity_name=info.name)) for info in source.layers if info.name in ENTITIES]
+    jobs = [job(info, Mapping.load(source.sidecar_mapping(info), entity_name=info.name))
+            for info in source.layers if info.name in ENTITIES]
     if not jobs:
         raise InvalidValue(f"{source.path.name}: say what the layers hold",
                            hint="give --entity NAME or --mapping FILE (and --layer for one layer)")

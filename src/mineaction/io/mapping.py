@@ -160,7 +160,9 @@ class Mapping:
                         kind, geometry_columns = key, (col,)
                         break
         used = set(found.values()) | set(identity.values()) | set(geometry_columns)
-        return ColumnPlan(found, kind, geometry_columns, identity, tuple(c for c in columns if c not in used))
+        derived = {f.name for f in self.spec.fields if f.derived} | {"recorded_at"}  # the register's own output
+        unused = tuple(c for c in columns if c not in used and c not in derived)
+        return ColumnPlan(found, kind, geometry_columns, identity, unused)
 
 
 class Translator:

@@ -118,7 +118,8 @@ class Source:
             )
         self.format = FORMATS[suffix]
         self.crs, self.encoding, self.drop_z = crs, encoding, drop_z
-        self._open_options = {"EMPTY_STRING_AS_NULL": "YES", **({"SEPARATOR": delimiter} if delimiter else {})}
+        self._open_options = ({"EMPTY_STRING_AS_NULL": "YES", **({"SEPARATOR": delimiter} if delimiter else {})}
+                              if self.format == "CSV" else {})
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         try:
             self.readable = self._prepare(suffix)
@@ -141,15 +142,17 @@ class Source:
                 raise SourceError(f"{self.path.name}: the KMZ holds no .kml document")
             readable = kmls[0]
         elif suffix == ".zip":
-            shps = [p for p in self._unpack() if p.suffix.lower() == ".shp"]
-            if len(shps) != 1:
-                raise SourceError(f"{self.path.name}: expected one .shp in the zip, found {len(shps)}",
-                                  hint="zip one Shapefile (.shp, .shx, .dbf, .prj, .cpg) per file")
-            readable = shps[0]
+            files = self._unpack()
+            shps = [p for p in files if p.suffix.lower() == ".shp"]
+            tables = shps + [p for p in files if p.suffix.lower() == ".dbf" and not p.with_suffix(".shp").exists()]
+            if not shps or len({p.parent for p in tables}) != 1:
+                raise SourceError(f"{self.path.name}: expected Shapefiles in one folder of the zip, "
+                                  f"found {len(shps)} .shp", hint="zip .shp, .shx, .dbf, .prj and .cpg together")
+            readable = shps[0] if len(tables) == 1 else shps[0].parent  # GDAL reads a folder as one layer per file
         if readable.suffix.lower() in (".kml", ".gpx"):
             check_xml(readable)
-        if readable.suffix.lower() == ".shp":
-            self._check_shapefile(readable)
+        for shp in [readable] if readable.suffix.lower() == ".shp" else sorted(readable.glob("*.shp")) if readable.is_dir() else []:
+            self._check_shapefile(shp)
         return readable
 
     def _check_shapefile(self, shp: Path) -> None:
@@ -179,6 +182,12 @@ class Source:
             for n, i in zip(names, infos)
         ]
         return [layer for layer in layers if layer.features != 0] or layers[:1]
+
+    def sidecar_mapping(self, layer: LayerInfo) -> Path | None:
+        """A mapping shipped beside the layer (mineaction's Shapefile exports: names cut to 10 characters)."""
+        folder = self.readable if self.readable.is_dir() else self.readable.parent
+        path = folder / f"{layer.name}.mapping.yaml"
+        return path if self._tmp is not None and path.is_file() else None
 
     def sha256(self) -> str:
         return file_sha256(self.path)

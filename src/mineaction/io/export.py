@@ -1,0 +1,382 @@
+"""Exports: the register, or a filtered part of it, for GIS, Google Earth and spreadsheets.
+
+GeoPackage (one layer per entity, QGIS styles in the standard
+``layer_styles`` table), GeoJSON (RFC 7946), KML/KMZ with styles, CSV (WKT
+geometry) and zipped Shapefile. Every export records which state of the
+register it shows (the as-of time: the last change it includes) and the
+software version, inside the file where the format allows, else beside it.
+
+Field sensitivity decides what leaves: by default fields up to RESTRICTED
+(the mine action community); PERSONAL fields (victims' names, ages, sex,
+notes) only with an explicit ``personal_data_permission``. A PUBLIC export
+also drops restricted geometries (hazard outlines in a conflict area).
+All entities are read in one database transaction, so the layers agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import numpy as np
+import pyogrio
+import pyogrio.raw
+import shapely
+import sqlalchemy as sa
+import yaml
+from shapely.geometry.base import BaseGeometry
+
+from mineaction import __version__
+from mineaction.domain.entities import ENTITIES, Entity, Field, Kind, Sensitivity, entity
+from mineaction.errors import InvalidValue, MineActionError
+from mineaction.io import styles
+from mineaction.storage.register import Register, _translate_errors
+from mineaction.storage.schema import GEOMETRY_COLUMN
+
+__all__ = ["EXPORT_FORMATS", "ExportResult", "PersonalDataRefused", "export"]
+
+EXPORT_FORMATS = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".kml": "kml", ".kmz": "kmz",
+                  ".csv": "csv", ".zip": "shapefile"}
+_ORDER = list(Sensitivity)
+_SYSTEM = ("id", "ref", "version", "recorded_at")
+_OGR = {"gpkg": "GPKG", "geojson": "GeoJSON", "csv": "CSV", "shapefile": "ESRI Shapefile"}
+_GEOMETRY_TYPES = {"POINT": "Point", "POLYGON": "Polygon", "MULTIPOLYGON": "MultiPolygon"}
+
+
+class PersonalDataRefused(MineActionError, PermissionError):
+    """Personal fields were asked for without the permission to export them."""
+
+    hint = "export without personal data, or pass personal_data_permission=True (--personal-data) if you hold it"
+
+
+@dataclass(frozen=True)
+class _Layer:
+    spec: Entity
+    fields: tuple[Field, ...]
+    rows: list[dict[str, Any]]
+    geometries: np.ndarray | None  # None: no geometry in this export
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    paths: list[Path]
+    counts: dict[str, int]
+    metadata: dict[str, Any]
+
+
+def _visible(level: Sensitivity, sensitivity: Sensitivity) -> bool:
+    return _ORDER.index(sensitivity) <= _ORDER.index(level)
+
+
+def _select(register: Register, connection: sa.Connection, spec: Entity, as_of: dt.datetime | None,
+            organisation_id: str | None, bbox: tuple[float, float, float, float] | None,
+            exported: dict[str, set[str]], level: Sensitivity) -> _Layer:
+    source = register.table_as_of(spec.name, as_of)
+    query = sa.select(source).where(source.c.deleted.is_(False))
+    if organisation_id is not None:
+        column = "id" if spec.name == "organisation" else "organisation_id"
+        if column in source.c:
+            query = query.where(source.c[column] == organisation_id)
+    rows = [dict(r._mapping) for r in connection.execute(query.order_by(source.c.ref))]
+    geometries = None
+    if spec.geometry:
+        geometries = np.asarray([r.pop(GEOMETRY_COLUMN) for r in rows], dtype=object)
+        if bbox is not None and len(rows):
+            keep = shapely.intersects(geometries, shapely.box(*bbox))
+            rows, geometries = [r for r, k in zip(rows, keep) if k], geometries[keep]
+    elif bbox is not None or organisation_id is not None:  # attribute records follow what they belong to
+        links = [f for f in spec.fields if f.link in exported and f.link != "organisation"]
+        rows = [r for r in rows if all(r[f.name] is None or r[f.name] in exported[f.link] for f in links)]
+    exported[spec.name] = {r["id"] for r in rows}
+    fields = tuple(spec.fields_at_most(level))
+    if geometries is not None and not _visible(level, spec.geometry_sensitivity):
+        geometries = None
+    return _Layer(spec, fields, rows, geometries)
+
+
+def _column(f: Field | None, name: str, rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray | None]:
+    values = [r[name] for r in rows]
+    kind = f.kind if f is not None else (Kind.INTEGER if name == "version" else Kind.TEXT)
+    if kind is Kind.INTEGER:
+        mask = np.array([v is None for v in values], dtype=bool)
+        return np.array([0 if v is None else v for v in values], dtype=np.int64), mask
+    if kind is Kind.REAL:
+        return np.array([np.nan if v is None else v for v in values], dtype=float), None
+    if kind is Kind.DATE:
+        return np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in values],
+                        dtype="datetime64[D]"), None
+    if kind is Kind.CODES:
+        return np.array([None if v is None else ";".join(v) for v in values], dtype=object), None
+    if isinstance(values[0] if values else None, dt.datetime):
+        return np.array([v.isoformat(timespec="milliseconds") + "Z" for v in values], dtype=object), None
+    return np.array([None if v is None else str(v) for v in values], dtype=object), None
+
+
+def _columns(layer: _Layer) -> tuple[list[str], list[np.ndarray], list[np.ndarray | None]]:
+    names, data, masks = [], [], []
+    for name, f in [(n, None) for n in _SYSTEM] + [(f.name, f) for f in layer.fields]:
+        values, mask = _column(f, name, layer.rows)
+        names.append(name)
+        data.append(values)
+        masks.append(mask)
+    return names, data, masks
+
+
+def _ogr_write(path: Path, layer: _Layer, driver: str, metadata: dict[str, Any], **options: Any) -> None:
+    names, data, masks = _columns(layer)
+    geometry = None if layer.geometries is None else shapely.to_wkb(layer.geometries, output_dimension=2)
+    geometry_type = _GEOMETRY_TYPES[layer.spec.geometry or ""] if geometry is not None else None
+    pyogrio.raw.write(
+        path, geometry, data, names, field_mask=masks, layer=layer.spec.name, driver=driver,
+        geometry_type=geometry_type, crs="EPSG:4326" if geometry is not None else None,
+        layer_metadata={k: str(v) for k, v in metadata.items()}, **options,
+    )
+
+
+def _labels(register: Register, spec: Entity) -> dict[str, dict[str, str]]:
+    fields = styles.CATEGORIES.get(spec.name, ())
+    return {f: register.labels(spec.field_map[f].vocabulary or f) for f in fields}
+
+
+def _write_gpkg(register: Register, path: Path, layers: list[_Layer], metadata: dict[str, Any]) -> list[Path]:
+    path.unlink(missing_ok=True)
+    for layer in layers:
+        _ogr_write(path, layer, "GPKG", metadata, append=path.exists(),
+                   dataset_metadata={k: str(v) for k, v in metadata.items()})
+    styled = [(layer, styles.qml(layer.spec.name, layer.spec.geometry or "", _labels(register, layer.spec)))
+              for layer in layers if layer.geometries is not None]
+    connection = sqlite3.connect(path)
+    try:
+        with connection:
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                "f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256), "
+                "f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT, "
+                "useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30), "
+                "update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"
+            )
+            connection.execute(
+                "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description) "
+                "VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles')"
+            )
+            connection.executemany(
+                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
+                "styleName, styleQML, styleSLD, useAsDefault, description, owner) "
+                "VALUES ('', '', ?, 'geom', ?, ?, '', 1, ?, 'mineaction')",
+                [(layer.spec.name, f"{layer.spec.name} by {', '.join(styles.CATEGORIES[layer.spec.name])}",
+                  qml, f"mineaction {metadata['software_version']}") for layer, qml in styled if qml],
+            )
+    finally:
+        connection.close()
+    return [path]
+
+
+def _per_entity_paths(path: Path, layers: list[_Layer], suffix: str) -> list[tuple[_Layer, Path]]:
+    if len(layers) == 1:
+        return [(layers[0], path)]
+    return [(layer, path.with_name(f"{path.stem}.{layer.spec.name}{suffix}")) for layer in layers]
+
+
+def _write_geojson(path: Path, layers: list[_Layer], metadata: dict[str, Any]) -> list[Path]:
+    out = []
+    for layer, target in _per_entity_paths(path, layers, path.suffix):
+        target.unlink(missing_ok=True)
+        _ogr_write(target, layer, "GeoJSON", metadata, layer_options={
+            "RFC7946": "YES", "COORDINATE_PRECISION": "12",
+            "FOREIGN_MEMBERS_COLLECTION": json.dumps({"mineaction": metadata}),
+        })
+        out.append(target)
+    return out
+
+
+def _sidecar(path: Path, metadata: dict[str, Any]) -> Path:
+    target = path.with_name(path.name + ".metadata.json")
+    target.write_text(json.dumps(metadata, indent=1), encoding="utf-8")
+    return target
+
+
+def _write_csv(path: Path, layers: list[_Layer], metadata: dict[str, Any]) -> list[Path]:
+    out = []
+    for layer, target in _per_entity_paths(path, layers, ".csv"):
+        target.unlink(missing_ok=True)
+        _ogr_write(target, layer, "CSV", metadata, layer_options={"GEOMETRY": "AS_WKT"})
+        out += [target, _sidecar(target, metadata)]
+    return out
+
+
+def _write_shapefile(path: Path, layers: list[_Layer], metadata: dict[str, Any]) -> list[Path]:
+    with tempfile.TemporaryDirectory(prefix="mineaction-export-") as tmp:
+        folder = Path(tmp)
+        for layer in layers:
+            shp = folder / f"{layer.spec.name}.shp"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # names cut to 10 characters: mapped below
+                _ogr_write(shp, layer, "ESRI Shapefile", metadata, encoding="UTF-8")
+            table = shp if shp.exists() else shp.with_suffix(".dbf")  # attribute entities: a .dbf alone
+            written = [str(n) for n in pyogrio.read_info(table)["fields"]]
+            names = [*_SYSTEM, *(f.name for f in layer.fields)]
+            mapping = {"entity": layer.spec.name, "crs": "EPSG:4326",
+                       "fields": {n: [w] for n, w in zip(names, written) if n not in _SYSTEM and n != w
+                                  and not layer.spec.field_map[n].derived}}
+            if layer.spec.name == "released_part":
+                mapping["action"] = "release"
+            (folder / f"{layer.spec.name}.mapping.yaml").write_text(
+                yaml.safe_dump(mapping, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        (folder / "metadata.json").write_text(json.dumps(metadata, indent=1), encoding="utf-8")
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for file in sorted(folder.iterdir()):
+                zf.write(file, file.name)
+    return [path]
+
+
+def _kml_colour(rgb: tuple[int, int, int], alpha: int) -> str:
+    r, g, b = rgb
+    return f"{alpha:02x}{b:02x}{g:02x}{r:02x}"  # KML colours are aabbggrr
+
+
+def _kml_geometry(parent: ET.Element, geometry: BaseGeometry) -> None:
+    def coords(ring: Any) -> str:
+        return " ".join(f"{x:.12g},{y:.12g}" for x, y in ring.coords)
+
+    kind = geometry.geom_type
+    if kind == "Point":
+        ET.SubElement(ET.SubElement(parent, "Point"), "coordinates").text = coords(geometry)
+    elif kind == "LineString":
+        ET.SubElement(ET.SubElement(parent, "LineString"), "coordinates").text = coords(geometry)
+    elif kind == "Polygon":
+        polygon = ET.SubElement(parent, "Polygon")
+        outer = ET.SubElement(ET.SubElement(polygon, "outerBoundaryIs"), "LinearRing")
+        ET.SubElement(outer, "coordinates").text = coords(geometry.exterior)
+        for hole in geometry.interiors:
+            inner = ET.SubElement(ET.SubElement(polygon, "innerBoundaryIs"), "LinearRing")
+            ET.SubElement(inner, "coordinates").text = coords(hole)
+    else:
+        multi = ET.SubElement(parent, "MultiGeometry")
+        for part in shapely.get_parts(geometry):
+            _kml_geometry(multi, part)
+
+
+def _kml_document(register: Register, layers: list[_Layer], metadata: dict[str, Any]) -> bytes:
+    kml = ET.Element("kml", xmlns="http://www.opengis.net/kml/2.2")
+    document = ET.SubElement(kml, "Document")
+    ET.SubElement(document, "name").text = f"{metadata['programme']} as of {metadata['as_of']}"
+    ET.SubElement(document, "description").text = json.dumps(metadata, indent=1)
+    for layer in layers:
+        if layer.geometries is None:
+            continue
+        categories = styles.categories(layer.spec.name, _labels(register, layer.spec))
+        cats = {c.key: i for i, c in enumerate(categories)}
+        for i, category in enumerate(categories):
+            style = ET.SubElement(document, "Style", id=f"{layer.spec.name}-{i}")
+            alpha = 0 if category.fill == "no" else 110
+            ET.SubElement(ET.SubElement(style, "LineStyle"), "color").text = _kml_colour(category.rgb, 255)
+            ET.SubElement(ET.SubElement(style, "PolyStyle"), "color").text = _kml_colour(category.rgb, alpha)
+            ET.SubElement(ET.SubElement(style, "IconStyle"), "color").text = _kml_colour(category.rgb, 255)
+        folder = ET.SubElement(document, "Folder")
+        ET.SubElement(folder, "name").text = layer.spec.label
+        fields = styles.CATEGORIES.get(layer.spec.name, ())
+        for row, geometry in zip(layer.rows, layer.geometries):
+            placemark = ET.SubElement(folder, "Placemark", id=row["id"])
+            ET.SubElement(placemark, "name").text = row["ref"]
+            key = styles.category_key(row, fields)
+            if key in cats:
+                ET.SubElement(placemark, "styleUrl").text = f"#{layer.spec.name}-{cats[key]}"
+            data = ET.SubElement(placemark, "ExtendedData")
+            for f in layer.fields:
+                value = row.get(f.name)
+                if value is not None:
+                    item = ET.SubElement(data, "Data", name=f.name)
+                    ET.SubElement(item, "value").text = ";".join(value) if isinstance(value, list) else str(value)
+            _kml_geometry(placemark, geometry)
+    return ET.tostring(kml, encoding="utf-8", xml_declaration=True)
+
+
+def export(
+    register: Register,
+    path: str | Path,
+    *,
+    entities: Sequence[str] | None = None,
+    as_of: dt.datetime | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    organisation: str | None = None,
+    level: Sensitivity = Sensitivity.RESTRICTED,
+    personal_data_permission: bool = False,
+) -> ExportResult:
+    """Write the register (or the part selected) to ``path``; the format follows the suffix.
+
+    Single-layer formats (GeoJSON, CSV) write one file per entity beside
+    ``path`` when several entities are exported.
+    """
+    path = Path(path)
+    fmt = EXPORT_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InvalidValue(f"cannot export to {path.name}", hint=f"use one of {', '.join(sorted(EXPORT_FORMATS))}")
+    if level is Sensitivity.PERSONAL and not personal_data_permission:
+        raise PersonalDataRefused("personal fields (victims' names, ages, sex, notes) were asked for without permission")
+    names = [entity(e).name for e in entities] if entities else list(ENTITIES)
+    names.sort(key=list(ENTITIES).index)
+    with _translate_errors("export"), register.engine.connect() as connection:
+        if register.dialect == "postgresql":  # one snapshot for every layer, as SQLite gives by default
+            connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        connection.begin()
+        changesets = register.tables["changeset"]
+        last = sa.select(sa.func.max(changesets.c.recorded_at))
+        if as_of is not None:
+            utc = as_of if as_of.tzinfo is None else as_of.astimezone(dt.UTC).replace(tzinfo=None)
+            last = last.where(changesets.c.recorded_at <= utc)
+        version = connection.execute(last).scalar()
+        organisation_id = None
+        if organisation is not None:
+            organisation_id = _organisation_id(connection, register, organisation)
+        exported: dict[str, set[str]] = {}
+        layers = [_select(register, connection, ENTITIES[n], as_of, organisation_id, bbox, exported, level)
+                  for n in names]
+        connection.rollback()  # read only
+    metadata = {
+        "software": "mineaction", "software_version": __version__, "programme": register.programme.name,
+        "as_of": version.isoformat(timespec="milliseconds") + "Z" if version else None,
+        "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "sensitivity": level.value, "entities": names,
+        "filters": {"as_of": as_of.isoformat() if as_of else None, "bbox": list(bbox) if bbox else None,
+                    "organisation": organisation},
+    }
+    if fmt in ("geojson", "csv", "shapefile", "kml", "kmz"):
+        layers = [layer for layer in layers if layer.geometries is not None or fmt in ("csv", "shapefile")]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "gpkg":
+        paths = _write_gpkg(register, path, layers, metadata)
+    elif fmt == "geojson":
+        paths = _write_geojson(path, layers, metadata)
+    elif fmt == "csv":
+        paths = _write_csv(path, layers, metadata)
+    elif fmt == "shapefile":
+        paths = _write_shapefile(path, layers, metadata)
+    else:
+        document = _kml_document(register, layers, metadata)
+        if fmt == "kml":
+            path.write_bytes(document)
+        else:
+            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+                zf.writestr("doc.kml", document)
+        paths = [path]
+    return ExportResult(paths, {layer.spec.name: len(layer.rows) for layer in layers}, metadata)
+
+
+def _organisation_id(connection: sa.Connection, register: Register, key: str) -> str:
+    table = register.tables["organisation"]
+    found = connection.execute(
+        sa.select(table.c.id).where(sa.or_(table.c.id == key, table.c.ref == key, table.c.name == key,
+                                           table.c.acronym == key))
+    ).scalar()
+    if found is None:
+        raise InvalidValue(f"no organisation {key!r} in the register", hint="give its ref, id, name or acronym")
+    return found
