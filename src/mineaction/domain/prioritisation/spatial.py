@@ -236,7 +236,7 @@ def population_within(
 
     The weights are people per point (census blocks, building footprints with
     an occupancy, a population raster's cells); without weights every point
-    counts 1. Uses one STRtree over the points and a single ``dwithin`` query.
+    counts 1. One STRtree over the points; see :meth:`ProjectedHazards.sums`.
 
     Parameters
     ----------
