@@ -97,6 +97,12 @@ def _select(register: Register, connection: sa.Connection, spec: Entity, as_of: 
         links = [f for f in spec.fields if f.link in exported and f.link != "organisation"]
         rows = [r for r in rows if all(r[f.name] is None or r[f.name] in exported[f.link] for f in links)]
     exported[spec.name] = {r["id"] for r in rows}
+    for f in spec.fields:  # links as refs (HAZ-000012): what people read, and what another register resolves
+        if f.link and rows:
+            target = register.tables[f.link]
+            refs = dict(connection.execute(sa.select(target.c.id, target.c.ref)).all())
+            for r in rows:
+                r[f.name] = refs.get(r[f.name], r[f.name])
     fields = tuple(spec.fields_at_most(level))
     if geometries is not None and not _visible(level, spec.geometry_sensitivity):
         geometries = None
@@ -133,6 +139,9 @@ def _columns(layer: _Layer) -> tuple[list[str], list[np.ndarray], list[np.ndarra
 
 def _ogr_write(path: Path, layer: _Layer, driver: str, metadata: dict[str, Any], **options: Any) -> None:
     names, data, masks = _columns(layer)
+    if driver == "CSV":  # GDAL writes dates as 2025/03/01; ISO 8601 is what spreadsheets and people expect
+        data = [np.array([None if np.isnat(v) else str(v) for v in d], dtype=object) if d.dtype.kind == "M" else d
+                for d in data]
     geometry = None if layer.geometries is None else shapely.to_wkb(layer.geometries, output_dimension=2)
     geometry_type = _GEOMETRY_TYPES[layer.spec.geometry or ""] if geometry is not None else None
     pyogrio.raw.write(

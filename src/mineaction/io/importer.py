@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,7 +223,9 @@ class _Validator:
                 values[name] = value
         for name, value in values.items():
             f = spec.field_map[name]
-            if f.vocabulary and value not in (None, ""):
+            if f.kind is Kind.DATE and isinstance(value, str):
+                values[name] = _iso_date(value)
+            elif f.vocabulary and value not in (None, ""):
                 try:
                     values[name] = translator.translate(f, value)
                 except InvalidValue as exc:
@@ -374,6 +377,25 @@ class _Validator:
             return False
         self.parts[hazard_id].append(ExistingPart(label, fitted))
         return True
+
+
+_YMD = re.compile(r"^(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})(?:[T ].*)?$")
+_DMY_DOTS = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")  # 01.03.2025, the Ukrainian convention
+
+
+def _iso_date(text: str) -> str:
+    """ISO form of unambiguous dates (2025/03/01, 01.03.2025); anything else is left for the check to report.
+
+    A slashed day-month order (01/03/2025) is ambiguous and is not guessed.
+    """
+    text = text.strip()
+    if match := _YMD.match(text):
+        year, month, day = match.groups()
+    elif match := _DMY_DOTS.match(text):
+        day, month, year = match.groups()
+    else:
+        return text
+    return f"{year}-{int(month):02d}-{int(day):02d}"
 
 
 def _field_in(message: str, label: str) -> str:

@@ -11,8 +11,9 @@ A mapping is a small YAML file per source (defaults ship in
       wkt: [wkt]
       mgrs: [mgrs]
       odk: [location]         # ODK geopoint/geoshape text, "lat lon alt acc"
-    fields:                   # register field: candidate source columns
-      category: [category, type, категорія]
+    fields:                   # register field: candidate source columns (its own name is one)
+      category: [type, категорія]
+      hazard_id: null         # not read from this source
     values:                   # this source's own words, per field: code: [synonyms]
       category: {uxo: [shell, projectile]}
     defaults:                 # a constant for a field the source lacks
@@ -104,7 +105,10 @@ class Mapping:
             if key not in spec.field_map or spec.field_map[key].derived:
                 raise InvalidValue(f"mapping {name}: {spec.name} has no field {key!r} to map onto",
                                    hint=f"fields are {', '.join(f.name for f in spec.fields if not f.derived)}")
-            fields[key] = (key, *_as_tuple(columns))
+            if columns in (None, []):  # not read from this source (a default may fill it)
+                del fields[key]
+            else:
+                fields[key] = (key, *_as_tuple(columns))
         unknown = set(data.get("geometry") or {}) - {"lon", "lat", "wkt", "mgrs", "odk"}
         if unknown:
             raise InvalidValue(f"mapping {name}: unknown geometry key(s) {', '.join(sorted(unknown))}",

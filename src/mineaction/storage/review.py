@@ -315,8 +315,10 @@ class _Approver:
         self._resolve(reports)
         adds = [r for r in reports if r.action == "add"]
         if adds:
-            records = self.w.add_many(adds[0].entity, [r.values for r in adds], [r.geometry for r in adds],
-                                      where=[r.ref for r in adds])
+            # the same keys in every row: Writer.add_many inserts with one executemany
+            keys = sorted({k for r in adds for k in r.values})
+            rows = [{k: r.values.get(k) for k in keys} for r in adds]
+            records = self.w.add_many(adds[0].entity, rows, [r.geometry for r in adds], where=[r.ref for r in adds])
             for r, rec in zip(adds, records):
                 self._mark(r, "approved", None, rec.id, rec.version)
         for r in reports:

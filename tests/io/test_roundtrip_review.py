@@ -1,0 +1,213 @@
+"""Export → import round trips, idempotency and the review queue, on both backends."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import shutil
+import sqlite3
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyogrio
+import pytest
+import shapely
+
+from mineaction.domain.entities import ENTITIES, Kind, Sensitivity
+from mineaction.errors import ConflictError, InvalidValue
+from mineaction.io import import_file
+from mineaction.io.export import PersonalDataRefused, export
+from mineaction.storage import review
+from mineaction.storage.gpkg import register_functions
+from mineaction.storage.register import Register
+from tests.common import square_m
+from tests.io.helpers import populate
+
+CHECKED = ("organisation", "hazard", "activity", "released_part", "eo_find", "accident", "victim", "eore_session")
+
+
+@pytest.fixture
+def source(gpkg_template: Path, tmp_path: Path) -> Register:
+    """A populated GeoPackage register to export from."""
+    path = tmp_path / "source.gpkg"
+    shutil.copy(gpkg_template, path)
+    register = Register.open(path)
+    populate(register)
+    yield register
+    register.close()
+
+
+@contextlib.contextmanager
+def _edit(path: Path) -> Iterator[sqlite3.Connection]:
+    """Edit an exported GeoPackage as a field GIS would (its R-tree triggers call ST_* functions)."""
+    connection = sqlite3.connect(path)
+    register_functions(connection)
+    with connection:
+        yield connection
+    connection.close()
+
+
+def _comparable(register: Register, name: str) -> list[tuple]:
+    """Records without what differs between registers by design (ids, refs, links, times)."""
+    spec = ENTITIES[name]
+    keep = [f.name for f in spec.fields if f.kind is not Kind.LINK and f.name != "area_m2"]
+    return sorted((tuple(json.dumps(r.values[k], default=str) for k in keep),
+                   None if r.geometry is None else r.geometry.normalize().wkt) for r in register.records(name))
+
+
+def _areas(register: Register, name: str) -> list[float]:
+    return sorted(r["area_m2"] for r in register.records(name))
+
+
+def _assert_same(a: Register, b: Register, names=CHECKED) -> None:
+    for name in names:
+        assert len(a.records(name)) == len(b.records(name)), name
+        if "area_m2" in ENTITIES[name].field_map:
+            assert _areas(b, name) == pytest.approx(_areas(a, name), abs=0.01)
+        before = _comparable(a, name)
+        after = _comparable(b, name)
+        for (values_a, wkt_a), (values_b, wkt_b) in zip(before, after):
+            assert values_a == values_b, name
+            if wkt_a is not None:
+                assert shapely.equals_exact(shapely.from_wkt(wkt_a), shapely.from_wkt(wkt_b), 1e-9), name
+
+
+def test_gpkg_export_imports_back_as_the_same_records(source: Register, register: Register, tmp_path: Path) -> None:
+    path = export(source, tmp_path / "out.gpkg", level=Sensitivity.PERSONAL, personal_data_permission=True).paths[0]
+    result = import_file(register, path, user="im.officer", reason="national database exchange")
+    assert result.report.ok and result.queued is not None and result.queued.submitted == 10
+    assert register.count("hazard") == 0  # queued, not applied
+    outcome = review.approve(register, import_id=result.queued.import_id, user="reviewer", reason="checked")
+    assert len(outcome.approved) == 10 and not outcome.conflicts
+    _assert_same(source, register)
+    again = import_file(register, path, user="im.officer", reason="sent twice")
+    assert again.queued is not None and again.queued.submitted == 0
+    assert len(review.reports(register)) == 10
+
+
+@pytest.mark.parametrize("suffix", [".geojson", ".csv", ".zip", ".kmz"])
+def test_other_formats_round_trip(source: Register, gpkg_register: Register, tmp_path: Path, suffix: str) -> None:
+    names = ["organisation", "hazard"] if suffix in (".csv", ".zip") else ["hazard"]
+    paths = export(source, tmp_path / f"out{suffix}", entities=names).paths
+    data = [p for p in paths if not p.name.endswith(".metadata.json")]
+    if suffix in (".kmz", ".geojson"):  # one layer: the operator is already in the target register
+        with gpkg_register.write("im", "operator") as w:
+            w.add("organisation", {"name": "Test Operator", "organisation_type": "ngo"})
+        mapping = tmp_path / "hazards.yaml"
+        mapping.write_text("entity: hazard\nfields:\n  organisation_id: null\n"
+                           "defaults:\n  organisation_id: Test Operator\n", encoding="utf-8")
+        result = import_file(gpkg_register, data[0], mapping=mapping, user="im", reason="one layer")
+    elif len(data) == 1:
+        result = import_file(gpkg_register, data[0], user="im", reason="round trip")
+    else:  # one file per entity: the operator is imported and approved first, the hazards link to its ref
+        for p in data:
+            result = import_file(gpkg_register, p, entity=p.stem.split(".")[-1], user="im", reason="round trip")
+            assert result.report.ok, result.report.problems
+            review.approve(gpkg_register, import_id=result.queued.import_id, user="rev", reason="ok")
+    assert result.report.ok, result.report.problems
+    for queued in {r.import_id for r in review.reports(gpkg_register, status="submitted")}:
+        review.approve(gpkg_register, import_id=queued, user="rev", reason="ok")
+    _assert_same(source, gpkg_register, ["hazard"])
+
+
+def test_importing_an_export_into_its_own_register_adds_nothing(register: Register, tmp_path: Path) -> None:
+    populate(register)
+    path = export(register, tmp_path / "self.gpkg", level=Sensitivity.PERSONAL, personal_data_permission=True).paths[0]
+    result = import_file(register, path, user="im", reason="same data back")
+    assert result.report.ok and result.report.valid == 0 and result.report.skipped == 10
+    assert "identical to HAZ-000001 version 1 in the register" in {p.problem for p in result.report.problems}
+    assert review.reports(register) == []
+
+
+def test_an_edit_based_on_an_old_version_is_flagged_as_a_conflict(register: Register, tmp_path: Path) -> None:
+    sample = populate(register)
+    exported = export(register, tmp_path / "field.gpkg", entities=["hazard"]).paths[0]
+    with register.write("bob", "status changed at the office") as w:
+        w.update("hazard", sample.hazard, base_version=1, values={"status": "worked_on"})
+    edited = tmp_path / "edited.gpkg"
+    shutil.copy(exported, edited)
+    with _edit(edited) as c:  # the field team closes the hazard, unaware of bob's change
+        c.execute("UPDATE hazard SET status = 'closed', closed_on = '2025-06-01' WHERE id = ?", (sample.hazard,))
+    result = import_file(register, edited, user="im", reason="field update")
+    assert result.report.ok and result.queued.submitted == 1
+    [report] = review.reports(register)
+    assert report.action == "update" and report.base_version == 1
+    outcome = review.approve(register, refs=[report.ref], user="rev", reason="apply field update")
+    assert outcome.approved == [] and len(outcome.conflicts) == 1
+    assert "version 2" in outcome.conflicts[0][1] and "bob" in outcome.conflicts[0][1]
+    assert register.get("hazard", sample.hazard)["status"] == "worked_on"
+    assert review.reports(register, refs=[report.ref])[0].status == "conflict"
+
+
+def test_an_edit_on_the_current_version_is_applied(register: Register, tmp_path: Path) -> None:
+    sample = populate(register)
+    path = export(register, tmp_path / "field.gpkg", entities=["hazard"]).paths[0]
+    with _edit(path) as c:
+        c.execute("UPDATE hazard SET hazard_type = 'CHA', evidence = 'direct' WHERE id = ?", (sample.hazard,))
+    result = import_file(register, path, user="im", reason="NTS confirmed")
+    review.approve(register, import_id=result.queued.import_id, user="rev", reason="ok")
+    hazard = register.get("hazard", sample.hazard)
+    assert (hazard.version, hazard["hazard_type"], hazard["evidence"]) == (2, "CHA", "direct")
+
+
+def test_rejection_needs_a_reason_and_takes_dependants_with_it(register: Register, tmp_path: Path) -> None:
+    source_path = tmp_path / "src.gpkg"
+    with Register.create(source_path) as other:
+        populate(other)
+        path = export(other, tmp_path / "x.gpkg", entities=["organisation", "hazard", "activity"]).paths[0]
+    result = import_file(register, path, user="im", reason="new operator")
+    organisation = next(r for r in review.reports(register) if r.entity == "organisation")
+    with pytest.raises(InvalidValue):
+        review.reject(register, [organisation.ref], user="rev", reason="")
+    with pytest.raises(ConflictError, match="approve FR-"):
+        review.approve(register, refs=[r.ref for r in review.reports(register) if r.entity == "hazard"],
+                       user="rev", reason="hazards first")
+    outcome = review.reject(register, [organisation.ref], user="rev", reason="operator not accredited")
+    assert len(outcome.rejected) == 4  # the organisation, two hazards, the activity on one of them
+    statuses = {r.status for r in review.reports(register, import_id=result.queued.import_id)}
+    assert statuses == {"rejected"} and register.count("organisation") == 0
+
+
+def test_export_respects_sensitivity(source: Register, tmp_path: Path) -> None:
+    default = export(source, tmp_path / "d.gpkg").paths[0]
+    victim_fields = set(pyogrio.read_info(default, layer="victim")["fields"])
+    assert {"victim_group", "outcome"} <= victim_fields and not {"name", "age", "sex", "notes"} & victim_fields
+    with pytest.raises(PersonalDataRefused):
+        export(source, tmp_path / "p.gpkg", level=Sensitivity.PERSONAL)
+    public = export(source, tmp_path / "public.gpkg", level=Sensitivity.PUBLIC).paths[0]
+    hazard = pyogrio.read_info(public, layer="hazard")
+    assert hazard["geometry_type"] is None and "area_m2" in hazard["fields"] and "status" not in hazard["fields"]
+
+
+def test_exports_record_their_register_version_and_styles(source: Register, tmp_path: Path) -> None:
+    last = source.changeset(1)["recorded_at"]
+    gpkg = export(source, tmp_path / "x.gpkg").paths[0]
+    info = pyogrio.read_info(gpkg, layer="hazard")
+    assert info["dataset_metadata"]["as_of"].startswith(last.isoformat()[:19])
+    assert info["dataset_metadata"]["software"] == "mineaction"
+    with sqlite3.connect(gpkg) as c:
+        styled = dict(c.execute("SELECT f_table_name, styleQML FROM layer_styles WHERE useAsDefault").fetchall())
+        assert c.execute("SELECT data_type FROM gpkg_contents WHERE table_name = 'layer_styles'").fetchone() == ("attributes",)
+    assert {"hazard", "released_part", "eo_find"} <= set(styled)
+    assert 'categorizedSymbol' in styled["hazard"] and "SHA / active" in styled["hazard"]
+    geojson = export(source, tmp_path / "h.geojson", entities=["hazard"]).paths[0]
+    assert json.loads(geojson.read_text())["mineaction"]["as_of"] == info["dataset_metadata"]["as_of"]
+    kmz = export(source, tmp_path / "h.kmz", entities=["hazard"]).paths[0]
+    with zipfile.ZipFile(kmz) as zf:
+        kml = zf.read("doc.kml").decode()
+    assert "<Style id=\"hazard-0\">" in kml and "<styleUrl>#hazard-" in kml and "software_version" in kml
+
+
+def test_export_filters_by_organisation_bbox_and_time(source: Register, tmp_path: Path) -> None:
+    before = dt.datetime.now(dt.UTC)
+    template = {k: v for k, v in source.records("hazard")[0].values.items() if k not in ("area_m2", "admin_pcode")}
+    with source.write("carol", "second operator") as w:
+        other = w.add("organisation", {"name": "Other Operator", "organisation_type": "commercial"})
+        w.add("hazard", {**template, "organisation_id": other.id}, square_m(3000, 3000, 100))
+    assert export(source, tmp_path / "o.gpkg", organisation="Other Operator").counts["hazard"] == 1
+    assert export(source, tmp_path / "t.gpkg", as_of=before).counts["hazard"] == 2
+    box = square_m(2900, 2900, 300).bounds
+    counts = export(source, tmp_path / "b.gpkg", bbox=box).counts
+    assert counts["hazard"] == 1 and counts["activity"] == 0 and counts["eo_find"] == 0
