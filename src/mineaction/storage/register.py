@@ -214,7 +214,7 @@ class Register:
         """One transaction and one changeset: all of the block's writes, or none of them."""
         if not user or not reason:
             raise MineActionError("every change needs a user and a reason", hint="pass user= and reason=")
-        with _translate_errors(f"{operation} by {user}"):
+        with self._caches_dropped_on_failure(), _translate_errors(f"{operation} by {user}"):
             with self.engine.connect() as connection:
                 connection = connection.execution_options(sqlite_begin="IMMEDIATE")
                 with connection.begin():
@@ -223,13 +223,21 @@ class Register:
                         self.tables["changeset"].insert().returning(self.tables["changeset"].c.id),
                         [{"recorded_at": at, "user_name": user, "reason": reason, "operation": operation}],
                     ).scalar_one()
-                    writer = Writer(self, connection, changeset_id, user, at)
-                    try:
-                        yield writer
-                    except BaseException:
-                        self._vocabularies = None
-                        self._admin_index = None
-                        raise
+                    yield Writer(self, connection, changeset_id, user, at)
+
+    @contextlib.contextmanager
+    def _caches_dropped_on_failure(self) -> Iterator[None]:
+        """Forget cached vocabularies and admin areas when a write fails, its COMMIT included.
+
+        Within a transaction the caches are rebuilt from what it wrote; if the
+        commit then fails, they would describe rows that do not exist.
+        """
+        try:
+            yield
+        except BaseException:
+            self._vocabularies = None
+            self._admin_index = None
+            raise
 
     def _next_timestamp(self, connection: sa.Connection) -> dt.datetime:
         """Now, but strictly after the previous changeset, so time order is version order."""

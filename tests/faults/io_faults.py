@@ -1,0 +1,99 @@
+"""Failing a real database at a chosen point: the Nth statement, the commit, a full disk.
+
+* :func:`failing_statement` calls a ``fail`` function just before the Nth
+  statement a register's engine sends (a SQLAlchemy ``before_cursor_execute``
+  listener), so a test can walk N = 1, 2, … over every statement of a write.
+* :func:`driver_error` raises the driver's own ``OperationalError`` there, as a
+  disk I/O error would; SQLAlchemy wraps it exactly as a real one.
+* :func:`terminate_backend` kills the PostgreSQL server process of that
+  connection from another connection (``pg_terminate_backend``), so the
+  statement then meets a real lost connection.
+* :func:`failing_commit` terminates the backend just before COMMIT.
+* :func:`page_limit` caps a SQLite file at its current size plus ``pages``
+  (``PRAGMA max_page_count``), so SQLite itself fails with SQLITE_FULL at the
+  first page allocation beyond: the error a full disk gives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from mineaction.storage.engine import create_engine
+from mineaction.storage.register import Register
+
+__all__ = ["driver_error", "failing_commit", "failing_statement", "page_limit", "terminate_backend"]
+
+Fail = Callable[[Register, sa.Connection], None]
+
+
+def driver_error(register: Register, connection: sa.Connection) -> None:
+    raise connection.dialect.loaded_dbapi.OperationalError("disk I/O error (injected by the fault test)")
+
+
+def terminate_backend(register: Register, connection: sa.Connection) -> None:
+    pid = connection.connection.dbapi_connection.info.backend_pid
+    killer = create_engine(register.target)
+    with killer.connect() as other:
+        assert other.exec_driver_sql("SELECT pg_terminate_backend(%(pid)s, 5000)", {"pid": pid}).scalar()
+    killer.dispose()
+
+
+@contextlib.contextmanager
+def failing_statement(register: Register, n: int, fail: Fail) -> Iterator[list[int]]:
+    """Call ``fail`` before the ``n``-th statement; yields a list holding the count seen."""
+    seen = [0]
+
+    def before(connection: sa.Connection, *_args: object) -> None:
+        seen[0] += 1
+        if seen[0] == n:
+            fail(register, connection)
+
+    event.listen(register.engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(register.engine, "before_cursor_execute", before)
+
+
+@contextlib.contextmanager
+def failing_commit(register: Register) -> Iterator[None]:
+    """Lose the PostgreSQL connection just before the next COMMIT."""
+
+    def before_commit(connection: sa.Connection) -> None:
+        terminate_backend(register, connection)
+
+    event.listen(register.engine, "commit", before_commit, once=True)
+    try:
+        yield
+    finally:
+        if event.contains(register.engine, "commit", before_commit):
+            event.remove(register.engine, "commit", before_commit)
+
+
+@contextlib.contextmanager
+def page_limit(register: Register, pages: int) -> Iterator[None]:
+    """Let the SQLite file grow by at most ``pages`` pages on every connection used meanwhile.
+
+    The file is vacuumed first: a write that finds free pages inside the file
+    needs no new ones, and the cap cannot be set below the current size.
+    """
+    raw = register.engine.raw_connection()
+    try:
+        raw.driver_connection.execute("VACUUM")
+        limit = raw.driver_connection.execute("PRAGMA page_count").fetchone()[0] + pages
+    finally:
+        raw.close()
+
+    def on_checkout(dbapi_connection: object, *_args: object) -> None:
+        dbapi_connection.execute(f"PRAGMA max_page_count = {limit}")
+
+    event.listen(register.engine, "checkout", on_checkout)
+    try:
+        yield
+    finally:
+        event.remove(register.engine, "checkout", on_checkout)
+        register.engine.dispose()  # forget the cap: connections opened from now on have none
