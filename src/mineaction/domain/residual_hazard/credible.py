@@ -1,14 +1,14 @@
 """Credible bands: propagate the Beta beliefs on r_sd and r_sda by Monte Carlo.
 
-Point results use the Beta means. Because ``f`` is linear in each of the two
-independent probabilities, the mean of ``f`` over the beliefs equals ``f`` at
-the means; its spread does not, so bands come from ``draws`` joint draws of
-``(r_sd, r_sda)``, shared by every age so a band is a smooth curve.
+Point results use the Beta means: ``f`` is linear in each of the two
+independent probabilities, so its mean over the beliefs is ``f`` at their
+means. Its spread is not that simple, so bands come from ``draws`` joint
+draws of ``(r_sd, r_sda)``, shared by every age so a band is a smooth curve.
 
 Two shortcuts keep this exact and cheap:
 
 * ``e = 1 − r_sd·F_sd`` is decreasing in ``r_sd``, so its quantiles are those
-  of the drawn ``r_sd`` mapped through it (upper and lower swapped);
+  of the drawn ``r_sd`` mapped through it, upper and lower swapped;
 * the expected count ``μ·f`` and ``P(≥ 1 functional)`` are increasing in ``f``,
   so their bands are the ``f`` band mapped through them (quantiles commute with
   monotone maps); callers do that, nothing is re-sampled.
@@ -85,7 +85,7 @@ def fraction_bands(
     b = profile.sda_time.cdf(t).ravel()
     tails = np.array([(1.0 - level) / 2.0, (1.0 + level) / 2.0])
     r_sd_q = np.quantile(r_sd, tails)
-    e_lower, e_upper = 1.0 - r_sd_q[1] * a, 1.0 - r_sd_q[0] * a
+    e_lower, e_upper = remaining_fraction(r_sd_q[1], a), remaining_fraction(r_sd_q[0], a)
     f_q = np.empty((2, a.size))
     for part in _chunks(a.size, draws):
         f_q[:, part] = np.quantile(_functional_draws(r_sd, r_sda, a[part], b[part]), tails, axis=0)

@@ -96,6 +96,8 @@ def day_numbers(name: str, dates: ArrayLike) -> NDArray[np.int64]:
     arr = np.asarray(dates)
     if arr.dtype.kind in "iu":
         return arr.astype(np.int64)
+    if arr.dtype.kind in "bfc":
+        raise InvalidValue(f"{name}: expected dates or whole day numbers, got {dates!r}")
     try:
         days = arr.astype("datetime64[D]")
     except (TypeError, ValueError):
@@ -114,6 +116,12 @@ def as_ages(t: ArrayLike) -> NDArray[np.float64]:
     return np.where(t < 0.0, np.nan, t)
 
 
-def remaining_fraction(r: Param, cdf: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Fraction not yet removed by a mechanism with success probability ``r`` and time CDF."""
+def remaining_fraction(r: ArrayLike, cdf: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``1 − r·F``: the fraction a mechanism with success probability ``r`` has not removed.
+
+    Written this way (not ``(1 − F) + F·(1 − r)``) because it is exactly
+    non-increasing in ``F`` in floating point; the price is that a profile
+    sitting exactly on a bound may land one rounding above it, which is why
+    :func:`check_ccw_bounds` compares with a 1e-12 relative slack.
+    """
     return 1.0 - np.multiply(r, cdf)
