@@ -144,3 +144,22 @@ def test_a_failed_commit_leaves_no_cached_admin_area(postgis_register: Register)
         hazard = w.add("hazard", hazard_values(org), square_m(0, 0, 100))
     assert hazard["admin_pcode"] is None
 
+
+READS: dict[str, Callable[[Register], object]] = {
+    "get": lambda r: r.get("organisation", "ORG-000001"),
+    "records": lambda r: r.records("organisation"),
+    "history": lambda r: r.history("organisation", "ORG-000001"),
+    "changeset": lambda r: r.changeset(1),
+    "count": lambda r: r.count("organisation"),
+    "labels": lambda r: r.labels("sex"),
+    "programme": lambda r: Register(r.engine, r.target).programme,
+    "vocabularies": lambda r: Register(r.engine, r.target).vocabularies(),
+}
+
+
+@pytest.mark.parametrize("read", READS)
+def test_a_failed_read_is_a_storage_error(register: Register, read: str) -> None:
+    """Callers (CLI, web) catch MineActionError: a read must not leak a SQLAlchemy error."""
+    _seed(register)
+    with pytest.raises(StorageError, match="database"), failing_statement(register, 1, driver_error):
+        READS[read](register)

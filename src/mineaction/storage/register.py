@@ -180,7 +180,7 @@ class Register:
     def programme(self) -> Programme:
         if self._programme is None:
             table = self.tables["programme_setting"]
-            with self.engine.connect() as connection:
+            with _translate_errors("reading the programme settings"), self.engine.connect() as connection:
                 value = connection.execute(sa.select(table.c.value).where(table.c.key == "programme")).scalar()
             self._programme = Programme.from_json(value) if value else Programme(name="unnamed programme")
         return self._programme
@@ -189,7 +189,7 @@ class Register:
         """Codes allowed in each vocabulary, as stored in the database."""
         if self._vocabularies is None:
             table = self.tables["vocabulary_term"]
-            with self.engine.connect() as connection:
+            with _translate_errors("reading vocabularies"), self.engine.connect() as connection:
                 rows = connection.execute(sa.select(table.c.vocabulary, table.c.code)).all()
             vocab: dict[str, set[str]] = {}
             for name, code in rows:
@@ -201,7 +201,7 @@ class Register:
         """Code → label in ``language`` ("en" or "uk"), in the vocabulary's order."""
         table = self.tables["vocabulary_term"]
         column = table.c.label_uk if language == "uk" else table.c.label_en
-        with self.engine.connect() as connection:
+        with _translate_errors(f"reading vocabulary {vocabulary}"), self.engine.connect() as connection:
             rows = connection.execute(
                 sa.select(table.c.code, column).where(table.c.vocabulary == vocabulary).order_by(table.c.sort_order)
             ).all()
@@ -469,7 +469,7 @@ class Register:
     def history(self, entity_name: str, record_id: str) -> list[Record]:
         """Every version of one record, oldest first, deletions included."""
         history = self.tables[history_name(entity(entity_name).name)]
-        with self.engine.connect() as connection:
+        with _translate_errors(f"reading {entity_name} history"), self.engine.connect() as connection:
             rows = connection.execute(
                 sa.select(history)
                 .where(sa.or_(history.c.id == record_id, history.c.ref == record_id))
@@ -480,12 +480,12 @@ class Register:
         return [record_from_row(entity_name, r) for r in rows]
 
     def changeset(self, changeset_id: int) -> dict[str, Any]:
-        with self.engine.connect() as connection:
+        with _translate_errors("reading a changeset"), self.engine.connect() as connection:
             return self._changeset(connection, changeset_id)
 
     def count(self, entity_name: str, *, as_of: dt.datetime | None = None) -> int:
         source = self.table_as_of(entity_name, as_of)
-        with self.engine.connect() as connection:
+        with _translate_errors(f"counting {entity_name}"), self.engine.connect() as connection:
             return connection.execute(
                 sa.select(sa.func.count()).select_from(source).where(source.c.deleted.is_(False))
             ).scalar_one()
