@@ -220,7 +220,7 @@ class Source:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # GDAL's notes, e.g. unclosed rings: we report them
                 with open_arrow(self.readable, layer=layer.name, encoding=self.encoding, batch_size=batch_size,
-                                return_fids=True, use_pyarrow=True, force_2d=self.drop_z,
+                                return_fids=True, use_pyarrow=True,
                                 datetime_as_string=True, **self._open_options) as (meta, reader):
                     geometry_column = meta["geometry_name"] or "wkb_geometry"
                     fid_column = meta["fid_column"]
@@ -238,6 +238,8 @@ class Source:
         if geometry_column in names:
             wkb = np.asarray(record_batch.column(geometry_column).to_pylist(), dtype=object)
             geometries = shapely.from_wkb(wkb, on_invalid="ignore")
+            if self.drop_z:  # asked for: heights from a GPS are not part of a register geometry
+                geometries = shapely.force_2d(geometries)
             for i in np.flatnonzero(shapely.is_missing(geometries) & (wkb != None)):  # noqa: E711 (elementwise)
                 try:
                     shapely.from_wkb(wkb[i])
