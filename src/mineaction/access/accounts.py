@@ -149,26 +149,27 @@ class AccountStore:
         """The principal for a correct password; counts failures and locks the account."""
         account = self.tables["account"]
         now = utcnow()
-        with self.engine.begin() as connection:
+        with self.engine.begin() as connection:  # committed before any refusal is raised
             row = connection.execute(sa.select(account).where(account.c.username == username.strip())).first()
-            if row is not None and row.locked_until is not None and row.locked_until > now:
-                retry = int((row.locked_until - now).total_seconds()) + 1
-                raise TooManyAttempts("this account is locked after repeated failed sign-ins", retry_after_s=retry)
-            ok = verify_password(row.password_hash if row is not None else None, password)
-            if row is None or not ok or not row.active:
-                if row is not None:
+            locked = row is not None and row.locked_until is not None and row.locked_until > now
+            ok = not locked and verify_password(row.password_hash if row is not None else None, password)
+            ok = ok and row is not None and row.active
+            if row is not None and not locked:
+                changes: dict[str, object] = {"failed_logins": 0, "locked_until": None}
+                if not ok:
                     failures = row.failed_logins + 1
-                    locked = now + self.lockout if failures >= self.max_failures else None
-                    connection.execute(
-                        account.update().where(account.c.id == row.id)
-                        .values(failed_logins=0 if locked else failures, locked_until=locked)
-                    )
-                raise NotAuthenticated("wrong username or password", hint="check both and try again")
-            changes: dict[str, object] = {"failed_logins": 0, "locked_until": None}
-            if needs_rehash(row.password_hash):
-                changes["password_hash"] = hash_password(password)
-            connection.execute(account.update().where(account.c.id == row.id).values(changes))
-            return Principal(row.id, row.username, self._grants(connection, [row.id])[row.id])
+                    lock = failures >= self.max_failures
+                    changes = {"failed_logins": 0 if lock else failures, "locked_until": now + self.lockout if lock else None}
+                elif needs_rehash(row.password_hash):
+                    changes["password_hash"] = hash_password(password)
+                connection.execute(account.update().where(account.c.id == row.id).values(changes))
+            grants = self._grants(connection, [row.id])[row.id] if ok else ()
+        if locked:
+            retry = int((row.locked_until - now).total_seconds()) + 1
+            raise TooManyAttempts("this account is locked after repeated failed sign-ins", retry_after_s=retry)
+        if not ok:
+            raise NotAuthenticated("wrong username or password", hint="check both and try again")
+        return Principal(row.id, row.username, grants)
 
     def open_session(self, principal: Principal) -> tuple[str, Session]:
         """A new session (never a reused id: no session fixation); returns its secret."""

@@ -172,7 +172,7 @@ class _Compiler:
         if self.kinds[name] is Kind.CODES:
             if op not in (operator.eq, operator.ne):
                 raise InvalidValue(f"{name} holds a list of codes: use = or <> to test one code")
-            contains = column.contains(f'"{value}"', autoescape=True)
+            contains = sa.type_coerce(column, sa.Text).contains(f'"{value}"', autoescape=True)
             return contains if op is operator.eq else sa.not_(contains)
         return op(column, value)
 

@@ -1,0 +1,59 @@
+"""Fixtures of the web tests: a seeded register on each backend and a real server on it.
+
+One server per backend for the whole session (starting one costs seconds on
+a shared machine): tests that write use records of their own, and the seeded
+records stay at version 1, so tests do not disturb one another.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import _pg_admin, _pg_url
+from tests.web.seed import Seeded, seed
+from tests.web.server import Server, running
+
+
+@pytest.fixture(scope="session", params=["gpkg", "postgis"])
+def web_backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def web_target(web_backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh register (not yet seeded) that lives for one test module."""
+    if web_backend == "gpkg":
+        path = tmp_path_factory.mktemp("web") / "register.gpkg"
+        shutil.copy(request.getfixturevalue("gpkg_template"), path)
+        yield str(path)
+        return
+    template = request.getfixturevalue("postgis_template")
+    name = f"mineaction_web_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    with admin.connect() as c:
+        c.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE {template}")
+    yield _pg_url(name)
+    with admin.connect() as c:
+        c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded(web_target: str) -> Seeded:
+    return seed(web_target)
+
+
+@pytest.fixture(scope="session")
+def server(web_target: str, seeded: Seeded) -> Iterator[Server]:
+    with running(web_target, login_attempts_per_minute="100000") as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[2]
