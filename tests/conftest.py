@@ -23,7 +23,7 @@ from tests.common import TEST_PROGRAMME
 
 PG_ADMIN_URL = os.environ.get("MINEACTION_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REQUIRE_SERVICES = os.environ.get("MINEACTION_REQUIRE_SERVICES") == "1"
-_TEMPLATE_DB = "mineaction_test_template"
+_TEMPLATE_DB = f"mineaction_test_template_{os.getpid()}"  # one per pytest session: sessions may run side by side
 
 
 def missing_service(reason: str) -> None:

@@ -16,8 +16,9 @@ import numpy as np  # noqa: E402
 import shapely  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from pyproj import Transformer  # noqa: E402
-from shapely.plotting import plot_polygon  # noqa: E402
+from matplotlib.collections import PathCollection  # noqa: E402
 
+from mineaction.charts.paths import polygon_paths  # noqa: E402
 from mineaction.domain.ledger import remaining_geometry  # noqa: E402
 from mineaction.storage.register import Register  # noqa: E402
 
@@ -33,6 +34,13 @@ def _project(geometries: list, crs: str) -> np.ndarray:
     return shapely.transform(array, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 
+def _draw(ax, geoms: np.ndarray, colours: list[str], edge: str = "none") -> None:
+    paths, owner = polygon_paths(geoms)
+    if paths:
+        ax.add_collection(PathCollection(paths, facecolor=np.asarray(colours, dtype=object)[owner].tolist(),
+                                         edgecolor=edge, linewidth=0.3))
+
+
 def plot_register_map(register: Register, path: str | Path, *, title: str | None = None) -> Path:
     """Write a PNG (or SVG, by suffix) map of remaining hazards and released land."""
     programme = register.programme
@@ -45,22 +53,21 @@ def plot_register_map(register: Register, path: str | Path, *, title: str | None
         parts_by_hazard.setdefault(part["hazard_id"], []).append(part.geometry)
 
     fig, ax = plt.subplots(figsize=(10, 8.5), dpi=110)
-    for admin, geometry in zip(admins, _project([a.geometry for a in admins], crs)):
-        width = {1: 2.0, 2: 1.2}.get(admin["level"], 0.5)
-        plot_polygon(geometry, ax=ax, add_points=False, facecolor="#f8f9fa" if admin["level"] == 1 else "none",
-                     edgecolor="#6c757d", linewidth=width)
+    admin_geoms = _project([a.geometry for a in admins], crs)
+    for level, width in ((1, 2.0), (2, 1.2), (3, 0.5)):
+        chosen = [g for a, g in zip(admins, admin_geoms) if min(a["level"], 3) == level]
+        paths, _ = polygon_paths(np.asarray(chosen, dtype=object))
+        ax.add_collection(PathCollection(paths, facecolor="#f8f9fa" if level == 1 else "none",
+                                         edgecolor="#6c757d", linewidth=width))
     remaining = [remaining_geometry(h.geometry, parts_by_hazard.get(h.id, [])) for h in hazards]
-    for hazard, geometry in zip(hazards, _project(remaining, crs)):
-        if not geometry.is_empty:
-            plot_polygon(geometry, ax=ax, add_points=False, facecolor=HAZARD_COLOURS[hazard["hazard_type"]],
-                         edgecolor="#6a040f", linewidth=0.4)
-    for part, geometry in zip(parts, _project([p.geometry for p in parts], crs)):
-        plot_polygon(geometry, ax=ax, add_points=False, facecolor=RELEASE_COLOURS[part["release_type"]],
-                     edgecolor="none")
+    _draw(ax, _project(remaining, crs), [HAZARD_COLOURS[h["hazard_type"]] for h in hazards], edge="#6a040f")
+    _draw(ax, _project([p.geometry for p in parts], crs), [RELEASE_COLOURS[p["release_type"]] for p in parts])
     handles = [Patch(facecolor=c, label=f"{k} (remaining)") for k, c in HAZARD_COLOURS.items()]
     handles += [Patch(facecolor=c, label=f"released: {k}") for k, c in RELEASE_COLOURS.items()]
     ax.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.9)
+    ax.autoscale_view()
     ax.set_aspect("equal")
+    ax.ticklabel_format(style="plain", useOffset=False)
     ax.set_xlabel(f"easting (m, {crs})")
     ax.set_ylabel(f"northing (m, {crs})")
     warning = "  —  FICTIONAL DATA" if programme.fictional else ""

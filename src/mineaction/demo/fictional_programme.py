@@ -102,8 +102,8 @@ def _gazetteer(rng: np.random.Generator) -> list[tuple[dict, BaseGeometry]]:
 def _slice(polygon: BaseGeometry, lo: float, hi: float) -> BaseGeometry:
     """The part of ``polygon`` between fractions lo..hi of its east-west extent."""
     minx, miny, maxx, maxy = polygon.bounds
-    width = maxx - minx
-    return polygon.intersection(shapely.box(minx + lo * width, miny - 1, minx + hi * width, maxy + 1))
+    width, height = maxx - minx, maxy - miny
+    return polygon.intersection(shapely.box(minx + lo * width, miny - height, minx + hi * width, maxy + height))
 
 
 def build_demo(register: Register, *, seed: int = 2026, hazards: int = 300, progress: Progress | None = None) -> DemoSummary:
@@ -178,7 +178,7 @@ def build_demo(register: Register, *, seed: int = 2026, hazards: int = 300, prog
     n_activities = n_parts = n_finds = 0
     conditions = ["functional", "self_destructed", "self_deactivated", "unknown"]
     with register.write(_USER, "fictional demo programme: 2025 land release", "demo") as w:
-        for record, outline in zip(hazard_records, outlines):
+        for record in hazard_records:
             if rng.random() > 0.55:
                 continue
             org = record["organisation_id"]
@@ -197,10 +197,11 @@ def build_demo(register: Register, *, seed: int = 2026, hazards: int = 300, prog
                     "started_on": day, "ended_on": end, "organisation_id": org,
                 })
                 n_activities += 1
-                part = _slice(outline, lo, hi)
-                if part.is_empty or part.area < 10:
+                # cut the stored lon/lat outline, as a surveyor's GIS would cut the register's layer
+                part = _slice(record.geometry, lo, hi)
+                if part.is_empty:
                     continue
-                w.release(activity_id=activity.id, geometry=part, crs=DEMO_CRS, release_type=release_type,
+                w.release(activity_id=activity.id, geometry=part, release_type=release_type,
                           method=method, released_on=end)
                 n_parts += 1
                 if activity_type == "clearance" and "ap_mine" in record["contamination"]:
@@ -212,7 +213,7 @@ def build_demo(register: Register, *, seed: int = 2026, hazards: int = 300, prog
                         "model": "non-persistent AP mine (unspecified)",
                         "condition": str(rng.choice(conditions, p=[0.25, 0.3, 0.35, 0.1])),
                         "quantity": 1, "depth_cm": int(rng.integers(0, 15)), "found_on": end,
-                        "organisation_id": org} for _ in spots], spots, crs=DEMO_CRS)
+                        "organisation_id": org} for _ in spots], spots)
                     n_finds += len(spots)
                 day = end + dt.timedelta(days=int(rng.integers(1, 20)))
             if full:

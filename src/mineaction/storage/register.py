@@ -159,6 +159,8 @@ class Register:
         """Release connections; on SQLite fold the WAL back so the file travels alone."""
         if self.dialect == "sqlite":
             with contextlib.suppress(sa.exc.OperationalError), self.engine.connect() as connection:
+                # TRUNCATE waits out the busy timeout for readers; if one stays, its own close folds the WAL
+                connection.exec_driver_sql("PRAGMA busy_timeout = 1000")
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         self.engine.dispose()
 
@@ -478,6 +480,13 @@ class Register:
         if not rows:
             raise RecordNotFound(f"no {entity_name} {record_id!r} in the register")
         return [record_from_row(entity_name, r) for r in rows]
+
+    def latest_change(self) -> dt.datetime:
+        """Time of the newest changeset: the as-of time of anything read now."""
+        table = self.tables["changeset"]
+        with self.engine.connect() as connection:
+            last = connection.execute(sa.select(table.c.recorded_at).order_by(table.c.id.desc()).limit(1)).scalar()
+        return last or utcnow()
 
     def changeset(self, changeset_id: int) -> dict[str, Any]:
         with _translate_errors("reading a changeset"), self.engine.connect() as connection:

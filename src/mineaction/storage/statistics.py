@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from mineaction.storage.register import Register
 
-__all__ = ["Balance", "GROUPINGS", "hazard_balance", "released_area"]
+__all__ = ["Balance", "GROUPINGS", "admin_ancestors", "hazard_balance", "released_area"]
 
 #: what released land can be grouped by
 GROUPINGS = ("release_type", "method", "admin_pcode", "organisation_id", "year", "month")
@@ -40,7 +40,7 @@ def _period(register: Register, column: sa.ColumnElement, grouping: str) -> sa.C
     return sa.func.substr(column, 1, width)
 
 
-def _ancestors(register: Register, level: int) -> dict[str, str]:
+def admin_ancestors(register: Register, level: int) -> dict[str, str]:
     """Map every admin P-code to its ancestor at ``level`` (or itself when shallower)."""
     areas = register.records("admin_area")
     parent = {a["pcode"]: a["parent_pcode"] for a in areas}
@@ -60,10 +60,14 @@ def released_area(
     by: Sequence[str] = ("release_type",),
     as_of: dt.datetime | None = None,
     admin_level: int | None = None,
+    period: tuple[dt.date, dt.date] | None = None,
+    hazards: sa.Select | None = None,
 ) -> list[dict[str, object]]:
     """Released m² and part counts grouped by ``by`` (see :data:`GROUPINGS`).
 
-    With ``admin_level``, the ``admin_pcode`` group rolls up to that level.
+    With ``admin_level``, the ``admin_pcode`` group rolls up to that level;
+    ``period`` keeps parts released from its start up to, not including, its
+    end; ``hazards`` (a select of hazard ids) keeps parts of those hazards.
     """
     unknown = set(by) - set(GROUPINGS)
     if unknown:
@@ -78,11 +82,15 @@ def released_area(
         .where(parts.c.deleted.is_(False))
         .group_by(*keys)
     )
+    if period is not None:
+        query = query.where(parts.c.released_on >= period[0], parts.c.released_on < period[1])
+    if hazards is not None:
+        query = query.where(parts.c.hazard_id.in_(hazards))
     with register.engine.connect() as connection:
         rows = [dict(r._mapping) for r in connection.execute(query)]
     if admin_level is None or "admin_pcode" not in by:
         return sorted(rows, key=lambda r: tuple(str(r[g]) for g in by))
-    ancestor = _ancestors(register, admin_level)
+    ancestor = admin_ancestors(register, admin_level)
     merged: dict[tuple, dict[str, object]] = defaultdict(lambda: {"area_m2": 0.0, "parts": 0})
     for row in rows:
         row["admin_pcode"] = ancestor.get(row["admin_pcode"], row["admin_pcode"])

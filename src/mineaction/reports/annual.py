@@ -1,0 +1,206 @@
+"""The annual report: land release, EO destroyed, Article 7 tables, casualties, EORE.
+
+Everything is aggregated in the database from the ledger, so the report's
+totals are the ledger's totals. Personal data never enter a report: casualty
+and EORE tables are counts by sex and age group, with small counts suppressed
+(primary and secondary, :mod:`mineaction.domain.disclosure`).
+
+Article 7 of the Anti-Personnel Mine Ban Convention asks each year for the
+areas known or suspected to contain anti-personnel mines (location, type and
+quantity where known) and the progress in releasing them; Article 7 of the
+Convention on Cluster Munitions asks the same for cluster munition remnants.
+Locations are given at admin-area level, never as coordinates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pandas as pd
+import sqlalchemy as sa
+
+import mineaction
+from mineaction.domain.disclosure import suppress_small_counts
+from mineaction.reports.model import Report, ReportTable
+from mineaction.storage.register import Register
+from mineaction.storage.statistics import admin_ancestors, released_area
+
+__all__ = ["DEFAULT_SUPPRESSION", "annual_report"]
+
+DEFAULT_SUPPRESSION = 5
+_RELEASE_TYPES = ("cancelled", "reduced", "cleared")
+
+
+def _year(year: int) -> tuple[dt.date, dt.date]:
+    return dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+
+
+def _admin_names(register: Register) -> dict[str, str]:
+    return {a["pcode"]: a["name_en"] for a in register.records("admin_area")}
+
+
+def _pivot(rows: list[dict], index: str, columns: str, values: str, order: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Cross-table with the ``order`` columns always present, and total row and column."""
+    frame = pd.DataFrame(rows, columns=[index, columns, values])
+    table = frame.pivot_table(index=index, columns=columns, values=values, aggfunc="sum", fill_value=0)
+    table = table.reindex(columns=[*order, *(c for c in table.columns if c not in order)], fill_value=0)
+    table["total"] = table.sum(axis=1)
+    table.loc["total"] = table.sum(axis=0)
+    table.columns.name = None
+    return table
+
+
+def _land_release_tables(register: Register, period: tuple[dt.date, dt.date]) -> list[ReportTable]:
+    labels = _admin_names(register)
+    orgs = {o.id: o["acronym"] or o["name"] for o in register.records("organisation")}
+    by_month = released_area(register, by=("month", "release_type"), period=period)
+    by_admin = released_area(register, by=("admin_pcode", "release_type"), period=period, admin_level=2)
+    by_method = released_area(register, by=("release_type", "method"), period=period)
+    by_org = released_area(register, by=("organisation_id", "release_type"), period=period)
+    for row in by_admin:
+        row["admin_pcode"] = labels.get(row["admin_pcode"], row["admin_pcode"] or "unknown")
+    for row in by_org:
+        row["organisation_id"] = orgs.get(row["organisation_id"], row["organisation_id"])
+    method_frame = pd.DataFrame(by_method, columns=["release_type", "method", "area_m2", "parts"])
+    method_frame.loc[len(method_frame)] = ["total", "", method_frame["area_m2"].sum(), method_frame["parts"].sum()]
+    note = "m², geodesic; each square metre counted once, under the method that released it"
+    return [
+        ReportTable("land_release_by_month", "Land released by month and type (m²)",
+                    _pivot(by_month, "month", "release_type", "area_m2", _RELEASE_TYPES), note),
+        ReportTable("land_release_by_admin", "Land released by admin area (level 2) and type (m²)",
+                    _pivot(by_admin, "admin_pcode", "release_type", "area_m2", _RELEASE_TYPES), note),
+        ReportTable("land_release_by_method", "Land released by type and method (m², parts)", method_frame, note),
+        ReportTable("land_release_by_organisation", "Land released by organisation and type (m²)",
+                    _pivot(by_org, "organisation_id", "release_type", "area_m2", _RELEASE_TYPES), note),
+    ]
+
+
+def _eo_table(register: Register, period: tuple[dt.date, dt.date]) -> ReportTable:
+    finds = register.tables["eo_find"]
+    query = (
+        sa.select(finds.c.category, finds.c.condition, sa.func.sum(finds.c.quantity))
+        .where(finds.c.deleted.is_(False), finds.c.found_on >= period[0], finds.c.found_on < period[1])
+        .group_by(finds.c.category, finds.c.condition)
+    )
+    with register.engine.connect() as c:
+        rows = [{"category": a, "condition": b, "items": int(n)} for a, b, n in c.execute(query)]
+    order = ("functional", "self_destructed", "self_deactivated", "unknown", "other")
+    return ReportTable("eo_destroyed", "Explosive ordnance found and destroyed, by category and condition (items)",
+                       _pivot(rows, "category", "condition", "items", order),
+                       "self-deactivated items still contain explosive and were destroyed as EO")
+
+
+def _treaty_table(register: Register, period: tuple[dt.date, dt.date], code: str, key: str, title: str) -> ReportTable:
+    hazards = register.tables["hazard"]
+    parts = register.tables["released_part"]
+    labels = _admin_names(register)
+    selected = sa.select(hazards.c.id).where(
+        hazards.c.deleted.is_(False), sa.type_coerce(hazards.c.contamination, sa.Text).like(f'%"{code}"%'),
+        hazards.c.reported_on < period[1],
+    )
+    released_before_end = (
+        sa.select(parts.c.hazard_id, sa.func.sum(parts.c.area_m2).label("released"))
+        .where(parts.c.deleted.is_(False), parts.c.released_on < period[1])
+        .group_by(parts.c.hazard_id)
+        .subquery()
+    )
+    query = (
+        sa.select(hazards.c.ref, hazards.c.admin_pcode, hazards.c.hazard_type, hazards.c.status, hazards.c.area_m2,
+                  hazards.c.estimated_items, sa.func.coalesce(released_before_end.c.released, 0.0))
+        .select_from(hazards.outerjoin(released_before_end, released_before_end.c.hazard_id == hazards.c.id))
+        .where(hazards.c.id.in_(selected))
+        .order_by(hazards.c.admin_pcode, hazards.c.ref)
+    )
+    with register.engine.connect() as c:
+        rows = c.execute(query).all()
+    in_year = {r["release_type"]: r["area_m2"] for r in released_area(register, by=("release_type",), period=period, hazards=selected)}
+    frame = pd.DataFrame(
+        [{"area": ref, "admin area": labels.get(pcode, pcode), "type": kind, "status": status,
+          "remaining m² at year end": max(area - released, 0.0),
+          "estimated quantity": "unknown" if items is None else int(items)}
+         for ref, pcode, kind, status, area, items, released in rows],
+        columns=["area", "admin area", "type", "status", "remaining m² at year end", "estimated quantity"],
+    )
+    remaining = float(frame["remaining m² at year end"].sum()) if len(frame) else 0.0
+    note = (f"{len(frame)} areas; {remaining:,.0f} m² remaining at year end; released during the year: "
+            + ", ".join(f"{t} {in_year.get(t, 0.0):,.0f} m²" for t in _RELEASE_TYPES)
+            + ". Locations are given by admin area only.")
+    return ReportTable(key, title, frame, note)
+
+
+def _casualty_table(register: Register, period: tuple[dt.date, dt.date], threshold: int) -> ReportTable:
+    victims, accidents = register.tables["victim"], register.tables["accident"]
+    child = sa.case((victims.c.age < 18, "child"), (victims.c.age >= 18, "adult"), else_="age unknown")
+    query = (
+        sa.select(victims.c.victim_group, victims.c.outcome, victims.c.sex, child, sa.func.count())
+        .select_from(victims.join(accidents, victims.c.accident_id == accidents.c.id))
+        .where(victims.c.deleted.is_(False), accidents.c.deleted.is_(False),
+               accidents.c.occurred_on >= period[0], accidents.c.occurred_on < period[1])
+        .group_by(victims.c.victim_group, victims.c.outcome, victims.c.sex, child)
+    )
+    with register.engine.connect() as c:
+        rows = [{"group": f"{g} {o}", "sex_age": f"{s} {a}", "n": n} for g, o, s, a, n in c.execute(query)]
+    columns = [f"{s} {a}" for s in ("female", "male", "unknown") for a in ("child", "adult", "age unknown")]
+    index = [f"{g} {o}" for g in ("civilian", "deminer") for o in ("killed", "injured")]
+    counts = pd.DataFrame(rows, columns=["group", "sex_age", "n"]).pivot_table(
+        index="group", columns="sex_age", values="n", aggfunc="sum", fill_value=0)
+    counts = counts.reindex(index=index, columns=columns, fill_value=0).astype(int)
+    counts.columns.name = None
+    counts = counts.loc[:, counts.sum(axis=0) > 0] if counts.to_numpy().sum() else counts.iloc[:, :0]
+    published = suppress_small_counts(counts, threshold) if counts.shape[1] else counts
+    return ReportTable("casualties", "Casualties by group, outcome, sex and age (persons)", published,
+                       f"counts below {threshold} are shown as '<{threshold}'; 'x' hides a cell that would reveal one")
+
+
+def _eore_table(register: Register, period: tuple[dt.date, dt.date], threshold: int) -> ReportTable:
+    sessions = register.tables["eore_session"]
+    query = (
+        sa.select(sessions.c.admin_pcode, *(sa.func.coalesce(sa.func.sum(sessions.c[k]), 0) for k in ("girls", "boys", "women", "men")))
+        .where(sessions.c.deleted.is_(False), sessions.c.held_on >= period[0], sessions.c.held_on < period[1])
+        .group_by(sessions.c.admin_pcode)
+    )
+    with register.engine.connect() as c:
+        rows = c.execute(query).all()
+    ancestors = admin_ancestors(register, 2)
+    names = _admin_names(register)
+    frame = pd.DataFrame([(names.get(ancestors.get(p, p), p or "unknown"), *map(int, v)) for p, *v in rows],
+                         columns=["admin area", "girls", "boys", "women", "men"])
+    counts = frame.groupby("admin area").sum()
+    published = suppress_small_counts(counts, threshold) if len(counts) else counts
+    return ReportTable("eore_audience", "Risk education audience by admin area (level 2), sex and age (persons)",
+                       published, f"girls/boys: under 18; counts below {threshold} suppressed")
+
+
+def annual_report(
+    register: Register,
+    year: int,
+    *,
+    suppression_threshold: int = DEFAULT_SUPPRESSION,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """Build the annual report for calendar ``year`` from the register as it is now."""
+    say = progress or (lambda step: None)
+    period = _year(year)
+    programme = register.programme
+    report = Report(
+        title=f"Mine action annual report {year}",
+        programme=programme.name,
+        period=period,
+        as_of=register.latest_change(),
+        software_version=mineaction.__version__,
+        fictional=programme.fictional,
+    )
+    say("land release")
+    report.tables += _land_release_tables(register, period)
+    say("explosive ordnance")
+    report.tables.append(_eo_table(register, period))
+    say("Article 7 tables")
+    report.tables.append(_treaty_table(register, period, "ap_mine", "apmbc_article7",
+                                       "APMBC Article 7: areas known or suspected to contain anti-personnel mines"))
+    report.tables.append(_treaty_table(register, period, "cmr", "ccm_article7",
+                                       "CCM Article 7: areas contaminated by cluster munition remnants"))
+    say("casualties and risk education")
+    report.tables.append(_casualty_table(register, period, suppression_threshold))
+    report.tables.append(_eore_table(register, period, suppression_threshold))
+    return report

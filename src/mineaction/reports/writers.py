@@ -1,0 +1,117 @@
+"""Writing a report as CSV files, an XLSX workbook and a PDF with charts and a map.
+
+Every file carries the report's provenance (register as-of time, software
+version). Numbers are rounded the same way in every format, so the PDF shows
+exactly what the tables hold.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
+
+from mineaction.reports.model import Report, ReportTable  # noqa: E402
+
+__all__ = ["PDF_MAX_ROWS", "display_frame", "write_csv", "write_pdf", "write_xlsx"]
+
+PDF_MAX_ROWS = 40  # longer tables are in the CSV/XLSX; the PDF says so
+
+
+def display_frame(table: ReportTable) -> pd.DataFrame:
+    """The table as shown to people: areas in whole m², counts as integers, labels kept."""
+    frame = table.frame.copy()
+    for column in frame.columns:
+        if pd.api.types.is_float_dtype(frame[column]):
+            frame[column] = frame[column].round(0).astype("int64")
+    return frame
+
+
+def write_csv(report: Report, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table in report.tables:
+        path = folder / f"{table.key}.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            for key, value in report.provenance.items():
+                handle.write(f"# {key}: {value}\n")
+            handle.write(f"# {table.title}. {table.note}\n")
+            display_frame(table).to_csv(handle)
+        written.append(path)
+    return written
+
+
+def write_xlsx(report: Report, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        pd.DataFrame(list(report.provenance.items()), columns=["item", "value"]).to_excel(
+            writer, sheet_name="about", index=False)
+        for table in report.tables:
+            display_frame(table).to_excel(writer, sheet_name=table.key[:31])
+    return path
+
+
+def _text_page(pdf: PdfPages, title: str, lines: list[str]) -> None:
+    fig = plt.figure(figsize=(8.27, 11.69))
+    fig.text(0.08, 0.93, title, fontsize=16, weight="bold")
+    for i, line in enumerate(lines):
+        fig.text(0.08, 0.88 - i * 0.025, line, fontsize=10)
+    pdf.savefig(fig)
+    plt.close(fig)
+
+
+def _table_page(pdf: PdfPages, table: ReportTable) -> None:
+    frame = display_frame(table)
+    fig = plt.figure(figsize=(11.69, 8.27))
+    fig.text(0.04, 0.95, table.title, fontsize=13, weight="bold")
+    fig.text(0.04, 0.915, table.note, fontsize=8, style="italic", wrap=True)
+    if len(frame) > PDF_MAX_ROWS:
+        fig.text(0.04, 0.85, f"{len(frame):,} rows: see {table.key}.csv or the XLSX workbook.", fontsize=11)
+    elif len(frame) == 0:
+        fig.text(0.04, 0.85, "No records in this period.", fontsize=11)
+    else:
+        ax = fig.add_axes((0.04, 0.05, 0.92, 0.82))
+        ax.axis("off")
+        cells = [[str(i), *(f"{v:,}" if isinstance(v, int) else str(v) for v in row)]
+                 for i, row in zip(frame.index, frame.itertuples(index=False))]
+        shown = ax.table(cellText=cells, colLabels=[frame.index.name or "", *map(str, frame.columns)],
+                         loc="upper left", cellLoc="right")
+        shown.auto_set_font_size(False)
+        shown.set_fontsize(8)
+        shown.auto_set_column_width(list(range(len(frame.columns) + 1)))
+    pdf.savefig(fig)
+    plt.close(fig)
+
+
+def _figure_page(pdf: PdfPages, title: str, image: Path) -> None:
+    fig = plt.figure(figsize=(11.69, 8.27))
+    fig.text(0.04, 0.95, title, fontsize=13, weight="bold")
+    ax = fig.add_axes((0.02, 0.02, 0.96, 0.9))
+    ax.imshow(plt.imread(image))
+    ax.axis("off")
+    pdf.savefig(fig)
+    plt.close(fig)
+
+
+def write_pdf(report: Report, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with PdfPages(path) as pdf:
+        cover = [f"{k}: {v}" for k, v in report.provenance.items()]
+        cover += ["", "Contents:"] + [f"  • {t.title}" for t in report.tables]
+        if report.fictional:
+            cover += ["", "FICTIONAL DATA: every place and record in this report is invented."]
+        _text_page(pdf, report.title, cover)
+        for title, image in report.figures:
+            _figure_page(pdf, title, image)
+        for table in report.tables:
+            _table_page(pdf, table)
+        info = pdf.infodict()
+        info["Title"] = report.title
+        info["Subject"] = "; ".join(f"{k}: {v}" for k, v in report.provenance.items())
+        info["Creator"] = f"mineaction {report.software_version}"
+    return path
