@@ -69,11 +69,11 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
-def _hash(spec: Entity, action: str, values: dict[str, Any], geometry: BaseGeometry | None, extra: Any) -> str:
+def _hash(spec: Entity, action: str, values: dict[str, Any], wkb: bytes | None, extra: Any) -> str:
     body = json.dumps([spec.name, action, values, extra], sort_keys=True, default=str, ensure_ascii=False)
     digest = hashlib.sha256(body.encode())
-    if geometry is not None:
-        digest.update(shapely.to_wkb(geometry, output_dimension=2))
+    if wkb is not None:
+        digest.update(wkb)
     return digest.hexdigest()
 
 
@@ -236,6 +236,7 @@ class _Validator:
               geometry_errors: dict[int, MineActionError]) -> list[Submission]:
         mapping = job.mapping
         spec, release = mapping.spec, mapping.action == "release"
+        wkbs = shapely.to_wkb(geometries, output_dimension=2) if spec.geometry else None
         out: list[Submission] = []
         for i, label in enumerate(batch.labels):
             values, problems = self._values(job, plan, batch, i)
@@ -256,8 +257,8 @@ class _Validator:
                 for p in problems:
                     self.report.add(p)
                 continue
-            geometry = geometries[i] if spec.geometry else None
-            submission = self._submission(job, plan, batch, i, cleaned, geometry)
+            geometry = (geometries[i], wkbs[i]) if wkbs is not None else (None, None)
+            submission = self._submission(job, plan, batch, i, cleaned, *geometry)
             if submission is not None:
                 out.append(submission)
         queued = known_hashes(self.register, [s.content_hash for s in out])
@@ -270,13 +271,13 @@ class _Validator:
         return [s for s in out if s.content_hash not in queued]
 
     def _submission(self, job: Job, plan: ColumnPlan, batch: Batch, i: int, cleaned: dict[str, Any],
-                    geometry: BaseGeometry | None) -> Submission | None:
+                    geometry: BaseGeometry | None, wkb: bytes | None) -> Submission | None:
         spec, label = job.mapping.spec, batch.labels[i]
         action = "release" if job.mapping.action == "release" else "add"
         identity = {k: batch.columns[c][i] for k, c in plan.identity.items()}
         attachments = batch.attachments[i] if batch.attachments else ()
         values = {k: _jsonable(v) for k, v in cleaned.items()}
-        content_hash = _hash(spec, action, values, geometry,
+        content_hash = _hash(spec, action, values, wkb,
                              [identity.get("id"), [a.get("sha256") for a in attachments],
                               batch.keys[i] if batch.keys else None])
         short = bytes.fromhex(content_hash[:32])
@@ -315,9 +316,9 @@ class _Validator:
         if spec.name == "activity" and not depends_on.get("hazard_id"):
             self._remember_activity(identity, batch, i, values)
         if isinstance(target, tuple):
-            return Submission(spec.name, "update", values, geometry, content_hash, label, target_id=target[0],
+            return Submission(spec.name, "update", values, wkb, content_hash, label, target_id=target[0],
                               base_version=target[1], attachments=attachments)
-        return Submission(spec.name, action, values, geometry, content_hash, label, depends_on=depends_on,
+        return Submission(spec.name, action, values, wkb, content_hash, label, depends_on=depends_on,
                           attachments=attachments)
 
     def _existing(self, spec: Entity, identity: dict[str, Any], values: dict[str, Any],

@@ -56,7 +56,7 @@ class Submission:
     entity: str
     action: str
     values: dict[str, Any]  # JSON-ready (dates as ISO text)
-    geometry: BaseGeometry | None
+    geometry_wkb: bytes | None  # lon/lat WGS 84, 2-D
     content_hash: str
     source_feature: str
     target_id: str | None = None
@@ -212,13 +212,13 @@ def submit(
                         "id": ids[s.content_hash], "ref": f"FR-{first + k:07d}", "import_id": import_id,
                         "entity": entity(s.entity).name, "action": s.action, "target_id": s.target_id,
                         "base_version": s.base_version, "field_values": s.values,
-                        "geometry_wkb": None if s.geometry is None else shapely.to_wkb(s.geometry, output_dimension=2),
+                        "geometry_wkb": s.geometry_wkb,
                         "depends_on": {f: parent_ids[h] for f, h in s.depends_on.items()} or None,
                         "content_hash": s.content_hash, "source_feature": s.source_feature,
                         "attachments": list(s.attachments) or None, "status": "submitted",
                         "submitted_at": now, "submitted_by": user,
                     })
-                connection.execute(table.insert(), rows)
+                register.insert_rows(connection, "field_report", rows)
                 submitted += len(rows)
             connection.execute(imports.insert(), [{
                 "id": import_id, "source_name": source.name, "source_sha256": source.sha256,
