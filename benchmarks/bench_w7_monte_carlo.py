@@ -32,9 +32,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import save  # noqa: E402
+from common import save
 
-from mineaction.domain.residual_hazard import shipped_profiles, simulate_mines, survival_fractions  # noqa: E402
+from mineaction.domain.residual_hazard import shipped_profiles, simulate_mines, survival_fractions
 
 GIB = 2**30
 
@@ -65,19 +65,28 @@ def main() -> None:
     for day in (30, 120, 365):
         for name, exact, estimate in (("f", f, sim.functional), ("e", e, sim.explosive)):
             z = (estimate.value[day] - exact[day]) / estimate.standard_error[day]
-            check[f"{name}({day})"] = {"closed_form": float(exact[day]), "simulated": float(estimate.value[day]),
-                                       "z": float(z)}
+            check[f"{name}({day})"] = {
+                "closed_form": float(exact[day]),
+                "simulated": float(estimate.value[day]),
+                "z": float(z),
+            }
 
     rate = args.mines / best
-    print(f"W7 Monte Carlo: {args.mines:,} mines in chunks of {args.chunk:,}, {ages.size} ages, "
-          f"load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"W7 Monte Carlo: {args.mines:,} mines in chunks of {args.chunk:,}, {ages.size} ages, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     print(f"  best time           {best:8.2f} s   ({rate / 1e6:.2f} M mines/s)")
     print(f"  traced peak         {traced_peak / 2**20:8.1f} MiB")
-    print(f"  process peak RSS    {rss_peak / 2**20:8.1f} MiB   (goal ≤ 1 GiB: "
-          f"{'met' if max(traced_peak, rss_peak) <= GIB else 'NOT met'})")
+    print(
+        f"  process peak RSS    {rss_peak / 2**20:8.1f} MiB   (goal ≤ 1 GiB: "
+        f"{'met' if max(traced_peak, rss_peak) <= GIB else 'NOT met'})"
+    )
     for label, row in check.items():
-        print(f"  {label:8s} closed form {row['closed_form']:.5f}  simulated {row['simulated']:.5f}  "
-              f"z = {row['z']:+.2f}")
+        print(
+            f"  {label:8s} closed form {row['closed_form']:.5f}  simulated {row['simulated']:.5f}  "
+            f"z = {row['z']:+.2f}"
+        )
     path = save(
         "w7_monte_carlo",
         {

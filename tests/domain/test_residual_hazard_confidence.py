@@ -36,8 +36,12 @@ def test_no_search_leaves_the_prior_predictive() -> None:
     assert result.p_any_remaining == pytest.approx(1 - stats.nbinom.pmf(0, 2.0, 0.5 / 1.5))
 
 
-@pytest.mark.parametrize(("found", "coverage", "detection"), [(0, 0.6, 0.85), (0, 0.2, 0.5), (2, 0.7, 0.9)])
-def test_survey_confidence_agrees_with_a_monte_carlo(found: int, coverage: float, detection: float) -> None:
+@pytest.mark.parametrize(
+    ("found", "coverage", "detection"), [(0, 0.6, 0.85), (0, 0.2, 0.5), (2, 0.7, 0.9)]
+)
+def test_survey_confidence_agrees_with_a_monte_carlo(
+    found: int, coverage: float, detection: float
+) -> None:
     prior = GammaPrior(shape=0.8, rate=0.4)
     rng = np.random.default_rng(found * 100 + int(coverage * 10))
     lam = rng.gamma(prior.shape, 1.0 / prior.rate, 2_000_000)
@@ -82,7 +86,9 @@ def test_gamma_interval_matches_scipy() -> None:
 
 def test_zero_acceptance_plan_is_one_minus_p_to_the_n() -> None:
     p = np.linspace(0.0, 1.0, 21)
-    np.testing.assert_allclose(acceptance_probability(p, sample_size=20, acceptance_number=0), (1 - p) ** 20)
+    np.testing.assert_allclose(
+        acceptance_probability(p, sample_size=20, acceptance_number=0), (1 - p) ** 20
+    )
 
 
 def test_known_binomial_value() -> None:
@@ -109,7 +115,9 @@ def test_hypergeometric_tends_to_binomial_for_large_lots() -> None:
     c_share=st.floats(0.0, 1.0),
     lot_extra=st.one_of(st.none(), st.integers(0, 2000)),
 )
-def test_oc_curve_is_decreasing_from_one_to_zero(n: int, c_share: float, lot_extra: int | None) -> None:
+def test_oc_curve_is_decreasing_from_one_to_zero(
+    n: int, c_share: float, lot_extra: int | None
+) -> None:
     c = int(c_share * n)
     lot = None if lot_extra is None else n + lot_extra
     p = np.linspace(0.0, 1.0, 101)
@@ -126,7 +134,10 @@ def test_oc_curve_is_decreasing_from_one_to_zero(n: int, c_share: float, lot_ext
         ({"defect_rate": 1.5, "sample_size": 10, "acceptance_number": 0}, "defect_rate"),
         ({"defect_rate": 0.1, "sample_size": 0, "acceptance_number": 0}, "sample_size"),
         ({"defect_rate": 0.1, "sample_size": 10, "acceptance_number": 11}, "acceptance_number"),
-        ({"defect_rate": 0.1, "sample_size": 10, "acceptance_number": 1, "lot_size": 5}, "lot_size"),
+        (
+            {"defect_rate": 0.1, "sample_size": 10, "acceptance_number": 1, "lot_size": 5},
+            "lot_size",
+        ),
         ({"defect_rate": 0.1, "sample_size": 10.5, "acceptance_number": 1}, "sample_size"),
     ],
 )

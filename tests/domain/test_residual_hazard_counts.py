@@ -113,14 +113,20 @@ def test_explosive_band_matches_the_beta_quantiles() -> None:
 
 def test_functional_band_matches_the_beta_quantiles_before_self_destruct_is_due() -> None:
     # Before SD is due f = 1 - r_sda F_sda(t): its band is a Beta quantile, known exactly.
-    profile = make_profile(sd_time=PointMass(500.0), sda_time=Weibull(2.0, 50.0), r_sda=0.7, strength=30.0)
+    profile = make_profile(
+        sd_time=PointMass(500.0), sda_time=Weibull(2.0, 50.0), r_sda=0.7, strength=30.0
+    )
     t = np.array([20.0, 50.0, 200.0])
     draws = 20_000
     f_band, _ = fraction_bands(t, profile, level=0.8, draws=draws, rng=6)
     beta = stats.beta(profile.sda_success.alpha, profile.sda_success.beta)
     F = Weibull(2.0, 50.0).cdf(t)
-    np.testing.assert_allclose(f_band.lower, 1 - F * beta.ppf(0.9), atol=4 * _quantile_se(beta, 0.9, draws))
-    np.testing.assert_allclose(f_band.upper, 1 - F * beta.ppf(0.1), atol=4 * _quantile_se(beta, 0.1, draws))
+    np.testing.assert_allclose(
+        f_band.lower, 1 - F * beta.ppf(0.9), atol=4 * _quantile_se(beta, 0.9, draws)
+    )
+    np.testing.assert_allclose(
+        f_band.upper, 1 - F * beta.ppf(0.1), atol=4 * _quantile_se(beta, 0.1, draws)
+    )
 
 
 def test_bands_are_ordered_and_contain_the_point_values() -> None:
@@ -142,14 +148,20 @@ def test_count_bands_are_the_fraction_band_through_monotone_maps() -> None:
     t = np.array([10.0, 40.0, 150.0, 365.0])
     result = assess_residual_hazard(t, profile, 80.0, 1.5, level=0.9, draws=1000, rng=2)
     band = result.functional_band
-    np.testing.assert_allclose(result.p_any_functional_band.lower, prob_any_functional(band.lower, 80.0, 1.5))
-    np.testing.assert_allclose(result.p_any_functional_band.upper, prob_any_functional(band.upper, 80.0, 1.5))
+    np.testing.assert_allclose(
+        result.p_any_functional_band.lower, prob_any_functional(band.lower, 80.0, 1.5)
+    )
+    np.testing.assert_allclose(
+        result.p_any_functional_band.upper, prob_any_functional(band.upper, 80.0, 1.5)
+    )
     np.testing.assert_allclose(result.expected_functional_band.upper, 80.0 * band.upper)
 
 
 @pytest.mark.parametrize("shape", [None, 0.7])
 def test_count_interval_reduces_to_count_model_quantiles_when_beliefs_are_sharp(shape) -> None:
-    profile = make_profile(sd_time=PointMass(30), r_sd=0.6, sda_time=PointMass(120), r_sda=0.5, strength=1e9)
+    profile = make_profile(
+        sd_time=PointMass(30), r_sd=0.6, sda_time=PointMass(120), r_sda=0.5, strength=1e9
+    )
     t, mean = np.array([10.0, 60.0, 200.0]), 150.0
     band = functional_count_interval(t, profile, mean, shape, level=0.9, draws=20_000, rng=3)
     m = mean * np.array([1.0, 0.4, 0.2])
@@ -163,7 +175,9 @@ def test_count_interval_reduces_to_count_model_quantiles_when_beliefs_are_sharp(
 
 
 def test_bands_need_one_profile() -> None:
-    arrays = ReliabilityProfile("arr", PointMass(30), Beta([9, 8], 1), PointMass(120), Beta(9, 1), "test report", "")
+    arrays = ReliabilityProfile(
+        "arr", PointMass(30), Beta([9, 8], 1), PointMass(120), Beta(9, 1), "test report", ""
+    )
     with pytest.raises(InvalidValue, match="one at a time"):
         fraction_bands([10.0], arrays)
 
@@ -179,7 +193,9 @@ def test_bands_are_reproducible_for_a_seed() -> None:
 
 
 def test_result_rows_put_explosive_beside_functional() -> None:
-    result = assess_residual_hazard([30.0, 120.0], shipped_profiles()["ccw-apii-design-bound"], 100.0, level=None)
+    result = assess_residual_hazard(
+        [30.0, 120.0], shipped_profiles()["ccw-apii-design-bound"], 100.0, level=None
+    )
     rows = result.rows()
     assert list(rows[0])[:3] == ["age_days", "functional", "explosive"]
     assert rows[1]["explosive"] == pytest.approx(0.1)
@@ -192,12 +208,18 @@ def test_table_carries_provenance_and_caveats() -> None:
     )
     table = result.format_table()
     header = table.splitlines()[0]
-    assert header.index("f(t) functional") < header.index("e(t) explosive") < header.index("P(≥1 functional)")
+    assert (
+        header.index("f(t) functional")
+        < header.index("e(t) explosive")
+        < header.index("P(≥1 functional)")
+    )
     assert "never a land-release method" in table
     assert "Illustrative example profile" in table
     assert "negative binomial, mean 50, shape k = 0.5" in table
     assert "credible" in table and "predictive interval" in table
-    design = assess_residual_hazard([365.0], shipped_profiles()["ccw-apii-design-bound"], 50.0, level=None)
+    design = assess_residual_hazard(
+        [365.0], shipped_profiles()["ccw-apii-design-bound"], 50.0, level=None
+    )
     assert "design bound is not a field measurement" in design.format_table()
 
 

@@ -21,7 +21,9 @@ from tests.domain.test_residual_hazard_support import make_profile
 
 
 def _prior(sd: Beta, sda: Beta) -> ReliabilityProfile:
-    return ReliabilityProfile("prior", PointMass(30), sd, PointMass(120), sda, "test report", "hand example")
+    return ReliabilityProfile(
+        "prior", PointMass(30), sd, PointMass(120), sda, "test report", "hand example"
+    )
 
 
 def test_equal_detection_is_the_conjugate_update_by_hand() -> None:
@@ -56,7 +58,9 @@ def test_detection_correction_by_hand() -> None:
     ("n_sd", "n_intact", "rho"),
     [(30, 40, 0.4), (5, 40, 0.3), (60, 5, 0.3), (300, 400, 0.4), (0, 20, 0.5), (20, 0, 0.5)],
 )
-def test_beta_matches_the_exact_detection_tilted_posterior(n_sd: int, n_intact: int, rho: float) -> None:
+def test_beta_matches_the_exact_detection_tilted_posterior(
+    n_sd: int, n_intact: int, rho: float
+) -> None:
     prior = _prior(Beta(2.0, 2.0), Beta(1.0, 1.0))
     update = update_from_finds(
         prior, FindCounts(self_destructed=n_sd, functional=n_intact), DetectionProbability(1.0, rho)
@@ -75,7 +79,9 @@ def test_beta_matches_the_exact_detection_tilted_posterior(n_sd: int, n_intact: 
 
 
 def test_correction_removes_the_bias_of_a_simulated_clearance() -> None:
-    truth = make_profile(sd_time=LogNormal(25.0, 0.4), r_sd=0.6, sda_time=LogNormal(100.0, 0.3), r_sda=0.8)
+    truth = make_profile(
+        sd_time=LogNormal(25.0, 0.4), r_sd=0.6, sda_time=LogNormal(100.0, 0.3), r_sda=0.8
+    )
     prior = _prior(Beta(1.0, 1.0), Beta(1.0, 1.0))
     detection = DetectionProbability(intact=0.9, fragments=0.3)
     z_corrected, z_naive, covered = [], [], 0
@@ -104,7 +110,9 @@ def test_evidence_strength_grows_and_intervals_narrow_with_more_finds() -> None:
     widths, sizes = [], []
     for scale in (1, 4, 16):
         update = update_from_finds(
-            prior, FindCounts(functional=3 * scale, self_destructed=6 * scale, self_deactivated=5 * scale), detection
+            prior,
+            FindCounts(functional=3 * scale, self_destructed=6 * scale, self_deactivated=5 * scale),
+            detection,
         )
         lo, hi = update.interval_sd
         widths.append(hi - lo)
@@ -150,7 +158,12 @@ def test_conditions_are_counted_from_the_vocabulary() -> None:
     counts = FindCounts.from_conditions(
         ["functional", "self_destructed", "Self-destructed", "self deactivated", "other", "unknown"]
     )
-    assert (counts.functional, counts.self_destructed, counts.self_deactivated, counts.unknown) == (1, 2, 1, 2)
+    assert (counts.functional, counts.self_destructed, counts.self_deactivated, counts.unknown) == (
+        1,
+        2,
+        1,
+        2,
+    )
 
 
 def test_finds_before_the_mechanisms_were_due_are_refused() -> None:
@@ -182,11 +195,15 @@ def test_updates_vectorise_over_hazards() -> None:
     prior = _prior(Beta(2.0, 2.0), Beta(3.0, 1.0))
     detection = DetectionProbability(0.9, 0.4)
     sd, fn, sda = np.array([0, 5, 40]), np.array([3, 2, 10]), np.array([1, 7, 0])
-    many = update_from_finds(prior, FindCounts(functional=fn, self_destructed=sd, self_deactivated=sda), detection)
+    many = update_from_finds(
+        prior, FindCounts(functional=fn, self_destructed=sd, self_deactivated=sda), detection
+    )
     assert many.posterior.shape == (3,)
     for i in range(3):
         one = update_from_finds(
-            prior, FindCounts(functional=fn[i], self_destructed=sd[i], self_deactivated=sda[i]), detection
+            prior,
+            FindCounts(functional=fn[i], self_destructed=sd[i], self_deactivated=sda[i]),
+            detection,
         )
         assert many.posterior.sd_success.alpha[i] == pytest.approx(one.posterior.sd_success.alpha)
         assert many.posterior.sd_success.beta[i] == pytest.approx(one.posterior.sd_success.beta)

@@ -135,17 +135,26 @@ def test_beta_from_mean_and_update_are_conjugate_counts() -> None:
         (lambda: make_profile(name=""), "name"),
         (
             lambda: ReliabilityProfile(
-                "x", PointMass(30), Beta([1, 2], [1, 2]), PointMass(120), Beta([1, 2, 3], 1),
-                "test report", "",
+                "x",
+                PointMass(30),
+                Beta([1, 2], [1, 2]),
+                PointMass(120),
+                Beta([1, 2, 3], 1),
+                "test report",
+                "",
             ),
             "do not broadcast",
         ),
         (
-            lambda: ReliabilityProfile("x", PointMass(30), Beta(9, 1), PointMass(120), Beta(9, 1), "rumour", ""),
+            lambda: ReliabilityProfile(
+                "x", PointMass(30), Beta(9, 1), PointMass(120), Beta(9, 1), "rumour", ""
+            ),
             "provenance",
         ),
         (
-            lambda: ReliabilityProfile("x", 30, Beta(9, 1), PointMass(120), Beta(9, 1), "test report", ""),
+            lambda: ReliabilityProfile(
+                "x", 30, Beta(9, 1), PointMass(120), Beta(9, 1), "test report", ""
+            ),
             "sd_time",
         ),
     ],
@@ -229,7 +238,9 @@ def test_save_then_load_round_trips(tmp_path: Path) -> None:
 
 
 def test_array_valued_profiles_cannot_be_saved(tmp_path: Path) -> None:
-    arrays = ReliabilityProfile("x", PointMass(30), Beta([9, 8], 1), PointMass(120), Beta(9, 1), "test report", "")
+    arrays = ReliabilityProfile(
+        "x", PointMass(30), Beta([9, 8], 1), PointMass(120), Beta(9, 1), "test report", ""
+    )
     with pytest.raises(InvalidValue, match="scalar"):
         save_profiles([arrays], tmp_path / "x.yaml")
 
@@ -289,7 +300,13 @@ def test_late_self_destruct_violates_the_30_day_bound_whatever_r_sd() -> None:
 
 def test_bound_check_is_vectorised_over_array_profiles() -> None:
     profile = ReliabilityProfile(
-        "array", PointMass(30), Beta([95.0, 80.0], [5.0, 20.0]), PointMass(120), Beta(999, 1), "test report", ""
+        "array",
+        PointMass(30),
+        Beta([95.0, 80.0], [5.0, 20.0]),
+        PointMass(120),
+        Beta(999, 1),
+        "test report",
+        "",
     )
     check = check_ccw_bounds(profile)
     np.testing.assert_array_equal(check.meets_30d, [True, False])

@@ -27,8 +27,12 @@ from tests.domain.test_residual_hazard_support import make_profile
 AGES = np.array([0.0, 10.0, 25.0, 30.0, 45.0, 90.0, 120.0, 200.0, 400.0])
 PROFILES = {
     **shipped_profiles(),
-    "weibull-gamma": make_profile(sd_time=Weibull(2.5, 20.0), r_sd=0.7, sda_time=Gamma(3.0, 40.0), r_sda=0.9),
-    "late-lognormal": make_profile(sd_time=LogNormal(60.0, 0.8), r_sd=0.5, sda_time=PointMass(45.0), r_sda=0.6),
+    "weibull-gamma": make_profile(
+        sd_time=Weibull(2.5, 20.0), r_sd=0.7, sda_time=Gamma(3.0, 40.0), r_sda=0.9
+    ),
+    "late-lognormal": make_profile(
+        sd_time=LogNormal(60.0, 0.8), r_sd=0.5, sda_time=PointMass(45.0), r_sda=0.6
+    ),
 }
 SEEDS = range(30)
 N_MINES = 20_000
@@ -88,7 +92,9 @@ def test_area_simulation_agrees_with_p_any_and_expected_count(shape) -> None:
         sim = simulate_areas(profile, AGES, mean, shape, n_areas=4_000, rng=seed, chunk_size=20_000)
         z_p.append(_z_scores(sim.p_any_functional.value, p, 4_000))
         ok = sim.mean_functional.standard_error > 0
-        z_mean.append((sim.mean_functional.value[ok] - mean * f[ok]) / sim.mean_functional.standard_error[ok])
+        z_mean.append(
+            (sim.mean_functional.value[ok] - mean * f[ok]) / sim.mean_functional.standard_error[ok]
+        )
     assert np.all(np.abs(np.concatenate(z_p)) <= 4.0)
     assert np.all(np.abs(np.concatenate(z_mean)) <= 4.5)  # the standard error itself is estimated
 

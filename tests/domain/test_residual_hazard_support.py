@@ -47,7 +47,9 @@ time_distributions: st.SearchStrategy[TimeDistribution] = st.one_of(
     st.builds(Gamma, shape=_finite(0.3, 50.0), scale_days=_finite(0.1, 100.0)),
 )
 
-betas: st.SearchStrategy[Beta] = st.builds(Beta, alpha=_finite(0.5, 1000.0), beta=_finite(0.5, 1000.0))
+betas: st.SearchStrategy[Beta] = st.builds(
+    Beta, alpha=_finite(0.5, 1000.0), beta=_finite(0.5, 1000.0)
+)
 
 profiles: st.SearchStrategy[ReliabilityProfile] = st.builds(
     ReliabilityProfile,

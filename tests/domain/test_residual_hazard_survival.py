@@ -49,7 +49,9 @@ def test_profile_meeting_the_120_day_bound_has_f120_at_most_one_in_a_thousand() 
 
 @settings(max_examples=100, deadline=None)
 @given(profiles)
-def test_every_profile_meeting_the_120_day_bound_has_f120_within_it(profile: ReliabilityProfile) -> None:
+def test_every_profile_meeting_the_120_day_bound_has_f120_within_it(
+    profile: ReliabilityProfile,
+) -> None:
     if check_ccw_bounds(profile).meets_120d:
         assert functional_fraction(120.0, profile) <= 0.001 * (1 + 1e-12)
     else:
@@ -64,7 +66,9 @@ def test_explosive_fraction_never_reaches_zero_while_r_sd_below_one() -> None:
 
 
 def test_hand_computation_for_continuous_distributions() -> None:
-    profile = make_profile(sd_time=LogNormal(25.0, 0.5), r_sd=0.6, sda_time=Weibull(3.0, 150.0), r_sda=0.8)
+    profile = make_profile(
+        sd_time=LogNormal(25.0, 0.5), r_sd=0.6, sda_time=Weibull(3.0, 150.0), r_sda=0.8
+    )
     t = 120.0
     f_sd = 0.5 * math.erfc(-math.log(t / 25.0) / 0.5 / math.sqrt(2.0))
     f_sda = 1.0 - math.exp(-((t / 150.0) ** 3))
@@ -77,7 +81,9 @@ def test_hand_computation_for_continuous_distributions() -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(profiles, st.lists(st.floats(0.0, 5000.0), min_size=2, max_size=40))
-def test_fractions_are_monotone_ordered_and_bounded(profile: ReliabilityProfile, times: list[float]) -> None:
+def test_fractions_are_monotone_ordered_and_bounded(
+    profile: ReliabilityProfile, times: list[float]
+) -> None:
     t = np.sort(np.asarray(times))
     f, e = survival_fractions(t, profile)
     assert np.all((0.0 <= f) & (f <= 1.0)) and np.all((0.0 <= e) & (e <= 1.0))
@@ -97,23 +103,35 @@ def test_scalar_in_scalar_out_and_nan_before_emplacement() -> None:
 def test_per_hazard_parameters_broadcast_against_dates() -> None:
     r_sd = np.array([0.5, 0.9, 0.99])
     arrays = ReliabilityProfile(
-        "per hazard", LogNormal(25.0, 0.5), Beta.from_mean(r_sd[:, None], 100.0),
-        Weibull(3.0, 150.0), Beta(80.0, 20.0), "field evidence", "",
+        "per hazard",
+        LogNormal(25.0, 0.5),
+        Beta.from_mean(r_sd[:, None], 100.0),
+        Weibull(3.0, 150.0),
+        Beta(80.0, 20.0),
+        "field evidence",
+        "",
     )
     dates = np.arange(0.0, 400.0, 7.0)
     f, e = survival_fractions(dates, arrays)
     assert f.shape == e.shape == (3, dates.size)
     for i, r in enumerate(r_sd):
         single = ReliabilityProfile(
-            "one", LogNormal(25.0, 0.5), Beta.from_mean(r, 100.0), Weibull(3.0, 150.0), Beta(80.0, 20.0),
-            "field evidence", "",
+            "one",
+            LogNormal(25.0, 0.5),
+            Beta.from_mean(r, 100.0),
+            Weibull(3.0, 150.0),
+            Beta(80.0, 20.0),
+            "field evidence",
+            "",
         )
         np.testing.assert_allclose(f[i], functional_fraction(dates, single), rtol=1e-14)
         np.testing.assert_allclose(e[i], explosive_fraction(dates, single), rtol=1e-14)
 
 
 def test_age_days_from_dates() -> None:
-    np.testing.assert_array_equal(age_days("2024-01-01", ["2024-01-31", "2023-12-31"]), [30.0, -1.0])
+    np.testing.assert_array_equal(
+        age_days("2024-01-01", ["2024-01-31", "2023-12-31"]), [30.0, -1.0]
+    )
     with pytest.raises(InvalidValue, match="emplaced"):
         age_days(np.array(["NaT"], dtype="datetime64[D]"), "2024-01-01")
     with pytest.raises(InvalidValue, match="on"):
@@ -133,7 +151,9 @@ def grid_case():
     return emplaced, on, mean, shape
 
 
-@pytest.mark.parametrize("name", ["ccw-apii-design-bound", "degraded-field-example-a", "degraded-field-example-b"])
+@pytest.mark.parametrize(
+    "name", ["ccw-apii-design-bound", "degraded-field-example-a", "degraded-field-example-b"]
+)
 def test_grid_equals_the_closed_forms_cell_by_cell(grid_case, name: str) -> None:
     emplaced, on, mean, shape = grid_case
     profile = shipped_profiles()[name]
@@ -142,7 +162,9 @@ def test_grid_equals_the_closed_forms_cell_by_cell(grid_case, name: str) -> None
     f, e = survival_fractions(ages, profile)
     np.testing.assert_array_equal(grid.functional, f)
     np.testing.assert_array_equal(grid.explosive, e)
-    np.testing.assert_allclose(grid.p_any_functional, prob_any_functional(f, mean[:, None], shape[:, None]), rtol=1e-15)
+    np.testing.assert_allclose(
+        grid.p_any_functional, prob_any_functional(f, mean[:, None], shape[:, None]), rtol=1e-15
+    )
     np.testing.assert_allclose(grid.expected_functional, mean[:, None] * f, rtol=1e-15)
     assert np.isnan(grid.functional[ages < 0]).all()
     assert not np.isnan(grid.functional[ages >= 0]).any()
@@ -163,7 +185,9 @@ def test_grid_bands_are_the_curve_bands_gathered(grid_case) -> None:
     ages = age_days(emplaced[:, None], on[None, :])
     # Same seed, same draws: the band at an age does not depend on which other ages are asked.
     first, last = int(np.nanmin(np.where(ages >= 0, ages, np.nan))), int(ages.max())
-    f_band, e_band = fraction_bands(np.arange(first, last + 1.0), profile, level=0.8, draws=500, rng=9)
+    f_band, e_band = fraction_bands(
+        np.arange(first, last + 1.0), profile, level=0.8, draws=500, rng=9
+    )
     valid = ages >= 0
     index = (ages[valid] - first).astype(int)
     np.testing.assert_allclose(grid.functional_band.lower[valid], f_band.lower[index], rtol=1e-14)
@@ -174,7 +198,9 @@ def test_grid_bands_are_the_curve_bands_gathered(grid_case) -> None:
 
 def test_grid_rejects_what_it_cannot_do(grid_case) -> None:
     emplaced, on, mean, _ = grid_case
-    arrays = ReliabilityProfile("arr", PointMass(30), Beta([9, 8], 1), PointMass(120), Beta(9, 1), "test report", "")
+    arrays = ReliabilityProfile(
+        "arr", PointMass(30), Beta([9, 8], 1), PointMass(120), Beta(9, 1), "test report", ""
+    )
     with pytest.raises(InvalidValue, match="group hazards by profile"):
         assess_hazard_grid(emplaced, on, arrays, mean)
     with pytest.raises(InvalidValue, match="mean_count"):

@@ -64,14 +64,16 @@ def new_figure(width: float, height: float) -> Figure:
 
 
 def save_figure(fig: Figure, path: str | Path) -> tuple[Path, Path]:
-    """Save ``fig`` as ``<path>.png`` and ``<path>.svg`` (a .png/.svg suffix on ``path`` is dropped)."""
+    """Save ``fig`` as ``<path>.png`` and ``<path>.svg`` (a .png or .svg suffix is dropped)."""
     base = Path(path)
     if base.suffix.lower() in {".png", ".svg"}:
         base = base.with_suffix("")
     base.parent.mkdir(parents=True, exist_ok=True)
     png, svg = base.parent / f"{base.name}.png", base.parent / f"{base.name}.svg"
     fig.savefig(png, dpi=150)
-    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text stays text: searchable, translatable
+    with matplotlib.rc_context(
+        {"svg.fonttype": "none"}
+    ):  # text stays text: searchable, translatable
         fig.savefig(svg)
     return png, svg
 
@@ -102,13 +104,22 @@ def plot_hazard_curves(
     ages = result.age_days
     fig = new_figure(12, 5)
     left, right = fig.subplots(1, 2)
-    _fraction_curves(left, ages, result.functional, result.explosive, result.functional_band,
-                     result.explosive_band, color=_COLORS[0])
+    _fraction_curves(
+        left,
+        ages,
+        result.functional,
+        result.explosive,
+        result.functional_band,
+        result.explosive_band,
+        color=_COLORS[0],
+    )
     _mark_ccw_bounds(left)
     _style(left, "fraction of mines", log_scale)
     _legend(left, [(_COLORS[0], _short_name(result.profile))], result.functional_band)
     left.set_title("Mines still functional and still explosive", fontsize="medium")
-    _line_with_band(right, ages, result.p_any_functional, result.p_any_functional_band, color="tab:purple")
+    _line_with_band(
+        right, ages, result.p_any_functional, result.p_any_functional_band, color="tab:purple"
+    )
     _style(right, "P(≥1 functional mine)", log_scale)
     right.legend(
         [Line2D([], [], color="tab:purple"), *_band_handle(result.p_any_functional_band)],
@@ -212,9 +223,16 @@ def _line_with_band(
 
 def _mark_ccw_bounds(ax: Axes) -> None:
     """The two Technical Annex para 3(a) bound points, as design bounds."""
-    ax.plot([SELF_DESTRUCT_BOUND_DAYS], [MAX_FAILED_TO_SELF_DESTRUCT], marker="v", color="black",
-            linestyle="none")
-    ax.plot([FUNCTIONAL_BOUND_DAYS], [MAX_STILL_FUNCTIONAL], marker="s", color="black", linestyle="none")
+    ax.plot(
+        [SELF_DESTRUCT_BOUND_DAYS],
+        [MAX_FAILED_TO_SELF_DESTRUCT],
+        marker="v",
+        color="black",
+        linestyle="none",
+    )
+    ax.plot(
+        [FUNCTIONAL_BOUND_DAYS], [MAX_STILL_FUNCTIONAL], marker="s", color="black", linestyle="none"
+    )
     for day in (SELF_DESTRUCT_BOUND_DAYS, FUNCTIONAL_BOUND_DAYS):
         ax.axvline(day, color="grey", linestyle=":", linewidth=0.8)
 
@@ -237,7 +255,9 @@ def _legend(ax: Axes, named_colors: list[tuple[str, str]], band: Band | None) ->
         "CCW APII design bound: ≤10% fail to self-destruct by day 30",
         "CCW APII design bound: ≤1/1000 still functional at day 120",
     ]
-    ax.legend(handles, texts, fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2)
+    ax.legend(
+        handles, texts, fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2
+    )
 
 
 def _band_handle(band: Band | None) -> list[Patch]:
@@ -258,7 +278,9 @@ def _style(ax: Axes, ylabel: str, log_scale: bool) -> None:
     ax.set_ylabel(ylabel)
     if log_scale:
         ax.set_yscale("log")
-        ax.set_ylim(max(_LOG_FLOOR, min(_smallest_positive(ax) / 3.0, MAX_STILL_FUNCTIONAL / 3.0)), 1.5)
+        ax.set_ylim(
+            max(_LOG_FLOOR, min(_smallest_positive(ax) / 3.0, MAX_STILL_FUNCTIONAL / 3.0)), 1.5
+        )
     else:
         ax.set_ylim(0.0, 1.02)
     ax.grid(True, which="major", alpha=0.3)

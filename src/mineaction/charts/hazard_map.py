@@ -57,24 +57,39 @@ def plot_hazard_map(
     """
     vals = np.asarray(values, dtype=float).reshape(-1)
     if len(polygons) != vals.size:
-        raise InvalidValue(f"values: expected {len(polygons)} values (one per polygon), got {vals.size}")
+        raise InvalidValue(
+            f"values: expected {len(polygons)} values (one per polygon), got {vals.size}"
+        )
     patches = [PathPatch(_polygon_path(geom, i)) for i, geom in enumerate(polygons)]
     fig = new_figure(8, 7)
     ax = fig.subplots()
     known = ~np.isnan(vals)
     if log_scale:
         positive = vals[known & (vals > 0)]
-        norm: Normalize = LogNorm(vmin=max(positive.min(), 1e-9) if positive.size else 1e-6, vmax=1.0)
+        norm: Normalize = LogNorm(
+            vmin=max(positive.min(), 1e-9) if positive.size else 1e-6, vmax=1.0
+        )
     else:
         norm = Normalize(vmin=0.0, vmax=1.0)
-    coloured = PatchCollection([p for p, k in zip(patches, known, strict=True) if k],
-                               cmap="YlOrRd", norm=norm, edgecolor="black", linewidth=0.4)
+    coloured = PatchCollection(
+        [p for p, k in zip(patches, known, strict=True) if k],
+        cmap="YlOrRd",
+        norm=norm,
+        edgecolor="black",
+        linewidth=0.4,
+    )
     coloured.set_array(np.clip(vals[known], norm.vmin, None) if log_scale else vals[known])
     ax.add_collection(coloured)
     if not known.all():
-        ax.add_collection(PatchCollection([p for p, k in zip(patches, known, strict=True) if not k],
-                                          facecolor="lightgrey", edgecolor="black", linewidth=0.4,
-                                          hatch="//"))
+        ax.add_collection(
+            PatchCollection(
+                [p for p, k in zip(patches, known, strict=True) if not k],
+                facecolor="lightgrey",
+                edgecolor="black",
+                linewidth=0.4,
+                hatch="//",
+            )
+        )
     bounds = shapely.total_bounds(np.asarray(polygons, dtype=object))
     if np.all(np.isfinite(bounds)):
         pad = 0.02 * max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1e-9)
@@ -95,7 +110,9 @@ def _polygon_path(geom: shapely.Geometry, index: int) -> MplPath:
     elif isinstance(geom, MultiPolygon):
         parts = list(geom.geoms)
     else:
-        raise InvalidValue(f"polygons[{index}]: expected a Polygon or MultiPolygon, got {geom.geom_type}")
+        raise InvalidValue(
+            f"polygons[{index}]: expected a Polygon or MultiPolygon, got {geom.geom_type}"
+        )
     rings = []
     for part in parts:
         if part.is_empty:

@@ -35,7 +35,11 @@ from mineaction.domain.residual_hazard.counts import (
     prob_any_functional,
     prob_no_functional,
 )
-from mineaction.domain.residual_hazard.credible import Band, fraction_bands, functional_count_interval
+from mineaction.domain.residual_hazard.credible import (
+    Band,
+    fraction_bands,
+    functional_count_interval,
+)
 from mineaction.domain.residual_hazard.distributions import (
     Beta,
     Gamma,

@@ -36,7 +36,9 @@ def parameter(
     try:
         arr = np.array(value, dtype=float)
     except (TypeError, ValueError):
-        raise InvalidValue(f"{name}: expected a number or an array of numbers, got {value!r}") from None
+        raise InvalidValue(
+            f"{name}: expected a number or an array of numbers, got {value!r}"
+        ) from None
     bad = ~np.isfinite(arr)
     if low is not None:
         bad |= (arr <= low) if low_open else (arr < low)
@@ -84,7 +86,9 @@ def broadcast_shape(what: str, **shapes: tuple[int, ...]) -> tuple[int, ...]:
         return np.broadcast_shapes(*shapes.values())
     except ValueError:
         listed = ", ".join(f"{name} {shape}" for name, shape in shapes.items())
-        raise InvalidValue(f"{what}: parameter shapes do not broadcast together: {listed}") from None
+        raise InvalidValue(
+            f"{what}: parameter shapes do not broadcast together: {listed}"
+        ) from None
 
 
 def generator(rng: RngLike) -> np.random.Generator:

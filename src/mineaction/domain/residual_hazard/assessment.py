@@ -31,8 +31,12 @@ from mineaction.domain.residual_hazard.credible import (
     functional_count_interval,
 )
 from mineaction.domain.residual_hazard.profiles import ReliabilityProfile
-from mineaction.domain.residual_hazard.results import HazardGrid, ResidualHazardResult, hazard_caveats
-from mineaction.domain.residual_hazard.survival import as_ages, day_numbers, survival_fractions
+from mineaction.domain.residual_hazard.results import (
+    HazardGrid,
+    ResidualHazardResult,
+    hazard_caveats,
+)
+from mineaction.domain.residual_hazard.survival import day_numbers, survival_fractions
 from mineaction.errors import InvalidValue
 
 __all__ = ["assess_hazard_grid", "assess_residual_hazard"]
@@ -79,10 +83,10 @@ def assess_residual_hazard(
     >>> r.caveats[0][:40]
     'e(t) is the fraction of mines still hold'
     """
-    functional, explosive = survival_fractions(t, profile)
-    p_any = prob_any_functional(functional, mean_count, shape)
     mean = parameter("mean_count", mean_count, low=0.0)
     k = None if shape is None else parameter("shape", shape, low=0.0, low_open=True)
+    functional, explosive = survival_fractions(t, profile)
+    p_any = prob_any_functional(functional, mean, k)
     count_model = count_model_description(mean, k)
     bands: dict[str, Band] = {}
     if level is not None:
@@ -101,7 +105,7 @@ def assess_residual_hazard(
             ),
         }
     return ResidualHazardResult(
-        age_days=as_ages(t),
+        age_days=np.asarray(t, dtype=float),
         functional=functional,
         explosive=explosive,
         p_any_functional=p_any,
@@ -109,7 +113,7 @@ def assess_residual_hazard(
         count_shape=k,
         profile=profile,
         count_model=count_model,
-        caveats=hazard_caveats(profile, count_model, level, draws if level is not None else None),
+        caveats=hazard_caveats(profile, count_model, level, draws),
         **bands,
     )
 
@@ -160,8 +164,11 @@ def assess_hazard_grid(
     em = _dates_1d("emplaced", emplaced)
     dd = _dates_1d("on", on)
     n, m = em.size, dd.size
-    mean = _per_hazard("mean_count", parameter("mean_count", mean_count, low=0.0), n)
-    k = None if shape is None else _per_hazard("shape", parameter("shape", shape, low=0.0, low_open=True), n)
+    mean_value = parameter("mean_count", mean_count, low=0.0)
+    k_value = None if shape is None else parameter("shape", shape, low=0.0, low_open=True)
+    count_model = count_model_description(mean_value, k_value)
+    mean = _per_hazard("mean_count", mean_value, n)
+    k = None if k_value is None else _per_hazard("shape", k_value, n)
     if profile.shape:
         raise InvalidValue(
             f"profile {profile.name!r}: the grid needs one profile, got parameters of shape "
@@ -174,7 +181,9 @@ def assess_hazard_grid(
     tables = {"functional": f_table, "explosive": e_table}
     probabilities = {"p_any_functional": "functional"}
     if level is not None:
-        f_band, e_band = fraction_bands(table_ages, profile, level=level, draws=draws, rng=generator(rng))
+        f_band, e_band = fraction_bands(
+            table_ages, profile, level=level, draws=draws, rng=generator(rng)
+        )
         tables |= {
             "functional_lower": f_band.lower,
             "functional_upper": f_band.upper,
@@ -187,12 +196,15 @@ def assess_hazard_grid(
     def fill(rows: slice) -> None:
         index = np.subtract(dd[None, :], em[rows, None] + first_age)
         for name, table in tables.items():
-            np.take(table, index, out=out[name][rows], mode="clip")  # in range by construction; unbuffered
+            np.take(
+                table, index, out=out[name][rows], mode="clip"
+            )  # in range by construction; unbuffered
         for name, source in probabilities.items():
-            prob_any_into(out[source][rows], mean[rows], None if k is None else k[rows], out[name][rows])
+            prob_any_into(
+                out[source][rows], mean[rows], None if k is None else k[rows], out[name][rows]
+            )
 
     _run_blocks(fill, n, max(1, _BLOCK_CELLS // max(m, 1)), workers)
-    count_model = count_model_description(mean, k)
     bands: dict[str, Band] = {}
     if level is not None:
         bands = {
@@ -210,7 +222,7 @@ def assess_hazard_grid(
         count_shape=k,
         profile=profile,
         count_model=count_model,
-        caveats=hazard_caveats(profile, count_model, level, draws if level is not None else None),
+        caveats=hazard_caveats(profile, count_model, level, draws),
         **bands,
     )
 
@@ -227,7 +239,9 @@ def _per_hazard(name: str, value: float | NDArray[np.float64], n: int) -> NDArra
     if np.ndim(value) == 0:
         return np.full((n, 1), value)
     if np.shape(value) != (n,):
-        raise InvalidValue(f"{name}: expected a number or {n} values (one per hazard), got shape {np.shape(value)}")
+        raise InvalidValue(
+            f"{name}: expected a number or {n} values (one per hazard), got shape {np.shape(value)}"
+        )
     return np.asarray(value).reshape(n, 1)
 
 

@@ -72,14 +72,21 @@ class CcwBoundCheck:
         return "\n".join(
             [
                 self.profile.describe(),
-                f"30-day bound (≤ {MAX_FAILED_TO_SELF_DESTRUCT:.0%} fail to self-destruct within "
-                f"{SELF_DESTRUCT_BOUND_DAYS:.0f} days): {self.failed_to_self_destruct_30d:.2%} failed"
-                f" — {verdict[bool(self.meets_30d)]}",
-                f"120-day bound (≤ 1 in {1 / MAX_STILL_FUNCTIONAL:.0f} still functional at "
-                f"{FUNCTIONAL_BOUND_DAYS:.0f} days): {self.functional_120d * 1000:.2f} in 1000"
-                f" — {verdict[bool(self.meets_120d)]}",
-                f"Still holding explosive at {FUNCTIONAL_BOUND_DAYS:.0f} days: "
-                f"{self.explosive_120d:.2%}. The bounds are design values, not",
+                (
+                    f"30-day bound (≤ {MAX_FAILED_TO_SELF_DESTRUCT:.0%} fail to self-destruct "
+                    f"within {SELF_DESTRUCT_BOUND_DAYS:.0f} days): "
+                    f"{self.failed_to_self_destruct_30d:.2%} failed"
+                    f" — {verdict[bool(self.meets_30d)]}"
+                ),
+                (
+                    f"120-day bound (≤ 1 in {1 / MAX_STILL_FUNCTIONAL:.0f} still functional at "
+                    f"{FUNCTIONAL_BOUND_DAYS:.0f} days): {self.functional_120d * 1000:.2f} in 1000"
+                    f" — {verdict[bool(self.meets_120d)]}"
+                ),
+                (
+                    f"Still holding explosive at {FUNCTIONAL_BOUND_DAYS:.0f} days: "
+                    f"{self.explosive_120d:.2%}. The bounds are design values, not"
+                ),
                 "field measurements; meeting them never makes land safe: it still needs survey or",
                 "clearance.",
             ]

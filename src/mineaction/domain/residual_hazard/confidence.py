@@ -46,10 +46,12 @@ from scipy import stats
 from mineaction.domain.residual_hazard._validation import (
     Param,
     count,
-    level as check_level,
     parameter,
     scalar_or_array,
     whole,
+)
+from mineaction.domain.residual_hazard._validation import (
+    level as check_level,
 )
 from mineaction.errors import InvalidValue
 
@@ -106,9 +108,11 @@ class SurveyConfidence:
         """Caveats every report of this result carries."""
         return (
             "Residual risk is never zero: P(≥ 1 item remains) is reported, not hidden.",
-            "Assumes items spread uniformly over the area and independent detection with the "
-            "stated probability; clustered contamination or a detector that misses deep items "
-            "makes the true residual risk higher.",
+            (
+                "Assumes items spread uniformly over the area and independent detection with the "
+                "stated probability; clustered contamination or a detector that misses deep items "
+                "makes the true residual risk higher."
+            ),
         )
 
 
@@ -143,7 +147,9 @@ def survey_confidence(
     posterior = GammaPrior(np.add(prior.shape, d), np.add(prior.rate, searched))
     missed_share = 1.0 - searched
     expected = missed_share * np.asarray(posterior.mean)
-    p_any = -np.expm1(-np.multiply(posterior.shape, np.log1p(missed_share / np.asarray(posterior.rate))))
+    p_any = -np.expm1(
+        -np.multiply(posterior.shape, np.log1p(missed_share / np.asarray(posterior.rate)))
+    )
     return SurveyConfidence(
         prior=prior,
         posterior=posterior,

@@ -54,7 +54,9 @@ def expected_functional(functional: ArrayLike, mean_count: ArrayLike) -> Param:
     return scalar_or_array(f * mean)
 
 
-def prob_no_functional(functional: ArrayLike, mean_count: ArrayLike, shape: ArrayLike | None = None) -> Param:
+def prob_no_functional(
+    functional: ArrayLike, mean_count: ArrayLike, shape: ArrayLike | None = None
+) -> Param:
     """``P(no functional mine)`` under the Poisson (``shape=None``) or negative binomial model.
 
     Examples
@@ -69,7 +71,9 @@ def prob_no_functional(functional: ArrayLike, mean_count: ArrayLike, shape: Arra
     return scalar_or_array(np.exp(out, out=out))
 
 
-def prob_any_functional(functional: ArrayLike, mean_count: ArrayLike, shape: ArrayLike | None = None) -> Param:
+def prob_any_functional(
+    functional: ArrayLike, mean_count: ArrayLike, shape: ArrayLike | None = None
+) -> Param:
     """``P(≥ 1 functional mine)``, accurate for tiny probabilities.
 
     Examples
@@ -94,9 +98,12 @@ def count_model_description(mean_count: ArrayLike, shape: ArrayLike | None = Non
     >>> count_model_description([10, 20])
     'Poisson, mean per hazard (2 values)'
     """
+
     def text(value: ArrayLike, what: str) -> str:
         arr = np.asarray(value, dtype=float)
-        return f"{what} {arr.item():g}" if arr.size == 1 else f"{what} per hazard ({arr.size} values)"
+        return (
+            f"{what} {arr.item():g}" if arr.size == 1 else f"{what} per hazard ({arr.size} values)"
+        )
 
     if shape is None:
         return f"Poisson, {text(mean_count, 'mean')}"

@@ -34,10 +34,12 @@ from mineaction.domain.residual_hazard._validation import (
     RngLike,
     broadcast_shape,
     generator,
-    level as check_level,
     parameter,
     scalar_or_array,
     whole,
+)
+from mineaction.domain.residual_hazard._validation import (
+    level as check_level,
 )
 from mineaction.domain.residual_hazard.profiles import ReliabilityProfile
 from mineaction.domain.residual_hazard.survival import as_ages, remaining_fraction
@@ -154,11 +156,16 @@ def _reliability_draws(
             f"{profile.shape}; evaluate hazards with different beliefs one at a time"
         )
     whole("draws", draws, low=100)
-    return profile.sd_success.sample(gen, draws)[:, None], profile.sda_success.sample(gen, draws)[:, None]
+    return profile.sd_success.sample(gen, draws)[:, None], profile.sda_success.sample(gen, draws)[
+        :, None
+    ]
 
 
 def _functional_draws(
-    r_sd: NDArray[np.float64], r_sda: NDArray[np.float64], a: NDArray[np.float64], b: NDArray[np.float64]
+    r_sd: NDArray[np.float64],
+    r_sda: NDArray[np.float64],
+    a: NDArray[np.float64],
+    b: NDArray[np.float64],
 ) -> NDArray[np.float64]:
     """``f`` for every draw (rows) and age (columns)."""
     return remaining_fraction(r_sd, a) * remaining_fraction(r_sda, b)

@@ -49,9 +49,11 @@ from numpy.typing import ArrayLike
 from mineaction.domain.residual_hazard._validation import (
     Param,
     count,
-    level as check_level,
     parameter,
     scalar_or_array,
+)
+from mineaction.domain.residual_hazard._validation import (
+    level as check_level,
 )
 from mineaction.domain.residual_hazard.distributions import Beta
 from mineaction.domain.residual_hazard.profiles import Provenance, ReliabilityProfile
@@ -59,6 +61,7 @@ from mineaction.errors import InvalidValue
 
 __all__ = [
     "DUE_FRACTION",
+    "EQUAL_DETECTION",
     "DetectionProbability",
     "EvidenceUpdate",
     "FindCounts",
@@ -93,7 +96,9 @@ class FindCounts:
     @classmethod
     def from_conditions(cls, conditions: Iterable[str]) -> FindCounts:
         """Count MDR condition codes; anything else counts as unknown."""
-        tally = Counter(str(c).strip().lower().replace("-", "_").replace(" ", "_") for c in conditions)
+        tally = Counter(
+            str(c).strip().lower().replace("-", "_").replace(" ", "_") for c in conditions
+        )
         known = {name: float(tally.pop(name, 0)) for name in _CONDITIONS}
         return cls(**known, unknown=float(sum(tally.values())))
 
@@ -121,8 +126,14 @@ class DetectionProbability:
 
     def __post_init__(self) -> None:
         for name in ("intact", "fragments"):
-            value = parameter(f"detection.{name}", getattr(self, name), low=0.0, high=1.0, low_open=True)
+            value = parameter(
+                f"detection.{name}", getattr(self, name), low=0.0, high=1.0, low_open=True
+            )
             object.__setattr__(self, name, float(value))
+
+
+EQUAL_DETECTION = DetectionProbability()
+"""Fragments and intact mines equally detectable: the plain conjugate update."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -163,8 +174,20 @@ class EvidenceUpdate:
         """Evidence strength and caveats, for a single (scalar) update."""
         lines = [f"{self.posterior.describe()}"]
         for what, before, after, evidence, (lo, hi) in (
-            ("r_sd", self.prior.sd_success, self.posterior.sd_success, self.sd_evidence, self.interval_sd),
-            ("r_sda", self.prior.sda_success, self.posterior.sda_success, self.sda_evidence, self.interval_sda),
+            (
+                "r_sd",
+                self.prior.sd_success,
+                self.posterior.sd_success,
+                self.sd_evidence,
+                self.interval_sd,
+            ),
+            (
+                "r_sda",
+                self.prior.sda_success,
+                self.posterior.sda_success,
+                self.sda_evidence,
+                self.interval_sda,
+            ),
         ):
             lines.append(
                 f"{what}: {before.mean:.3f} → {after.mean:.3f}, {self.level:.0%} interval "
@@ -177,7 +200,7 @@ class EvidenceUpdate:
 def update_from_finds(
     profile: ReliabilityProfile,
     finds: FindCounts,
-    detection: DetectionProbability = DetectionProbability(),
+    detection: DetectionProbability = EQUAL_DETECTION,
     *,
     age_days: ArrayLike | None = None,
     level: float = 0.9,
@@ -231,7 +254,8 @@ def update_from_finds(
         label=f"{profile.label or profile.name}, updated with {total} clearance finds",
         source=(
             f"{profile.source} Updated with clearance finds: {_describe(finds)}; detection "
-            f"probability {detection.intact:g} for intact mines, {detection.fragments:g} for fragments."
+            f"probability {detection.intact:g} for intact mines, "
+            f"{detection.fragments:g} for fragments."
         ),
     )
     uncorrected = profile.sd_success.updated(n_sd, n_i)
@@ -255,14 +279,16 @@ def _check_due(profile: ReliabilityProfile, age_days: ArrayLike) -> None:
         if passed < DUE_FRACTION:
             raise InvalidValue(
                 f"age_days: at {np.min(age):g} days only {passed:.1%} of {what} times have passed "
-                f"under profile {profile.name!r}; finds made before a mechanism was due would count "
-                "as its failures",
+                f"under profile {profile.name!r}; finds made before a mechanism was due would "
+                "count as its failures",
                 hint="update only with finds from mines old enough for both mechanisms to be due",
             )
 
 
 def _describe(finds: FindCounts) -> str:
-    parts = [f"{name.replace('_', '-')} {int(np.sum(getattr(finds, name)))}" for name in _CONDITIONS]
+    parts = [
+        f"{name.replace('_', '-')} {int(np.sum(getattr(finds, name)))}" for name in _CONDITIONS
+    ]
     return ", ".join(parts) + f", unknown or other {int(np.sum(finds.unknown))} (ignored)"
 
 
@@ -293,8 +319,8 @@ def _notes(
         )
     if np.any(np.asarray(finds.unknown) > 0):
         notes.append(
-            f"{int(np.sum(finds.unknown))} finds of unknown or other condition were ignored; if one "
-            "condition tends to be recorded as unknown, the estimates are biased."
+            f"{int(np.sum(finds.unknown))} finds of unknown or other condition were ignored; "
+            "if one condition tends to be recorded as unknown, the estimates are biased."
         )
     if total == 0:
         notes.append("No classified finds: the beliefs are unchanged.")

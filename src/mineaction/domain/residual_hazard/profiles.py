@@ -50,7 +50,10 @@ __all__ = [
     "shipped_profiles",
 ]
 
-_MECHANISMS = {"self_destruct": ("sd_time", "sd_success"), "self_deactivation": ("sda_time", "sda_success")}
+_MECHANISMS = {
+    "self_destruct": ("sd_time", "sd_success"),
+    "self_deactivation": ("sda_time", "sda_success"),
+}
 _TOP_KEYS = {"name", "label", "provenance", "illustrative", "source", *_MECHANISMS}
 
 
@@ -102,10 +105,12 @@ class ReliabilityProfile:
     ... )
     >>> p.r_sd, p.r_sda, p.provenance
     (0.9, 0.99, <Provenance.DESIGN_BOUND: 'design bound'>)
-    >>> ReliabilityProfile("bad", PointMass(30), Beta(9, 1), PointMass(120), Beta(99, 1), "rumour", "")
+    >>> ReliabilityProfile(  # doctest: +ELLIPSIS
+    ...     "bad", PointMass(30), Beta(9, 1), PointMass(120), Beta(99, 1), "rumour", ""
+    ... )
     Traceback (most recent call last):
     ...
-    mineaction.errors.InvalidValue: provenance: 'rumour' is not one of design bound, test report, field evidence
+    mineaction.errors.InvalidValue: provenance: 'rumour' is not one of design bound, test report, ...
     """
 
     name: str
@@ -123,7 +128,9 @@ class ReliabilityProfile:
             raise InvalidValue(f"name: expected a non-empty text, got {self.name!r}")
         for field in ("sd_time", "sda_time"):
             if not isinstance(getattr(self, field), TimeDistribution):
-                raise InvalidValue(f"{field}: expected a time distribution, got {getattr(self, field)!r}")
+                raise InvalidValue(
+                    f"{field}: expected a time distribution, got {getattr(self, field)!r}"
+                )
         for field in ("sd_success", "sda_success"):
             if not isinstance(getattr(self, field), Beta):
                 raise InvalidValue(f"{field}: expected a Beta belief, got {getattr(self, field)!r}")
@@ -197,7 +204,9 @@ class ReliabilityProfile:
         where = f"profile {data.get('name')!r}"
         if unknown := set(data) - _TOP_KEYS:
             raise InvalidValue(f"{where}: unknown keys {sorted(unknown)}")
-        kwargs: dict[str, Any] = {k: data[k] for k in ("name", "label", "illustrative") if k in data}
+        kwargs: dict[str, Any] = {
+            k: data[k] for k in ("name", "label", "illustrative") if k in data
+        }
         for key in ("provenance", "source", *_MECHANISMS):
             if key not in data:
                 raise InvalidValue(f"{where}: missing {key!r}")
@@ -279,6 +288,8 @@ def shipped_profiles() -> dict[str, ReliabilityProfile]:
             with importlib.resources.as_file(entry) as path:
                 loaded = load_profiles(path)
             if clash := profiles.keys() & loaded.keys():
-                raise InvalidValue(f"{entry.name}: profile names {sorted(clash)} are already shipped")
+                raise InvalidValue(
+                    f"{entry.name}: profile names {sorted(clash)} are already shipped"
+                )
             profiles.update(loaded)
     return profiles

@@ -20,7 +20,13 @@ from mineaction.domain.residual_hazard.credible import Band
 from mineaction.domain.residual_hazard.profiles import Provenance, ReliabilityProfile
 from mineaction.errors import InvalidValue
 
-__all__ = ["EXPLOSIVE_CAVEAT", "HazardFigures", "HazardGrid", "ResidualHazardResult", "hazard_caveats"]
+__all__ = [
+    "EXPLOSIVE_CAVEAT",
+    "HazardFigures",
+    "HazardGrid",
+    "ResidualHazardResult",
+    "hazard_caveats",
+]
 
 EXPLOSIVE_CAVEAT = (
     "e(t) is the fraction of mines still holding explosive. While e(t) > 0 the land still "
@@ -31,17 +37,26 @@ EXPLOSIVE_CAVEAT = (
 
 
 def hazard_caveats(
-    profile: ReliabilityProfile, count_model: str, level: float | None, draws: int | None
+    profile: ReliabilityProfile, count_model: str, level: float | None, draws: int
 ) -> tuple[str, ...]:
-    """The notes every residual-hazard result carries, most important first."""
+    """The notes every residual-hazard result carries, most important first.
+
+    ``draws`` is only mentioned when there are bands (``level`` not None).
+    """
     notes = [EXPLOSIVE_CAVEAT, f"Assumption: {profile.describe()}. Source: {profile.source}"]
     if profile.provenance is Provenance.DESIGN_BOUND:
-        notes.append("A design bound is not a field measurement; field reliability can be far worse.")
+        notes.append(
+            "A design bound is not a field measurement; field reliability can be far worse."
+        )
     if profile.illustrative:
         notes.append(
-            "Illustrative example profile: the figures are not findings; do not use them for decisions."
+            "Illustrative example profile: the figures are not findings; "
+            "do not use them for decisions."
         )
-    notes.append(f"Initial number of mines: {count_model}. Point figures use the Beta means of r_sd and r_sda.")
+    notes.append(
+        f"Initial number of mines: {count_model}. "
+        "Point figures use the Beta means of r_sd and r_sda."
+    )
     if level is not None:
         notes.append(
             f"Bands are {level:.0%} credible intervals over the Beta beliefs on r_sd and r_sda "
@@ -77,7 +92,11 @@ class HazardFigures:
         band = self.functional_band
         if band is None:
             return None
-        return Band(np.multiply(self.mean_count, band.lower), np.multiply(self.mean_count, band.upper), band.level)
+        return Band(
+            np.multiply(self.mean_count, band.lower),
+            np.multiply(self.mean_count, band.upper),
+            band.level,
+        )
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -95,10 +114,15 @@ class ResidualHazardResult(HazardFigures):
     def rows(self) -> list[dict[str, float]]:
         """One dict per age, ``explosive`` right after ``functional`` (1-D results)."""
         if np.ndim(self.age_days) != 1:
-            raise InvalidValue(f"rows: needs a 1-D result, got ages of shape {np.shape(self.age_days)}")
+            raise InvalidValue(
+                f"rows: needs a 1-D result, got ages of shape {np.shape(self.age_days)}"
+            )
         columns = self._columns()
         n = len(self.age_days)
-        return [{name: float(np.broadcast_to(v, (n,))[i]) for name, v in columns.items()} for i in range(n)]
+        return [
+            {name: float(np.broadcast_to(v, (n,))[i]) for name, v in columns.items()}
+            for i in range(n)
+        ]
 
     def format_table(self) -> str:
         """A plain-text table with the caveats under it, for the CLI and reports.
@@ -132,7 +156,10 @@ class ResidualHazardResult(HazardFigures):
                 f"number functional: {self.functional_count.level:.0%} predictive interval "
                 "(Beta beliefs and count model together)."
             )
-        lines += [textwrap.fill(note, 100, initial_indent="* ", subsequent_indent="  ") for note in self.caveats]
+        lines += [
+            textwrap.fill(note, 100, initial_indent="* ", subsequent_indent="  ")
+            for note in self.caveats
+        ]
         return "\n".join(lines)
 
     def _columns(self) -> dict[str, Param]:
