@@ -25,6 +25,9 @@ returns; a refused write (a domain error, rolled back) logs ``refused``.
 ``contend``: at fixed wall-clock instants every contender reads the same
 record and tries to update it from the version it read; it logs whether it
 won or was refused as stale.
+
+``long_import``: one large transaction held open a while, logging ``begin``,
+``committing`` and ``committed``, for measuring readers meanwhile.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ from mineaction.storage.register import Register
 from mineaction.storage.unit_of_work import Writer
 from tests.common import activity_values, hazard_values, square_m
 
-__all__ = ["JOBS", "ForkServer", "contend", "write_loop"]
+__all__ = ["JOBS", "ForkServer", "contend", "long_import", "write_loop"]
 
 _SLOTS = 100  # hazards sit on a 100 × 100 grid of 150 m slots
 _CELL_DEG = 0.0003  # released parts are cells of one fixed lon/lat grid, so most do not overlap
@@ -187,7 +190,23 @@ def contend(log: IO[str], target: str, record: str, tag: str, start_at: float, r
             _emit(log, t="stale", base=base)
 
 
-JOBS: dict[str, Callable[..., None]] = {"write_loop": write_loop, "contend": contend}
+# -- long_import -------------------------------------------------------------------
+
+
+def long_import(log: IO[str], target: str, hazards: int, hold_s: float) -> None:
+    """One big transaction: add ``hazards`` hazards, keep the transaction open ``hold_s`` more, commit."""
+    register = Register.open(target)
+    org = register.records("organisation")[0].id
+    squares = [square_m(150 * (i % _SLOTS), 150 * (i // _SLOTS), 100) for i in range(hazards)]
+    with register.write("fault.test", "long import") as w:
+        _emit(log, t="begin")
+        w.add_many("hazard", [hazard_values(org) for _ in squares], squares)
+        time.sleep(hold_s)
+        _emit(log, t="committing")
+    _emit(log, t="committed")
+
+
+JOBS: dict[str, Callable[..., None]] = {"write_loop": write_loop, "contend": contend, "long_import": long_import}
 
 
 # -- the fork server ---------------------------------------------------------------
