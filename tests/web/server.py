@@ -6,10 +6,12 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 import httpx
 import sqlalchemy as sa
@@ -63,34 +65,52 @@ def database(target: str) -> Iterator[tuple[sa.Engine, dict[str, sa.Table]]]:
 
 @contextmanager
 def running(db: str, *, workers: int = 1, **settings: str) -> Iterator[Server]:
-    """Start ``uvicorn`` on ``db``; wait until it answers; stop it afterwards."""
+    """Start ``uvicorn`` on ``db``; wait until it answers; stop it afterwards.
+
+    The server's log is printed when it holds a traceback (pytest shows it
+    with a failing test).
+    """
     port = free_port()
-    env = {**os.environ, "MINEACTION_DB": db, **{f"MINEACTION_{k.upper()}": v for k, v in settings.items()}}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "mineaction.web.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning",
-         "--timeout-graceful-shutdown", "2"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: {process.stdout.read().decode(errors='replace')}")
-            try:
-                if httpx.get(url + "/ogc/conformance", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start within 60 s")
-            time.sleep(0.1)
-        yield Server(url, process)
-    finally:
-        process.terminate()
+    env = {**os.environ, "MINEACTION_DB": db, **{f"MINEACTION_{k.upper()}": v for k, v in settings.items()}}
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "mineaction.web.app:create_app", "--host", "127.0.0.1",
+             "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+             "--timeout-graceful-shutdown", "2"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            _wait_until_up(process, url, log)
+            yield Server(url, process)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            errors = _tail(log)
+            if "Traceback" in errors:
+                print(f"server log of {url}:\n{errors}")
+
+
+def _wait_until_up(process: subprocess.Popen, url: str, log: IO[bytes], timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {_tail(log)}")
+        try:
+            if httpx.get(url + "/ogc/conformance", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"server did not start within {timeout_s} s")
+        time.sleep(0.1)
+
+
+def _tail(log: IO[bytes], size: int = 20_000) -> str:
+    log.seek(0, 2)
+    log.seek(max(log.tell() - size, 0))
+    return log.read().decode(errors="replace")

@@ -11,6 +11,7 @@ import hashlib
 import json
 from typing import Annotated, Any, Literal
 
+import shapely
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
@@ -148,7 +149,7 @@ def submit_report(body: ReportIn, reader: Reader, principal: CurrentPrincipal) -
     digest = hashlib.sha256(payload.encode()).hexdigest()
     submission = review.Submission(
         entity=spec.name, action=body.action, values=json.loads(json.dumps(body.values, default=str)),
-        geometry=geometry, content_hash=digest, source_feature=f"web form by {principal.username}",
+        geometry_wkb=None if geometry is None else shapely.to_wkb(geometry, output_dimension=2), content_hash=digest, source_feature=f"web form by {principal.username}",
         target_id=body.target_id, base_version=body.base_version,
     )
     source = review.ImportSource(name="web form", sha256=digest, format="web", mapping="direct")

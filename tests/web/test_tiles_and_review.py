@@ -1,0 +1,80 @@
+"""Vector tiles (cache invalidated by any change) and the review queue over HTTP."""
+
+from __future__ import annotations
+
+import mapbox_vector_tile
+import shapely.geometry
+
+from mineaction.web.tiles import lonlat_to_tile
+from tests.common import square_m
+from tests.web.seed import Seeded
+
+Z = 13
+
+
+def _tile_refs(client, layer: str, x: int, y: int) -> set[str]:
+    response = client.get(f"/ogc/collections/{layer}/tiles/WebMercatorQuad/{Z}/{y}/{x}")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    layers = mapbox_vector_tile.decode(response.content) if response.content else {}
+    return {f["properties"]["ref"] for f in layers.get(layer, {}).get("features", [])}
+
+
+def test_tiles_for_each_layer_and_a_change_shows_at_once(server, seeded: Seeded) -> None:
+    x, y = lonlat_to_tile(*square_m(50, 50, 1).centroid.coords[0], Z)
+    with server.client("reviewer_a") as client:
+        for layer in ("hazard", "released_part", "eo_find"):
+            assert _tile_refs(client, layer, x, y), layer
+        tileset = client.get("/ogc/collections/hazard/tiles/WebMercatorQuad").json()
+        assert any(link["rel"] == "item" for link in tileset["links"])
+        before = _tile_refs(client, "hazard", x, y)
+        assert _tile_refs(client, "hazard", x, y) == before  # served from the cache
+        created = client.post("/api/v1/hazard", json={
+            "reason": "tile test", "hazard_type": "SHA", "status": "active", "contamination": ["uxo"],
+            "evidence": "indirect", "reported_on": "2025-04-01", "organisation_id": seeded.orgs["A"],
+            "geometry": shapely.geometry.mapping(square_m(600, 600, 80))}).json()
+        assert _tile_refs(client, "hazard", x, y) == before | {created["ref"]}
+        etag = client.get(f"/ogc/collections/hazard/tiles/WebMercatorQuad/{Z}/{y}/{x}").headers["etag"]
+        assert client.get(f"/ogc/collections/hazard/tiles/WebMercatorQuad/{Z}/{y}/{x}",
+                          headers={"If-None-Match": etag}).status_code == 304
+        assert client.get("/ogc/collections/victim/tiles/WebMercatorQuad/1/0/0").status_code == 404
+        assert client.get("/ogc/collections/place/tiles/WebMercatorQuad/1/0/0").status_code == 422
+        assert client.get("/ogc/collections/hazard/tiles/WebMercatorQuad/3/9/0").status_code == 422
+
+
+def test_field_report_submitted_approved_by_a_reviewer_not_by_a_viewer(server, seeded: Seeded) -> None:
+    report = {"entity": "eore_session", "reason": "session held", "values": {
+        "held_on": "2025-03-03", "eore_method": "house_to_house", "girls": 4, "organisation_id": seeded.orgs["A"]},
+        "geometry": shapely.geometry.mapping(square_m(900, 900, 1).centroid)}
+    with server.client("reporter_a") as reporter:
+        submitted = reporter.post("/api/v1/review/reports", json=report)
+        assert submitted.status_code == 201, submitted.text
+        ref = submitted.json()["ref"]
+        assert reporter.post("/api/v1/review/reports", json=report).status_code == 409  # the same report twice
+        assert reporter.post(f"/api/v1/review/reports/{ref}/approve", json={"reason": "self"}).status_code == 403
+    with server.client("viewer_a") as viewer:
+        assert ref in [r["ref"] for r in viewer.get("/api/v1/review/reports").json()]
+        assert viewer.post(f"/api/v1/review/reports/{ref}/approve", json={"reason": "no"}).status_code == 403
+    with server.client("reviewer_b") as other:
+        assert ref not in [r["ref"] for r in other.get("/api/v1/review/reports").json()]
+        assert other.post(f"/api/v1/review/reports/{ref}/approve", json={"reason": "no"}).status_code == 404
+    with server.client("reviewer_a") as reviewer:
+        outcome = reviewer.post(f"/api/v1/review/reports/{ref}/approve", json={"reason": "checked"})
+        assert outcome.status_code == 200 and outcome.json()["approved"] == [ref]
+        approved = reviewer.get(f"/api/v1/review/reports/{ref}").json()
+        assert approved["status"] == "approved" and approved["record_id"]
+        record = reviewer.get(f"/api/v1/eore_session/{approved['record_id']}").json()
+        assert record["girls"] == 4 and record["recorded_by"] == "reviewer_a"
+
+
+def test_victim_reports_withhold_personal_fields(server, seeded: Seeded) -> None:
+    report = {"entity": "victim", "reason": "new casualty", "values": {
+        "accident_id": seeded.records["A"]["accident"], "name": "Secret Reported Person", "sex": "male",
+        "victim_group": "civilian", "outcome": "injured", "organisation_id": seeded.orgs["A"]}}
+    with server.client("reporter_a") as reporter:
+        created = reporter.post("/api/v1/review/reports", json=report)
+        assert created.status_code == 201 and created.json()["withheld"] and "Secret" not in created.text
+    with server.client("reviewer_a") as reviewer:
+        assert "Secret Reported Person" not in reviewer.get("/api/v1/review/reports").text
+    with server.client("personal_a") as granted:
+        assert "Secret Reported Person" in granted.get("/api/v1/review/reports").text
