@@ -36,7 +36,7 @@ from mineaction.io.coordinates import lonlat_points, mgrs_points, odk_geometry, 
 from mineaction.io.mapping import ColumnPlan, Mapping, Translator, normalise
 from mineaction.io.sources import DEFAULT_BATCH, Batch, LayerInfo, Source
 from mineaction.io.validation import Problem, ValidationReport, check_geometries, problem_from
-from mineaction.storage.records import record_from_row
+from mineaction.storage.records import Record, record_from_row
 from mineaction.storage.register import Register
 from mineaction.storage.review import ImportSource, QueueResult, Submission, known_hashes, submit
 
@@ -165,7 +165,8 @@ class _Validator:
             self.problem(where, "geometry", f"no geometry and no coordinate columns (looked for {looked})",
                          "name the coordinate columns under 'geometry:' in the mapping")
             ok = False
-        needed = _RELEASE_FIELDS if job.mapping.action == "release" else [f.name for f in spec.fields if f.required]
+        needed = (_RELEASE_FIELDS if job.mapping.action == "release" else
+                  [] if "id" in plan.identity else [f.name for f in spec.fields if f.required])  # updates: any subset
         for name in needed:
             if name not in plan.fields and name not in job.mapping.defaults:
                 self.problem(where, name, f"no column for required field {name} (looked for "
@@ -243,10 +244,11 @@ class _Validator:
             if i in geometry_errors:
                 problems.append(problem_from(geometry_errors[i], self.file, label, "geometry"))
             cleaned: dict[str, Any] = {}
+            current = self._current(spec, batch.columns[plan.identity["id"]][i]) if "id" in plan.identity else None
             if all(p.field == "geometry" for p in problems):  # else the value problems are reported already
                 try:
                     cleaned = clean_values(spec, {k: v for k, v in values.items() if v is not None},
-                                           self.vocab, partial=release, where=label)
+                                           self.vocab, partial=release or current is not None, where=label)
                     if release:
                         missing = [n for n in _RELEASE_FIELDS if cleaned.get(n) is None]
                         if missing:
@@ -258,7 +260,7 @@ class _Validator:
                     self.report.add(p)
                 continue
             geometry = (geometries[i], wkbs[i]) if wkbs is not None else (None, None)
-            submission = self._submission(job, plan, batch, i, cleaned, *geometry)
+            submission = self._submission(job, plan, batch, i, cleaned, *geometry, current)
             if submission is not None:
                 out.append(submission)
         queued = known_hashes(self.register, [s.content_hash for s in out])
@@ -271,7 +273,7 @@ class _Validator:
         return [s for s in out if s.content_hash not in queued]
 
     def _submission(self, job: Job, plan: ColumnPlan, batch: Batch, i: int, cleaned: dict[str, Any],
-                    geometry: BaseGeometry | None, wkb: bytes | None) -> Submission | None:
+                    geometry: BaseGeometry | None, wkb: bytes | None, current: Record | None) -> Submission | None:
         spec, label = job.mapping.spec, batch.labels[i]
         action = "release" if job.mapping.action == "release" else "add"
         identity = {k: batch.columns[c][i] for k, c in plan.identity.items()}
@@ -303,7 +305,7 @@ class _Validator:
                 values[f.name] = None
             else:
                 values[f.name] = found[1]
-        target = self._existing(spec, identity, values, geometry, label)
+        target = self._existing(current, identity, values, geometry, label)
         if target == "identical":
             self.report.skipped += 1
             return None
@@ -313,7 +315,7 @@ class _Validator:
             if key:
                 self.links.in_file[f"{spec.name}:{key}"] = (("id", target[0]) if isinstance(target, tuple)
                                                             else ("hash", content_hash))
-        if spec.name == "activity" and not depends_on.get("hazard_id"):
+        if spec.name == "activity" and target is None and not depends_on.get("hazard_id"):  # new, on a known hazard
             self._remember_activity(identity, batch, i, values)
         if isinstance(target, tuple):
             return Submission(spec.name, "update", values, wkb, content_hash, label, target_id=target[0],
@@ -321,18 +323,20 @@ class _Validator:
         return Submission(spec.name, action, values, wkb, content_hash, label, depends_on=depends_on,
                           attachments=attachments)
 
-    def _existing(self, spec: Entity, identity: dict[str, Any], values: dict[str, Any],
-                  geometry: BaseGeometry | None, label: str) -> str | tuple[str, int] | None:
-        """For a row carrying a register id: "identical", (id, base version) for an update, or None (new)."""
-        record_id = identity.get("id")
-        if not record_id:
+    def _current(self, spec: Entity, record_id: Any) -> Record | None:
+        """The register record a row names by its ``id`` column, if any."""
+        if record_id in (None, ""):
             return None
         table = self.register.tables[spec.name]
         with self.register.engine.connect() as connection:
             row = connection.execute(sa.select(table).where(table.c.id == str(record_id))).first()
-        if row is None:
+        return None if row is None else record_from_row(spec.name, row)
+
+    def _existing(self, current: Record | None, identity: dict[str, Any], values: dict[str, Any],
+                  geometry: BaseGeometry | None, label: str) -> str | tuple[str, int] | None:
+        """For a row naming a register record: "identical", (id, base version) for an update, or None (new)."""
+        if current is None:
             return None
-        current = record_from_row(spec.name, row)
         same_values = all(_jsonable(current.values.get(k)) == v for k, v in values.items())
         same_geometry = geometry is None or (current.geometry is not None
                                              and shapely.equals_exact(current.geometry, geometry, 1e-9))
