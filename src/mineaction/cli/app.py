@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from mineaction.cli import io_commands, register_commands, report_commands, web_commands
+from mineaction.cli import admin_commands, io_commands, register_commands, report_commands, web_commands
 from mineaction.cli.options import err_console
 from mineaction.errors import MineActionError
 
@@ -20,6 +20,7 @@ app = typer.Typer(
     add_completion=False,
 )
 register_commands.install(app)
+admin_commands.install(app)
 io_commands.install(app)
 report_commands.install(app)
 web_commands.install(app)
