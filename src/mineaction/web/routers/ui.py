@@ -20,6 +20,8 @@ from mineaction.web.tiles import LAYERS
 __all__ = ["install_static", "router"]
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
+#: npm packages whose dist/ folder the pages load (see package.json)
+VENDORED = ("maplibre-gl", "pmtiles")
 router = APIRouter(include_in_schema=False)
 
 
@@ -45,9 +47,10 @@ def config(register: RegisterDep, settings: SettingsDep) -> dict[str, Any]:
 
 def install_static(app: FastAPI, settings: Settings) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    maplibre = settings.node_modules / "maplibre-gl" / "dist"
-    if maplibre.is_dir():
-        app.mount("/vendor/maplibre-gl", StaticFiles(directory=maplibre), name="maplibre")
+    for package in VENDORED:
+        dist = settings.node_modules / package / "dist"
+        if dist.is_dir():
+            app.mount(f"/vendor/{package}", StaticFiles(directory=dist), name=package)
     if settings.basemap_pmtiles:
         pmtiles = settings.basemap_pmtiles
 
