@@ -198,7 +198,7 @@ def test_updates_vectorise_over_hazards() -> None:
     many = update_from_finds(
         prior, FindCounts(functional=fn, self_destructed=sd, self_deactivated=sda), detection
     )
-    assert many.posterior.shape == (3,)
+    assert many.posterior.param_shape == (3,)
     for i in range(3):
         one = update_from_finds(
             prior,

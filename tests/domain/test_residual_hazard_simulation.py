@@ -122,7 +122,7 @@ def test_chunking_bounds_memory() -> None:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    # About 60 bytes per mine of a chunk: 50,000 mines need a few MB, not the 60 MB of a million.
+    # About 40 bytes per mine of a chunk: 50,000 mines need a few MB, not the 40 MB of a million.
     assert peak < 8 * 2**20
 
 

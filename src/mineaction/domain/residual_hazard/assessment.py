@@ -41,7 +41,7 @@ from mineaction.errors import InvalidValue
 
 __all__ = ["assess_hazard_grid", "assess_residual_hazard"]
 
-_BLOCK_CELLS = 1 << 18  # cells per block: 2 MiB per float64 array, stays in cache
+_BLOCK_CELLS = 1 << 15  # cells per block: 256 KiB per float64 array, stays in L2 cache
 
 
 def assess_residual_hazard(
@@ -169,10 +169,10 @@ def assess_hazard_grid(
     count_model = count_model_description(mean_value, k_value)
     mean = _per_hazard("mean_count", mean_value, n)
     k = None if k_value is None else _per_hazard("shape", k_value, n)
-    if profile.shape:
+    if profile.param_shape:
         raise InvalidValue(
             f"profile {profile.name!r}: the grid needs one profile, got parameters of shape "
-            f"{profile.shape}; group hazards by profile and call once per group"
+            f"{profile.param_shape}; group hazards by profile and call once per group"
         )
     whole("workers", workers, low=1)
     first_age = int(dd.min() - em.max()) if n and m else 0

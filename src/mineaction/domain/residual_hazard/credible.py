@@ -79,21 +79,16 @@ def fraction_bands(
     >>> [round(float(x), 2) for x in e_band.lower], [round(float(x), 2) for x in e_band.upper]
     ([1.0, 0.05], [1.0, 0.95])
     """
-    level = check_level(level)
-    gen = generator(rng)
-    t = as_ages(t)
-    r_sd, r_sda = _reliability_draws(profile, draws, gen)
-    a = profile.sd_time.cdf(t).ravel()
-    b = profile.sda_time.cdf(t).ravel()
-    tails = np.array([(1.0 - level) / 2.0, (1.0 + level) / 2.0])
-    r_sd_q = np.quantile(r_sd, tails)
-    e_lower, e_upper = remaining_fraction(r_sd_q[1], a), remaining_fraction(r_sd_q[0], a)
-    f_q = np.empty((2, a.size))
-    for part in _chunks(a.size, draws):
-        f_q[:, part] = np.quantile(_functional_draws(r_sd, r_sda, a[part], b[part]), tails, axis=0)
+    ages = as_ages(t)
+    d = _draw(profile, ages.ravel(), level, draws, rng)
+    r_sd_q = np.quantile(d.r_sd, d.tails)
+    e_lower, e_upper = remaining_fraction(r_sd_q[1], d.a), remaining_fraction(r_sd_q[0], d.a)
+    f_q = np.empty((2, d.a.size))
+    for part in _chunks(d.a.size, draws):
+        f_q[:, part] = np.quantile(d.functional(part), d.tails, axis=0)
     return (
-        Band(_shaped(f_q[0], t.shape), _shaped(f_q[1], t.shape), level),
-        Band(_shaped(e_lower, t.shape), _shaped(e_upper, t.shape), level),
+        Band(_shaped(f_q[0], ages.shape), _shaped(f_q[1], ages.shape), d.level),
+        Band(_shaped(e_lower, ages.shape), _shaped(e_upper, ages.shape), d.level),
     )
 
 
@@ -119,59 +114,72 @@ def functional_count_interval(
     >>> band.lower <= band.upper
     True
     """
-    level = check_level(level)
-    gen = generator(rng)
     mean = parameter("mean_count", mean_count, low=0.0)
     k = None if shape is None else parameter("shape", shape, low=0.0, low_open=True)
-    t = as_ages(t)
+    ages = as_ages(t)
     out_shape = broadcast_shape(
-        "functional_count_interval", t=t.shape, mean_count=np.shape(mean), shape=np.shape(k)
+        "functional_count_interval", t=ages.shape, mean_count=np.shape(mean), shape=np.shape(k)
     )
-    t, mean_b, k_b = np.broadcast_arrays(t, mean, 1.0 if k is None else k)
-    r_sd, r_sda = _reliability_draws(profile, draws, gen)
-    a = profile.sd_time.cdf(t).ravel()
-    b = profile.sda_time.cdf(t).ravel()
-    missing = np.isnan(a) | np.isnan(b)
-    a, b = np.where(missing, 0.0, a), np.where(missing, 0.0, b)
-    mean_b, k_b = mean_b.ravel(), k_b.ravel()
-    tails = np.array([(1.0 - level) / 2.0, (1.0 + level) / 2.0])
-    q = np.empty((2, a.size))
-    for part in _chunks(a.size, draws):
-        expected = _functional_draws(r_sd, r_sda, a[part], b[part]) * mean_b[part]
+    ages, mean_b, k_b = (
+        np.broadcast_to(x, out_shape).ravel() for x in (ages, mean, 1.0 if k is None else k)
+    )
+    missing = np.isnan(ages)
+    d = _draw(profile, np.where(missing, 0.0, ages), level, draws, rng)
+    q = np.empty((2, ages.size))
+    for part in _chunks(ages.size, draws):
+        expected = d.functional(part) * mean_b[part]
         if k is None:
-            counts = gen.poisson(expected)
+            counts = d.gen.poisson(expected)
         else:
-            counts = gen.negative_binomial(k_b[part], k_b[part] / (k_b[part] + expected))
-        q[:, part] = np.quantile(counts, tails, axis=0, method="inverted_cdf")
+            counts = d.gen.negative_binomial(k_b[part], k_b[part] / (k_b[part] + expected))
+        q[:, part] = np.quantile(counts, d.tails, axis=0, method="inverted_cdf")
     q[:, missing] = np.nan
-    return Band(_shaped(q[0], out_shape), _shaped(q[1], out_shape), level)
+    return Band(_shaped(q[0], out_shape), _shaped(q[1], out_shape), d.level)
 
 
-def _reliability_draws(
-    profile: ReliabilityProfile, draws: int, gen: np.random.Generator
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    if profile.shape:
+@dataclass(frozen=True, eq=False)
+class _Draws:
+    """What both bands need: CDFs at each age, joint draws of the probabilities, the tails."""
+
+    a: NDArray[np.float64]  # F_sd at each (flattened) age
+    b: NDArray[np.float64]  # F_sda at each age
+    r_sd: NDArray[np.float64]  # (draws, 1)
+    r_sda: NDArray[np.float64]  # (draws, 1)
+    level: float
+    tails: NDArray[np.float64]
+    gen: np.random.Generator
+
+    def functional(self, part: slice) -> NDArray[np.float64]:
+        """``f`` for every draw (rows) and age in ``part`` (columns)."""
+        return remaining_fraction(self.r_sd, self.a[part]) * remaining_fraction(
+            self.r_sda, self.b[part]
+        )
+
+
+def _draw(
+    profile: ReliabilityProfile, ages: NDArray[np.float64], level: float, draws: int, rng: RngLike
+) -> _Draws:
+    if profile.param_shape:
         raise InvalidValue(
             f"profile {profile.name!r}: credible bands need one profile, got parameters of shape "
-            f"{profile.shape}; evaluate hazards with different beliefs one at a time"
+            f"{profile.param_shape}; evaluate hazards with different beliefs one at a time"
         )
+    level = check_level(level)
     whole("draws", draws, low=100)
-    return profile.sd_success.sample(gen, draws)[:, None], profile.sda_success.sample(gen, draws)[
-        :, None
-    ]
-
-
-def _functional_draws(
-    r_sd: NDArray[np.float64],
-    r_sda: NDArray[np.float64],
-    a: NDArray[np.float64],
-    b: NDArray[np.float64],
-) -> NDArray[np.float64]:
-    """``f`` for every draw (rows) and age (columns)."""
-    return remaining_fraction(r_sd, a) * remaining_fraction(r_sda, b)
+    gen = generator(rng)
+    return _Draws(
+        a=profile.sd_time.cdf(ages),
+        b=profile.sda_time.cdf(ages),
+        r_sd=profile.sd_success.sample(gen, draws)[:, None],
+        r_sda=profile.sda_success.sample(gen, draws)[:, None],
+        level=level,
+        tails=np.array([(1.0 - level) / 2.0, (1.0 + level) / 2.0]),
+        gen=gen,
+    )
 
 
 def _chunks(n: int, draws: int) -> Iterator[slice]:
+    """Column slices holding at most ``_CHUNK_CELLS`` draws × ages at once."""
     step = max(1, _CHUNK_CELLS // draws)
     for start in range(0, n, step):
         yield slice(start, min(n, start + step))

@@ -280,7 +280,7 @@ class Beta:
         for name in ("alpha", "beta"):
             value = parameter(name, getattr(self, name), low=0.0, low_open=True)
             object.__setattr__(self, name, value)
-        _ = self.shape  # raises when the parameter shapes do not broadcast
+        _ = self.param_shape  # raises when the parameter shapes do not broadcast
 
     @classmethod
     def from_mean(cls, mean: ArrayLike, strength: ArrayLike) -> Beta:
@@ -308,7 +308,7 @@ class Beta:
         return {"alpha": float(self.alpha), "beta": float(self.beta)}
 
     @property
-    def shape(self) -> tuple[int, ...]:
+    def param_shape(self) -> tuple[int, ...]:
         """Broadcast shape of ``alpha`` and ``beta``."""
         return broadcast_shape("Beta", alpha=np.shape(self.alpha), beta=np.shape(self.beta))
 
@@ -319,7 +319,7 @@ class Beta:
 
     @property
     def mean(self) -> Param:
-        """Posterior-mean probability, the value point estimates use."""
+        """Mean of the probability: the value point results use."""
         return scalar_or_array(np.divide(self.alpha, self.strength))
 
     @property
@@ -344,7 +344,7 @@ class Beta:
 
     def sample(self, rng: np.random.Generator, size: int) -> NDArray[np.float64]:
         """``size`` draws of the probability (a leading axis before the parameter shape)."""
-        return rng.beta(self.alpha, self.beta, (size, *self.shape))
+        return rng.beta(self.alpha, self.beta, (size, *self.param_shape))
 
     def updated(self, successes: ArrayLike, failures: ArrayLike) -> Beta:
         """Conjugate update with (possibly fractional, reweighted) counts."""

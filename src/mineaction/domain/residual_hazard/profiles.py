@@ -91,7 +91,7 @@ class ReliabilityProfile:
     Notes
     -----
     Parameters may be arrays that broadcast together (e.g. one ``Beta`` per
-    hazard after evidence updates); the profile's :attr:`shape` is their
+    hazard after evidence updates); the profile's :attr:`param_shape` is their
     broadcast shape.
 
     Examples
@@ -142,7 +142,7 @@ class ReliabilityProfile:
         for field in ("source", "label"):
             if not isinstance(getattr(self, field), str):
                 raise InvalidValue(f"{field}: expected text, got {getattr(self, field)!r}")
-        _ = self.shape  # raises when the parameter shapes do not broadcast
+        _ = self.param_shape  # raises when the parameter shapes do not broadcast
 
     @property
     def r_sd(self) -> Param:
@@ -155,14 +155,14 @@ class ReliabilityProfile:
         return self.sda_success.mean
 
     @property
-    def shape(self) -> tuple[int, ...]:
+    def param_shape(self) -> tuple[int, ...]:
         """Broadcast shape of all parameters; ``()`` for a single profile."""
         return broadcast_shape(
             f"profile {self.name!r}",
             sd_time=self.sd_time.param_shape,
-            sd_success=self.sd_success.shape,
+            sd_success=self.sd_success.param_shape,
             sda_time=self.sda_time.param_shape,
-            sda_success=self.sda_success.shape,
+            sda_success=self.sda_success.param_shape,
         )
 
     def describe(self) -> str:

@@ -9,8 +9,9 @@ whole areas (a Poisson or negative-binomial number of mines each) gives
 ``P(≥ 1 functional)`` and the expected count; simulating what clearance finds
 (with detection by condition) gives the data the evidence update learns from.
 
-Mines are generated in chunks of ``chunk_size`` (about 60 bytes per mine per
-chunk), so ten million mines need well under 1 GiB. Results are reproducible
+Mines are generated in chunks of ``chunk_size`` (about 40 bytes per mine of a
+chunk: some 40 MiB for the default million), so ten million mines need well
+under 1 GiB. Results are reproducible
 for a given seed and chunk size. The success probabilities are the Beta means:
 the simulation checks the model, it does not propagate belief uncertainty.
 """
@@ -192,9 +193,9 @@ def _lifetimes(
     profile: ReliabilityProfile, size: int, gen: np.random.Generator
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Per mine: age until which it holds explosive, and until which it functions."""
-    if profile.shape:
+    if profile.param_shape:
         raise InvalidValue(
-            f"profile {profile.name!r}: simulation needs one profile, got shape {profile.shape}"
+            f"profile {profile.name!r}: simulation needs one profile, got shape {profile.param_shape}"
         )
     explosive_until = profile.sd_time.sample(gen, size)
     explosive_until[gen.random(size) >= profile.r_sd] = np.inf  # SD failed
