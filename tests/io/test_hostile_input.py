@@ -259,3 +259,17 @@ def test_unknown_format_and_missing_file_say_so(register: Register, tmp_path: Pa
     with pytest.raises(MineActionError, match="no file"):
         import_file(register, tmp_path / "nowhere.csv", entity="eo_find", user="im", reason="x")
     _unchanged(register)
+
+
+def test_duplicate_rows_are_reported_and_imported_once(register: Register, tmp_path: Path) -> None:
+    row = "-33.70,-30.00,uxo,functional,1,2025-04-01,Test Operator\n"
+    csv = tmp_path / "twice.csv"
+    csv.write_text("lon,lat,category,condition,quantity,found_on,organisation\n" + row + row, encoding="utf-8")
+    dry = import_file(register, csv, entity="eo_find", user="im", reason="check", dry_run=True)
+    assert dry.dry_run and dry.queued is None and review.reports(register) == []
+    assert [p.problem for p in dry.report.problems] == ["same content as line 2: skipped"]
+    result = import_file(register, csv, entity="eo_find", user="im", reason="import")
+    assert result.queued.submitted == 1 and result.report.skipped == 1
+    again = import_file(register, csv, entity="eo_find", user="im", reason="again")
+    assert again.queued.submitted == 0
+    assert again.report.problems[0].problem == "same content as FR-0000001 (line 2): skipped"

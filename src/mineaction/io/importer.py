@@ -16,6 +16,7 @@ import leaves the register and the queue as they were.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -38,7 +39,7 @@ from mineaction.io.sources import DEFAULT_BATCH, Batch, LayerInfo, Source
 from mineaction.io.validation import Problem, ValidationReport, check_geometries, problem_from
 from mineaction.storage.records import Record, record_from_row
 from mineaction.storage.register import Register
-from mineaction.storage.review import ImportSource, QueueResult, Submission, known_hashes, submit
+from mineaction.storage.review import ImportSource, QueueResult, Submission, submit
 
 __all__ = ["ImportResult", "Job", "import_batches", "import_file"]
 
@@ -125,10 +126,14 @@ class _Validator:
         self.file = report.source
         self.vocab = register.vocabularies()
         self.links = _Links(register)
-        self.seen: dict[bytes, str] = {}
         self.parts: dict[str, list[ExistingPart]] = {}  # hazard id -> released parts (register + this import)
         self.activities: dict[str, tuple[str, BaseGeometry, str, str]] = {}  # key -> hazard ref, geometry, type, ref
         self._translators: dict[str, Translator] = {}
+
+    @staticmethod
+    @functools.cache
+    def link_fields(spec: Entity) -> tuple[Field, ...]:
+        return tuple(f for f in spec.fields if f.link)
 
     def translator(self, mapping: Mapping) -> Translator:
         if mapping.name not in self._translators:
@@ -263,14 +268,15 @@ class _Validator:
             submission = self._submission(job, plan, batch, i, cleaned, *geometry, current)
             if submission is not None:
                 out.append(submission)
-        queued = known_hashes(self.register, [s.content_hash for s in out])
-        for s in out:
-            if s.content_hash in queued:
-                self.problem(s.source_feature, "", "already imported (same content in the review queue)",
-                             "nothing to do", "warning")
-        self.report.skipped += len(queued)
-        self.report.valid += len(out) - len(queued)
-        return [s for s in out if s.content_hash not in queued]
+        self.report.valid += len(out)
+        return out
+
+    def skipped(self, submission: Submission, earlier: str) -> None:
+        """A feature whose content is already queued (earlier in this file, or by an earlier import)."""
+        self.problem(submission.source_feature, "", f"same content as {earlier}: skipped",
+                     "nothing to do: it is imported once", "warning")
+        self.report.valid -= 1
+        self.report.skipped += 1
 
     def _submission(self, job: Job, plan: ColumnPlan, batch: Batch, i: int, cleaned: dict[str, Any],
                     geometry: BaseGeometry | None, wkb: bytes | None, current: Record | None) -> Submission | None:
@@ -282,20 +288,12 @@ class _Validator:
         content_hash = _hash(spec, action, values, wkb,
                              [identity.get("id"), [a.get("sha256") for a in attachments],
                               batch.keys[i] if batch.keys else None])
-        short = bytes.fromhex(content_hash[:32])
-        if short in self.seen:
-            self.problem(label, "", f"same content as {self.seen[short]} of this file", "nothing to do: "
-                         "imported once", "warning")
-            self.report.skipped += 1
-            return None
-        self.seen[short] = label
         depends_on: dict[str, str] = {}
-        for f in spec.fields:
-            parent_key = (batch.parents[i] if batch.parents else {}).get(f.name)
+        for f in self.link_fields(spec):
             value = values.get(f.name)
-            if not f.link or (value is None and parent_key is None):
+            if value is None:
                 continue
-            found = self.links.in_file.get(f"{f.link}:{parent_key}") if parent_key else self.links.resolve(f, value)
+            found = self.links.resolve(f, value)
             if found is None:
                 self.problem(label, f.name, f"no {f.link} {value!r} in the register or in this file",
                              f"import the {f.link} first, or correct the reference")
@@ -438,13 +436,10 @@ def import_batches(
     validator = _Validator(register, report)
     ordered = sorted(jobs, key=lambda j: list(ENTITIES).index(j.mapping.entity))
     submissions = (batch for job in ordered for batch in validator.run(job))
-    if dry_run:
-        for _ in submissions:
-            pass
-        return ImportResult(report, None, dry_run=True)
-    queued = submit(register, source, submissions, user=user, reason=reason,
-                    commit_if=lambda: report.ok or skip_invalid)
-    return ImportResult(report, queued)
+    # a dry run goes through the same transaction (so duplicates are found the same way) and rolls it back
+    queued = submit(register, source, submissions, user=user, reason=reason, on_skip=validator.skipped,
+                    commit_if=lambda: not dry_run and (report.ok or skip_invalid))
+    return ImportResult(report, None if dry_run else queued, dry_run=dry_run)
 
 
 def _jobs(source: Source, mapping: Mapping | None, entity_name: str | None, layer: str | None,

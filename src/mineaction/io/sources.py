@@ -70,9 +70,8 @@ class Batch:
     columns: dict[str, list[Any]]
     geometries: np.ndarray  # shapely geometry or None per feature
     geometry_errors: dict[int, str]  # index -> why the geometry could not even be parsed
-    # form submissions only: a key other rows may link to, their links, their photos
+    # form submissions only: a key other rows may link to (the instance ID), their photos
     keys: list[str | None] | None = None
-    parents: list[dict[str, str]] | None = None  # link field -> key of a row in the same source
     attachments: list[tuple[dict[str, str], ...]] | None = None
 
     def __len__(self) -> int:

@@ -35,7 +35,6 @@ __all__ = [
     "ReviewOutcome",
     "Submission",
     "approve",
-    "known_hashes",
     "reject",
     "reports",
     "submit",
@@ -159,13 +158,6 @@ def _lookup(connection: sa.Connection, column: sa.Column, keys: Iterable[str], *
     return found
 
 
-def known_hashes(register: Register, hashes: Iterable[str]) -> set[str]:
-    """Content hashes already in the queue (submitted or reviewed): importing them again adds nothing."""
-    column = register.tables["field_report"].c.content_hash
-    with _translate_errors("reading the review queue"), register.engine.connect() as connection:
-        return set(_lookup(connection, column, hashes))
-
-
 def submit(
     register: Register,
     source: ImportSource,
@@ -174,6 +166,7 @@ def submit(
     user: str,
     reason: str,
     commit_if: Callable[[], bool] | None = None,
+    on_skip: Callable[[Submission, str], None] | None = None,
 ) -> QueueResult | None:
     """Queue field reports in one transaction; a report whose content hash is known is skipped.
 
@@ -182,6 +175,9 @@ def submit(
     batch, earlier in the same batch, or an earlier import. When
     ``commit_if`` returns False once every batch is in, everything is rolled
     back and None returned: the caller's validation found errors.
+    ``on_skip(submission, earlier)`` hears of each report skipped, with the
+    report or feature it repeats. Duplicates are found by the database's
+    unique index, not in memory, so a file of any size is checked.
     """
     if not user or not reason:
         raise InvalidValue("every import needs a user and a reason")
@@ -194,13 +190,17 @@ def submit(
         with _transaction(register, f"import of {source.name} by {user}") as connection:
             for batch in batches:
                 features += len(batch)
-                known = _lookup(connection, table.c.content_hash, [s.content_hash for s in batch], table.c.id)
+                known = {h: f"{ref} ({feature})" for h, (ref, feature) in _lookup(
+                    connection, table.c.content_hash, [s.content_hash for s in batch], table.c.ref,
+                    table.c.source_feature).items()}
                 fresh: list[Submission] = []
                 for s in batch:
                     if s.content_hash in known:
                         skipped += 1
+                        if on_skip is not None:
+                            on_skip(s, known[s.content_hash])
                     else:
-                        known[s.content_hash] = ("",)  # a duplicate later in the same import is skipped too
+                        known[s.content_hash] = s.source_feature  # a repeat later in this batch is skipped too
                         fresh.append(s)
                 if not fresh:
                     continue
