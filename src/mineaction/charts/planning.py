@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import shapely
 from matplotlib.collections import PathCollection
 from matplotlib.colors import Normalize
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
-from matplotlib.path import Path as MplPath
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from mineaction.charts.paths import polygon_paths
 from mineaction.domain.forecast import Forecast
 from mineaction.domain.prioritisation import Ranking, project_hazards
 from mineaction.errors import InvalidValue
@@ -110,19 +109,6 @@ def plot_released_by_year(forecast: Forecast, path: str | Path, *, title: str | 
     return _save(fig, path)
 
 
-def _polygon_paths(geoms: NDArray[np.object_]) -> tuple[list[MplPath], NDArray[np.intp]]:
-    """One compound path (exterior and holes) per polygon part, and the geometry it belongs to."""
-    parts, owner = shapely.get_parts(geoms, return_index=True)
-    polygons = shapely.get_type_id(parts) == 3
-    parts, owner = parts[polygons], owner[polygons]
-    paths = [
-        MplPath.make_compound_path(*(MplPath(np.asarray(ring.coords)[:, :2], closed=True)
-                                     for ring in (p.exterior, *p.interiors)))
-        for p in parts
-    ]
-    return paths, owner
-
-
 def plot_priority_map(
     hazard_geoms: ArrayLike,
     ranking: Ranking,
@@ -154,7 +140,7 @@ def plot_priority_map(
     if by not in ("rank", "score"):
         raise InvalidValue(f"by must be 'rank' or 'score', not {by!r}")
     projected = project_hazards(geoms, crs)
-    paths, owner = _polygon_paths(projected.geoms)
+    paths, owner = polygon_paths(projected.geoms)
     values = (ranking.ranks if by == "rank" else ranking.scores).astype(float)[projected.present]
     norm = Normalize(values.min(), values.max())
     cmap = "viridis" if by == "rank" else "viridis_r"  # viridis starts dark: rank 1, top score
