@@ -110,7 +110,7 @@ def _nonnegative_times(t: ArrayLike) -> NDArray[np.float64]:
 
 @dataclass(frozen=True)
 class PointMass(_Distribution):
-    """A fixed time, e.g. a timer setting.
+    """A fixed time, e.g. a nominal self-destruct time.
 
     Examples
     --------

@@ -18,8 +18,8 @@ Detection bias
 A self-destructed mine leaves only fragments and is found less often than an
 intact one. Counting finds as they come then under-counts successes and biases
 ``r_sd`` towards failure. Functional and self-deactivated mines are the same
-object in the ground (only the firing chain differs), so they share one
-detection probability ``p_intact``; fragments have ``p_fragments``. Then:
+intact, explosive object to a detector, so they share one detection
+probability ``p_intact``; fragments have ``p_fragments``. Then:
 
 * ``r_sda`` is learnt only from intact finds, which are equally detectable,
   so its conjugate update is exact and unbiased;
