@@ -33,10 +33,10 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import EAST, NORTH, SOUTH, WEST, run_measured, save  # noqa: E402
+from common import EAST, NORTH, SOUTH, WEST, run_measured, save
 
-from mineaction.demo.fictional_programme import DEMO_CRS, _gazetteer, demo_programme  # noqa: E402
-from mineaction.domain.geometry import to_wgs84  # noqa: E402
+from mineaction.demo.fictional_programme import DEMO_CRS, _gazetteer, demo_programme
+from mineaction.domain.geometry import to_wgs84
 
 CATEGORY = ["AP mine", "UXO", "submunition", "ППМ", "at_mine"]
 CONDITION = ["intact", "functional", "невідомо", "self-destructed"]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import run_measured, save, write_hazard_gpkg  # noqa: E402
+from common import run_measured, save, write_hazard_gpkg
 
 LOADER = Path(__file__).with_name("load_hazards.py")
 

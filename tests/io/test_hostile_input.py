@@ -17,7 +17,7 @@ from mineaction.io.export import export
 from mineaction.io.sources import Source
 from mineaction.storage import review
 from mineaction.storage.register import Register
-from tests.common import UTM, E0, N0, square_m
+from tests.common import E0, N0, UTM, square_m
 from tests.io.helpers import populate
 
 HAZARD = {"hazard_type": "SHA", "status": "active", "contamination": "AP mine", "evidence": "indirect",

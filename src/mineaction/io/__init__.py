@@ -8,18 +8,23 @@ Exports write the register, or part of it, filtered by field sensitivity.
 """
 
 from mineaction.io.errors import SourceError, UnsafeSource
+from mineaction.io.export import PersonalDataRefused, export
 from mineaction.io.importer import ImportResult, import_file
 from mineaction.io.mapping import Mapping
+from mineaction.io.odk import import_submissions
 from mineaction.io.validation import Problem, ValidationReport
+from mineaction.io.xlsform import write_forms
 
-__all__ = sorted(
-    [
-        "ImportResult",
-        "Mapping",
-        "Problem",
-        "SourceError",
-        "UnsafeSource",
-        "ValidationReport",
-        "import_file",
-    ]
-)
+__all__ = [
+    "ImportResult",
+    "Mapping",
+    "PersonalDataRefused",
+    "Problem",
+    "SourceError",
+    "UnsafeSource",
+    "ValidationReport",
+    "export",
+    "import_file",
+    "import_submissions",
+    "write_forms",
+]

@@ -70,7 +70,7 @@ def wkt_geometries(values: Sequence[Any]) -> Parsed:
     text = np.asarray([v if v not in ("",) else None for v in values], dtype=object)
     out = shapely.from_wkt(text, on_invalid="ignore")
     errors: dict[int, str] = {}
-    for i in np.flatnonzero(shapely.is_missing(out) & (text != None)):  # noqa: E711 (elementwise)
+    for i in np.flatnonzero(shapely.is_missing(out) & (text != None)):
         try:
             shapely.from_wkt(text[i])
         except shapely.errors.GEOSException as exc:

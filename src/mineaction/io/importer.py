@@ -32,7 +32,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mineaction.domain.entities import ENTITIES, Entity, Field, Kind, clean_values
 from mineaction.domain.ledger import ExistingPart, check_release
-from mineaction.errors import InvalidValue, MineActionError
+from mineaction.errors import CRSRequired, InvalidValue, MineActionError
 from mineaction.io.coordinates import lonlat_points, mgrs_points, odk_geometry, wkt_geometries
 from mineaction.io.mapping import ColumnPlan, Mapping, Translator, normalise
 from mineaction.io.sources import DEFAULT_BATCH, Batch, LayerInfo, Source
@@ -152,13 +152,14 @@ class _Validator:
     def run(self, job: Job) -> Iterator[list[Submission]]:
         spec = job.mapping.spec
         plan: ColumnPlan | None = None
+        usable = True
         for batch in job.batches:
+            self.report.features += len(batch)
             if plan is None:
                 plan = job.mapping.plan(list(batch.columns), has_geometry=job.has_geometry)
-                if not self._check_plan(job, plan):
-                    self.report.features += len(batch)
-                    continue
-            self.report.features += len(batch)
+                usable = self._check_plan(job, plan)
+            if not usable:  # reported once for the layer; its features are counted, not checked
+                continue
             geometries, geometry_errors = self._geometries(job, plan, batch) if spec.geometry else ({}, {})
             yield self._rows(job, plan, batch, geometries, geometry_errors)
 
@@ -201,8 +202,8 @@ class _Validator:
             if plan.geometry_kind in _WGS84_KINDS:
                 crs = "EPSG:4326"
         if crs is None:
-            raise InvalidValue(f"{self.file}: the coordinates come without a coordinate reference system",
-                               hint="give the CRS, e.g. --crs EPSG:32636, or 'crs:' in the mapping")
+            raise CRSRequired(f"{self.file}: the coordinates come without a coordinate reference system",
+                              hint="give the CRS, e.g. --crs EPSG:32636, or 'crs:' in the mapping")
         raw = np.asarray(raw, dtype=object).copy()
         for i in parse_errors:
             raw[i] = None

@@ -21,7 +21,6 @@ any file import; photos are hashed and kept with their field report.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path

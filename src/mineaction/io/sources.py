@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pyarrow
@@ -239,7 +239,7 @@ class Source:
             geometries = shapely.from_wkb(wkb, on_invalid="ignore")
             if self.drop_z:  # asked for: heights from a GPS are not part of a register geometry
                 geometries = shapely.force_2d(geometries)
-            for i in np.flatnonzero(shapely.is_missing(geometries) & (wkb != None)):  # noqa: E711 (elementwise)
+            for i in np.flatnonzero(shapely.is_missing(geometries) & (wkb != None)):
                 try:
                     shapely.from_wkb(wkb[i])
                 except shapely.errors.GEOSException as exc:
@@ -255,7 +255,7 @@ class Source:
             self._tmp.cleanup()
             self._tmp = None
 
-    def __enter__(self) -> Source:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
