@@ -13,15 +13,12 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from matplotlib.collections import PatchCollection
+from matplotlib.collections import PathCollection
 from matplotlib.colors import LogNorm, Normalize
-from matplotlib.patches import PathPatch
-from matplotlib.path import Path as MplPath
 from numpy.typing import ArrayLike
-from shapely.geometry import MultiPolygon, Polygon
-from shapely.geometry.polygon import orient
 
 from mineaction.charts.hazard_curves import new_figure, save_figure
+from mineaction.charts.paths import polygon_paths
 from mineaction.errors import InvalidValue
 
 __all__ = ["plot_hazard_map"]
@@ -49,48 +46,52 @@ def plot_hazard_map(
         Polygons or multipolygons (holes are drawn as holes), in one CRS.
     values
         One value per polygon, e.g. ``P(≥ 1 functional mine)`` on a date;
-        NaN is drawn grey as "no estimate".
+        NaN is drawn grey and hatched as "no estimate".
     path
         Output path without suffix.
+    title, label
+        Map title and colour-bar label.
     log_scale
         Logarithmic colour scale, for probabilities spanning decades.
     """
+    geoms = np.asarray(polygons, dtype=object).reshape(-1)
     vals = np.asarray(values, dtype=float).reshape(-1)
-    if len(polygons) != vals.size:
+    if geoms.size != vals.size:
         raise InvalidValue(
-            f"values: expected {len(polygons)} values (one per polygon), got {vals.size}"
+            f"values: expected {geoms.size} values (one per polygon), got {vals.size}"
         )
-    patches = [PathPatch(_polygon_path(geom, i)) for i, geom in enumerate(polygons)]
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))  # Polygon, MultiPolygon
+    if not polygonal.all():
+        first = int(np.flatnonzero(~polygonal)[0])
+        kind = "nothing" if geoms[first] is None else geoms[first].geom_type
+        raise InvalidValue(f"polygons[{first}]: expected a Polygon or MultiPolygon, got {kind}")
+    # Exterior rings counter-clockwise, holes clockwise: holes stay empty when filled.
+    paths, owner = polygon_paths(shapely.orient_polygons(geoms))
+    part_values = vals[owner]
+    known = ~np.isnan(part_values)
     fig = new_figure(8, 7)
     ax = fig.subplots()
-    known = ~np.isnan(vals)
-    if log_scale:
-        positive = vals[known & (vals > 0)]
-        norm: Normalize = LogNorm(
-            vmin=max(positive.min(), 1e-9) if positive.size else 1e-6, vmax=1.0
-        )
-    else:
-        norm = Normalize(vmin=0.0, vmax=1.0)
-    coloured = PatchCollection(
-        [p for p, k in zip(patches, known, strict=True) if k],
+    norm = _norm(vals, log_scale)
+    coloured = PathCollection(
+        [p for p, k in zip(paths, known, strict=True) if k],
         cmap="YlOrRd",
         norm=norm,
         edgecolor="black",
         linewidth=0.4,
     )
-    coloured.set_array(np.clip(vals[known], norm.vmin, None) if log_scale else vals[known])
+    coloured.set_array(np.clip(part_values[known], norm.vmin, None))
     ax.add_collection(coloured)
     if not known.all():
         ax.add_collection(
-            PatchCollection(
-                [p for p, k in zip(patches, known, strict=True) if not k],
+            PathCollection(
+                [p for p, k in zip(paths, known, strict=True) if not k],
                 facecolor="lightgrey",
                 edgecolor="black",
                 linewidth=0.4,
                 hatch="//",
             )
         )
-    bounds = shapely.total_bounds(np.asarray(polygons, dtype=object))
+    bounds = shapely.total_bounds(geoms)
     if np.all(np.isfinite(bounds)):
         pad = 0.02 * max(bounds[2] - bounds[0], bounds[3] - bounds[1], 1e-9)
         ax.set_xlim(bounds[0] - pad, bounds[2] + pad)
@@ -103,23 +104,9 @@ def plot_hazard_map(
     return save_figure(fig, path)
 
 
-def _polygon_path(geom: shapely.Geometry, index: int) -> MplPath:
-    """One compound path per (multi)polygon; rings oriented so holes stay empty."""
-    if isinstance(geom, Polygon):
-        parts = [geom]
-    elif isinstance(geom, MultiPolygon):
-        parts = list(geom.geoms)
-    else:
-        raise InvalidValue(
-            f"polygons[{index}]: expected a Polygon or MultiPolygon, got {geom.geom_type}"
-        )
-    rings = []
-    for part in parts:
-        if part.is_empty:
-            continue
-        oriented = orient(part, sign=1.0)
-        rings.append(MplPath(np.asarray(oriented.exterior.coords)[:, :2], closed=True))
-        rings += [MplPath(np.asarray(r.coords)[:, :2], closed=True) for r in oriented.interiors]
-    if not rings:
-        raise InvalidValue(f"polygons[{index}]: empty geometry")
-    return MplPath.make_compound_path(*rings)
+def _norm(values: np.ndarray, log_scale: bool) -> Normalize:
+    """Probabilities on [0, 1]; on a log scale, from the smallest positive value up to 1."""
+    if not log_scale:
+        return Normalize(vmin=0.0, vmax=1.0)
+    positive = values[values > 0]
+    return LogNorm(vmin=max(positive.min(), 1e-9) if positive.size else 1e-6, vmax=1.0)
