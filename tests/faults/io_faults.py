@@ -1,5 +1,7 @@
 """Failing a real database at a chosen point: the Nth statement, the commit, a full disk.
 
+:func:`fail_at_every_point` walks a write over every point of one kind of fault.
+
 * :func:`failing_statement` calls a ``fail`` function just before the Nth
   statement a register's engine sends (a SQLAlchemy ``before_cursor_execute``
   listener), so a test can walk N = 1, 2, … over every statement of a write.
@@ -17,17 +19,55 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+import itertools
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
+from mineaction.errors import StorageError
 from mineaction.storage.engine import create_engine
 from mineaction.storage.register import Register
+from tests.faults.checks import check_all, snapshot
 
-__all__ = ["driver_error", "failing_commit", "failing_statement", "page_limit", "terminate_backend"]
+__all__ = [
+    "driver_error",
+    "fail_at_every_point",
+    "failing_commit",
+    "failing_statement",
+    "page_limit",
+    "terminate_backend",
+]
 
 Fail = Callable[[Register, sa.Connection], None]
+
+
+def fail_at_every_point(
+    register: Register, writes: Sequence[Callable[[Register], object]],
+    faults: Callable[[int], AbstractContextManager[object]],
+) -> Counter[str]:
+    """Run each write with its fault point 1, 2, … until it gets through; failures per write.
+
+    After each failure the error must be a StorageError about the database,
+    and every row of every table as before the attempt.
+    """
+    failures: Counter[str] = Counter()
+    for write in writes:
+        for n in itertools.count(1):
+            before = snapshot(register)
+            try:
+                with faults(n):
+                    write(register)
+            except StorageError as exc:
+                assert "database" in str(exc), str(exc)
+                assert snapshot(register) == before, f"{write.__name__} failed at point {n} but changed the register"
+                failures[write.__name__] += 1
+                continue
+            break
+    check_all(register)
+    return failures
 
 
 def driver_error(register: Register, connection: sa.Connection) -> None:

@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import itertools
-from collections import Counter
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 
 import pytest
 import shapely
@@ -26,9 +23,9 @@ import shapely
 from mineaction.errors import StorageError
 from mineaction.storage.register import Register
 from tests.common import activity_values, add_organisation, hazard_values, square_m
-from tests.faults.checks import check_all, snapshot
 from tests.faults.io_faults import (
     driver_error,
+    fail_at_every_point,
     failing_commit,
     failing_statement,
     page_limit,
@@ -82,47 +79,28 @@ def _seed(register: Register) -> Register:
     return register
 
 
-def _walk(register: Register, faults: Callable[[int], AbstractContextManager[object]]) -> Counter[str]:
-    """Run every write with its 1st, 2nd, … fault point until it gets through; failures per write."""
-    failures: Counter[str] = Counter()
-    for write in WRITES:
-        for n in itertools.count(1):
-            before = snapshot(register)
-            try:
-                with faults(n):
-                    write(register)
-            except StorageError as exc:
-                assert "database" in str(exc), str(exc)
-                assert snapshot(register) == before, f"{write.__name__} failed at point {n} but changed the register"
-                failures[write.__name__] += 1
-                continue
-            break
-    check_all(register)
-    return failures
-
-
 def test_a_driver_error_at_every_statement_changes_nothing(register: Register) -> None:
-    failures = _walk(_seed(register), lambda n: failing_statement(register, n, driver_error))
+    failures = fail_at_every_point(_seed(register), WRITES, lambda n: failing_statement(register, n, driver_error))
     print(f"\n{register.dialect}: driver error at statement N, points tried per write: {dict(failures)}")
     assert min(failures[w.__name__] for w in WRITES) >= 3
 
 
 def test_a_lost_connection_at_every_statement_changes_nothing(postgis_register: Register) -> None:
     register = _seed(postgis_register)
-    failures = _walk(register, lambda n: failing_statement(register, n, terminate_backend))
+    failures = fail_at_every_point(register, WRITES, lambda n: failing_statement(register, n, terminate_backend))
     print(f"\npostgresql: connection terminated before statement N, points per write: {dict(failures)}")
     assert min(failures[w.__name__] for w in WRITES) >= 3
 
 
 def test_a_lost_connection_at_commit_changes_nothing(postgis_register: Register) -> None:
     register = _seed(postgis_register)
-    failures = _walk(register, lambda n: failing_commit(register) if n == 1 else contextlib.nullcontext())
+    failures = fail_at_every_point(register, WRITES, lambda n: failing_commit(register) if n == 1 else contextlib.nullcontext())
     assert all(failures[w.__name__] == 1 for w in WRITES)
 
 
 def test_a_full_disk_at_every_page_changes_nothing(gpkg_register: Register) -> None:
     register = _seed(gpkg_register)
-    failures = _walk(register, lambda n: page_limit(register, n - 1))
+    failures = fail_at_every_point(register, WRITES, lambda n: page_limit(register, n - 1))
     print(f"\nsqlite: file full after N-1 new pages, points per write: {dict(failures)}")
     assert failures["_bulk"] >= 3  # small writes may fit in pages the file already has
 

@@ -5,12 +5,15 @@ commits; ``synchronous=FULL`` makes an acknowledged commit survive power loss
 (with WAL, NORMAL would not); writers take the lock at BEGIN IMMEDIATE so two
 writers never deadlock on a lock upgrade; the busy timeout lets a writer wait
 for another instead of failing at once.
+
+Statement parameters are hidden from SQLAlchemy's logs and error messages:
+they carry personal data (victims' names), and an error's text ends up in
+logs and tracebacks.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import weakref
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -21,12 +24,15 @@ from mineaction.storage import gpkg
 __all__ = ["BUSY_TIMEOUT_S", "create_engine", "is_postgres_url", "set_redacting"]
 
 BUSY_TIMEOUT_S = 30
-_REDACTING: weakref.WeakKeyDictionary[sqlite3.Connection, bool] = weakref.WeakKeyDictionary()
 
 
 def set_redacting(dbapi_connection: sqlite3.Connection, on: bool) -> None:
-    """Let this one connection rewrite history rows (lawful erasure of personal data only)."""
-    _REDACTING[dbapi_connection] = on
+    """Let this one connection rewrite history rows (lawful erasure of personal data only).
+
+    The history triggers call ``mineaction_redacting()``; it is defined per
+    connection, so redefining it switches only this one.
+    """
+    dbapi_connection.create_function("mineaction_redacting", 0, (lambda: 1) if on else (lambda: 0))
 
 
 def is_postgres_url(target: str) -> bool:
@@ -43,9 +49,7 @@ def _configure_sqlite(engine: sa.Engine) -> None:
     def on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         dbapi_connection.isolation_level = None  # transactions are ours, see on_begin
         gpkg.register_functions(dbapi_connection)
-        dbapi_connection.create_function(
-            "mineaction_redacting", 0, lambda: int(_REDACTING.get(dbapi_connection, False))
-        )
+        set_redacting(dbapi_connection, False)
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
         cursor.execute("PRAGMA journal_mode = WAL")
@@ -63,10 +67,11 @@ def create_engine(target: str | Path) -> sa.Engine:
     """An engine for a GeoPackage path or a ``postgresql://`` URL."""
     text = str(target)
     if is_postgres_url(text):
-        return sa.create_engine(_postgres_url(text), pool_pre_ping=True)
+        return sa.create_engine(_postgres_url(text), pool_pre_ping=True, hide_parameters=True)
     engine = sa.create_engine(
         f"sqlite:///{Path(text).expanduser()}",
         connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False},
+        hide_parameters=True,
     )
     _configure_sqlite(engine)
     return engine
