@@ -9,14 +9,17 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mineaction.charts.hazard_curves import plot_evidence_comparison, plot_profile_comparison
 from mineaction.charts.register_map import plot_register_map
+from mineaction.cli.hazard_commands import CURVE_AGES, print_residual_table
 from mineaction.cli.options import DbOption, console
-from mineaction.demo.fictional_programme import build_demo, demo_programme
+from mineaction.demo.fictional_programme import DEMO_ASSESSMENT_DATE, build_demo, demo_programme
 from mineaction.domain.entities import ENTITIES
 from mineaction.domain.geometry import Extent
 from mineaction.domain.programme import Programme
 from mineaction.errors import InvalidValue, MineActionError
 from mineaction.storage.engine import is_postgres_url
+from mineaction.residual.register_hazards import available_profiles, residual_table
 from mineaction.storage.register import Register
 from mineaction.storage.statistics import hazard_balance, released_area
 
@@ -116,7 +119,22 @@ def demo(
         console.print(_release_table(register, ("admin_pcode", "release_type"), "Land released by raion (admin level 2)", admin_level=2))
         _print_balance(register)
         map_path = plot_register_map(register, out / "demo-map.png")
-    console.print(f"register: {db}   map: {map_path}")
+        curves = _demo_residual_hazard(register, out)
+    console.print(f"register: {db}   map: {map_path}   residual-hazard curves: {', '.join(map(str, curves))}")
+
+
+def _demo_residual_hazard(register: Register, out: Path) -> list[Path]:
+    """Design bound beside degraded field reliability, and what the demo's clearance finds change."""
+    profiles = available_profiles()
+    design, degraded = profiles["ccw-apii-design-bound"], profiles["degraded-field-example-a"]
+    written = list(plot_profile_comparison([design, degraded], out / "hazard-curves-design-vs-degraded", ages=CURVE_AGES))
+    table = residual_table(register, DEMO_ASSESSMENT_DATE, profiles=profiles)
+    update = table.evidence.get(degraded.name)
+    if update is not None:
+        written += plot_evidence_comparison(update, out / "hazard-curves-clearance-evidence", ages=CURVE_AGES)
+        console.print(f"[bold]How the demo's clearance finds shift the degraded-field estimate[/]\n{update.summary()}")
+    print_residual_table(table, top=5)
+    return written
 
 
 def install(app: typer.Typer) -> None:

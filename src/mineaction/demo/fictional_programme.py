@@ -22,8 +22,9 @@ from mineaction.domain.geometry import Extent, to_wgs84
 from mineaction.domain.programme import Programme
 from mineaction.storage.register import Register
 
-__all__ = ["DEMO_CRS", "DemoSummary", "build_demo", "demo_programme", "star_polygons"]
+__all__ = ["DEMO_ASSESSMENT_DATE", "DEMO_CRS", "DemoSummary", "build_demo", "demo_programme", "star_polygons"]
 
+DEMO_ASSESSMENT_DATE = dt.date(2025, 12, 31)  # end of the demo's year of land release
 DEMO_CRS = "EPSG:32725"  # WGS 84 / UTM zone 25S: open ocean, nobody lives there
 _WEST, _SOUTH, _EAST, _NORTH = 400_000.0, 6_650_000.0, 460_000.0, 6_700_000.0
 _USER = "demo-generator"
@@ -163,7 +164,7 @@ def build_demo(register: Register, *, seed: int = 2026, hazards: int = 300, prog
             "reference_lat": None,
             "organisation_id": operators[i % 3].id,
             "emplaced_on": reported - dt.timedelta(days=int(rng.integers(5, 120))) if "ap_mine" in kinds else None,
-            "residual_profile": ("ccw-apii-design-bound" if rng.random() < 0.5 else "degraded-field-example")
+            "residual_profile": ("ccw-apii-design-bound" if rng.random() < 0.5 else "degraded-field-example-a")
             if "ap_mine" in kinds else None,
             "estimated_items": float(rng.integers(5, 120)) if "ap_mine" in kinds else None,
             "count_dispersion": 2.0 if "ap_mine" in kinds else None,

@@ -34,6 +34,7 @@ __all__ = [
     "check_extent",
     "geodesic_area",
     "prepare_geometry",
+    "to_crs",
     "to_wgs84",
     "validate",
 ]
@@ -100,6 +101,12 @@ def to_wgs84(geometry: BaseGeometry | np.ndarray, crs: object) -> BaseGeometry |
     if CRS.from_user_input(key).equals(WGS84, ignore_axis_order=True):
         return geometry
     transformer = _transformer(key)
+    return shapely.transform(geometry, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+
+
+def to_crs(geometry: BaseGeometry | np.ndarray, crs: object) -> BaseGeometry | np.ndarray:
+    """Reproject lon/lat geometries to ``crs`` (for maps and metric work in a local projection)."""
+    transformer = Transformer.from_crs(WGS84, CRS.from_user_input(_crs_key(crs)), always_xy=True)
     return shapely.transform(geometry, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 
