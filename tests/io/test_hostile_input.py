@@ -273,3 +273,45 @@ def test_duplicate_rows_are_reported_and_imported_once(register: Register, tmp_p
     again = import_file(register, csv, entity="eo_find", user="im", reason="again")
     assert again.queued.submitted == 0
     assert again.report.problems[0].problem == "same content as FR-0000001 (line 2): skipped"
+
+
+def test_gpx_waypoints_with_a_mapping(register: Register, tmp_path: Path) -> None:
+    point = square_m(40, 40, 1).centroid
+    gpx = tmp_path / "handheld.gpx"
+    gpx.write_text(
+        '<?xml version="1.0"?><gpx version="1.1" creator="handheld" xmlns="http://www.topografix.com/GPX/1/1">'
+        f'<wpt lat="{point.y:.8f}" lon="{point.x:.8f}"><ele>80</ele><time>2025-04-02T09:30:00Z</time>'
+        "<name>find 7</name><desc>ППМ</desc><sym>невідомо</sym></wpt></gpx>", encoding="utf-8")
+    mapping = tmp_path / "gpx.yaml"
+    mapping.write_text("entity: eo_find\nfields:\n  category: [desc]\n  condition: [sym]\n  found_on: [time]\n"
+                       "  model: null\ndefaults:\n  quantity: 1\n  organisation_id: Test Operator\n", encoding="utf-8")
+    result = import_file(register, gpx, mapping=mapping, layer="waypoints", user="im", reason="GPS download")
+    assert result.report.ok, result.report.problems
+    [report] = review.reports(register)
+    assert (report.values["category"], report.values["condition"], report.values["found_on"]) == (
+        "ap_mine", "unknown", "2025-04-02")
+    assert report.geometry.equals_exact(point, 1e-8)
+
+
+def test_mgrs_column_and_the_report_names_each_problem(register: Register, tmp_path: Path) -> None:
+    import mgrs
+
+    point = square_m(10, 10, 1).centroid
+    inside = mgrs.MGRS().toMGRS(point.y, point.x, MGRSPrecision=5)
+    elsewhere = mgrs.MGRS().toMGRS(48.5, 32.0, MGRSPrecision=5)  # far outside the test region
+    csv = tmp_path / "grid.csv"
+    csv.write_text("mgrs,category,condition,quantity,found_on,organisation\n"
+                   f"{inside[:3]} {inside[3:5]} {inside[5:10]} {inside[10:]},uxo,functional,1,2025-04-01,Test Operator\n"
+                   f"{elsewhere},uxo,functional,1,2025-04-01,Test Operator\n"
+                   "not a grid ref,uxo,functional,1,2025-04-01,Test Operator\n"
+                   f"{inside},gizmo,functional,1,2025-04-01,Test Operator\n"
+                   f"{inside},uxo,,1,2025-04-01,Test Operator\n", encoding="utf-8")
+    result = import_file(register, csv, entity="eo_find", user="im", reason="MGRS", skip_invalid=True)
+    problems = {(p.feature, p.field): p for p in result.report.problems if p.severity == "error"}
+    assert "outside the programme extent" in problems[("line 3", "geometry")].problem
+    assert "not an MGRS reference" in problems[("line 4", "geometry")].problem
+    assert "'gizmo' is not a known eo_category value" in problems[("line 5", "category")].problem
+    assert "add it under 'values: category:'" in problems[("line 5", "category")].action
+    assert "missing required field(s) condition" in problems[("line 6", "condition")].problem
+    assert result.queued.submitted == 1
+    assert review.reports(register)[0].geometry.distance(point) < 1e-5  # 1 m MGRS precision
