@@ -1,14 +1,18 @@
-"""``backup`` and ``restore``: keeping a register safe."""
+"""``backup``, ``restore`` and ``redact``: keeping a register safe, and erasing personal data."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from mineaction.cli.options import DbOption, console
+from mineaction.errors import InvalidValue, StorageError
 from mineaction.storage import backup as backups
+from mineaction.storage import redaction
 from mineaction.storage.register import Register
 
 __all__ = ["install"]
@@ -38,6 +42,51 @@ def restore(
     console.print(f"[green]restored[/] {source} into {db}")
 
 
+def redact(
+    entity: Annotated[str, typer.Option(help="Entity whose records hold the personal data, e.g. victim.")] = "victim",
+    record: Annotated[list[str] | None, typer.Option(help="Record id or ref to erase (repeat for several).")] = None,
+    recorded_before: Annotated[dt.datetime | None, typer.Option(
+        help="Instead of --record: every record first recorded before this date that still holds personal data.")] = None,
+    field: Annotated[list[str] | None, typer.Option(help="Erase only this personal field (repeat); default all.")] = None,
+    user: Annotated[str, typer.Option(help="Who erases (kept in the tombstone).")] = "",
+    reason: Annotated[str, typer.Option(help="Why: the request or retention rule. Do not write the person's name.")] = "",
+    basis: Annotated[str, typer.Option(help="request (the person asked) or retention (kept long enough).")] = "request",
+    purge_only: Annotated[bool, typer.Option("--purge-only", help="Only overwrite what earlier erasures left in the files.")] = False,
+    db: DbOption = "mineaction.gpkg",
+) -> None:
+    """Erase personal data in every stored version, leaving a tombstone; nothing else changes."""
+    with Register.open(db) as register:
+        if purge_only:
+            _require_purged(register, redaction.purge(register, entity))
+            console.print("[green]purged[/]: no erased data left in the database files")
+            return
+        if recorded_before is not None:
+            record = redaction.past_retention(register, entity, recorded_before=recorded_before)
+            if not record:
+                console.print(f"no {entity} first recorded before {recorded_before:%Y-%m-%d} holds personal data")
+                return
+        if not record:
+            raise InvalidValue("name the records to erase", hint="pass --record REF (repeatable) or --recorded-before DATE")
+        done = redaction.redact(register, entity, record, user=user, reason=reason, basis=basis, fields=field)
+        table = Table(title=f"Erased ({basis}), changeset {done.changeset_id}")
+        for column in ("record", "fields erased", "versions rewritten", "field reports scrubbed"):
+            table.add_column(column)
+        for e in done.erasures:
+            table.add_row(e.ref, ", ".join(e.fields), str(e.versions), str(e.field_reports))
+        console.print(table)
+        _require_purged(register, done.purged)
+
+
+def _require_purged(register: Register, purged: bool) -> None:
+    if not purged:
+        raise StorageError(
+            "the data is erased from the register, but old bytes may remain in the database files "
+            "(another program has it open, or the clean-up failed)",
+            hint=f"close every other program using it, then run: mineaction redact --purge-only --db {register.target}",
+        )
+
+
 def install(app: typer.Typer) -> None:
     app.command()(backup)
     app.command()(restore)
+    app.command()(redact)

@@ -223,4 +223,7 @@ def build_metadata(dialect: str) -> sa.MetaData:
     from mineaction.storage.access_schema import add_access_tables  # local: it imports this module
 
     add_access_tables(metadata, dialect)
+    from mineaction.storage.responsibility_schema import add_responsibility_tables  # local: it imports this module
+
+    add_responsibility_tables(metadata, dialect)
     return metadata

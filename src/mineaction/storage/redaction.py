@@ -1,0 +1,234 @@
+"""Erasing personal data on a lawful request or at the end of a retention period.
+
+History is append-only so that the register can always show what it said
+and when; the one exception is personal data (fields declared
+:attr:`Sensitivity.PERSONAL` in :mod:`mineaction.domain.entities`), which a
+person may have erased and which must not be kept longer than its purpose
+needs. An erasure, in one transaction:
+
+1. writes a new version of the record with its personal fields empty, so an
+   edit based on an older version (a form still showing the name) is refused
+   as stale instead of writing the name back;
+2. empties those fields in *every* stored version, on the one connection
+   allowed to rewrite history (``set_redacting`` on SQLite, the transaction's
+   ``mineaction.redacting`` setting on PostgreSQL), and in the field reports
+   of the review queue that created or updated the record;
+3. leaves a tombstone in ``redaction_log``: who, when, why, on which basis,
+   which record and fields, how many versions; never the values.
+
+Everything else (the accident, the victim's group and outcome, dates, the
+admin area) stays as it was, so counts and reports keep adding up.
+
+Then the old bytes are overwritten in the database files, not just hidden:
+SQLite rewrites freed cells as zeros on that connection (``secure_delete``),
+the file is vacuumed and its WAL checkpointed and truncated; PostgreSQL
+rewrites the affected tables (``VACUUM FULL``). A reader in another process
+(or a failure) can keep this from finishing; :attr:`Redaction.purged` says
+so, and :func:`purge` completes it later. See docs/durability.md for what remains
+outside the database (older backups, PostgreSQL's WAL archive).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from mineaction.domain.entities import Sensitivity, entity
+from mineaction.errors import InvalidValue, RecordNotFound, StorageError
+from mineaction.storage.engine import BUSY_TIMEOUT_S, set_redacting
+from mineaction.storage.records import record_from_row
+from mineaction.storage.register import Register, _naive_utc, _translate_errors
+from mineaction.storage.responsibility_schema import REDACTION_LOG
+from mineaction.storage.schema import history_name
+
+__all__ = ["BASES", "Erasure", "Redaction", "past_retention", "personal_fields", "purge", "redact"]
+
+#: why personal data may be erased: the person asked, or it was kept as long as allowed
+BASES = ("request", "retention")
+_PG_LOCK_TIMEOUT = "30s"
+_CHECKPOINT_WAIT_MS = 2000  # for readers in other processes to move on; purge() can be run again later
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What was erased from one record (the tombstone, as returned to the caller)."""
+
+    entity: str
+    record_id: str
+    ref: str
+    fields: tuple[str, ...]
+    versions: int  # stored versions rewritten, the new one included
+    field_reports: int  # review-queue reports scrubbed
+
+
+@dataclass(frozen=True)
+class Redaction:
+    erasures: tuple[Erasure, ...]
+    changeset_id: int
+    purged: bool  # False: old bytes may remain in the database files until purge() succeeds
+
+
+def personal_fields(entity_name: str) -> tuple[str, ...]:
+    """Names of the fields of an entity declared personal."""
+    return tuple(f.name for f in entity(entity_name).fields if f.sensitivity is Sensitivity.PERSONAL)
+
+
+def _chosen_fields(entity_name: str, fields: Sequence[str] | None) -> tuple[str, ...]:
+    personal = personal_fields(entity_name)
+    if not personal:
+        raise InvalidValue(f"{entity_name} records hold no personal fields; there is nothing to erase")
+    chosen = tuple(fields) if fields else personal
+    other = [f for f in chosen if f not in personal]
+    if other:
+        raise InvalidValue(
+            f"only personal fields can be erased; {', '.join(other)} of {entity_name} are not personal",
+            hint=f"personal fields of {entity_name}: {', '.join(personal)}",
+        )
+    return chosen
+
+
+def redact(
+    register: Register,
+    entity_name: str,
+    records: Sequence[str],
+    *,
+    user: str,
+    reason: str,
+    basis: str = "request",
+    fields: Sequence[str] | None = None,
+) -> Redaction:
+    """Erase the personal fields (or the named ones) of ``records`` (ids or refs) in every version.
+
+    ``reason`` is kept in the tombstone: name the request or rule, not the person.
+    """
+    chosen = _chosen_fields(entity_name, fields)
+    if basis not in BASES:
+        raise InvalidValue(f"basis {basis!r}: use one of {', '.join(BASES)}")
+    if not records:
+        raise InvalidValue("name at least one record to erase")
+    blank = dict.fromkeys(chosen)
+    erasures = []
+    with register.write(user, reason, operation="redaction") as w, _history_rewritable(w.connection):
+        for key in records:
+            current = _locked_current(register, w.connection, entity_name, key)
+            spec = entity(entity_name)
+            w._write_version(spec, current, {**current.values, **blank}, current.geometry, deleted=current.deleted)
+            history = register.tables[history_name(entity_name)]
+            versions = w.connection.execute(history.update().where(history.c.id == current.id).values(blank)).rowcount
+            reports = _scrub_field_reports(register, w.connection, entity_name, current.id, chosen)
+            w.connection.execute(register.tables[REDACTION_LOG].insert(), [{
+                "recorded_at": w.at, "user_name": user, "reason": reason, "basis": basis,
+                "entity": entity_name, "record_id": current.id, "record_ref": current.ref,
+                "fields": list(chosen), "versions": versions, "changeset_id": w.changeset_id,
+            }])
+            erasures.append(Erasure(entity_name, current.id, current.ref, chosen, versions, reports))
+    try:
+        purged = purge(register, entity_name)
+    except StorageError:  # the erasure is committed; purge() can be run again
+        purged = False
+    return Redaction(tuple(erasures), w.changeset_id, purged)
+
+
+def _locked_current(register: Register, connection: sa.Connection, entity_name: str, key: str):
+    table = register.tables[entity_name]
+    query = sa.select(table).where(sa.or_(table.c.id == key, table.c.ref == key))
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = connection.execute(query).first()
+    if row is None:
+        raise RecordNotFound(f"no {entity_name} {key!r} in the register")
+    return record_from_row(entity_name, row)
+
+
+@contextlib.contextmanager
+def _history_rewritable(connection: sa.Connection) -> Iterator[None]:
+    """Let this connection, in this transaction only, rewrite history; zero freed cells on SQLite."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SELECT set_config('mineaction.redacting', 'on', true)")
+        try:
+            yield
+        finally:
+            connection.exec_driver_sql("SELECT set_config('mineaction.redacting', 'off', true)")
+        return
+    dbapi = connection.connection.dbapi_connection
+    dbapi.execute("PRAGMA secure_delete = ON")
+    set_redacting(dbapi, True)
+    try:
+        yield
+    finally:
+        set_redacting(dbapi, False)
+        dbapi.execute("PRAGMA secure_delete = OFF")
+
+
+def _scrub_field_reports(
+    register: Register, connection: sa.Connection, entity_name: str, record_id: str, chosen: tuple[str, ...]
+) -> int:
+    """Blank the chosen fields in the review-queue reports that created or updated the record."""
+    table = register.tables["field_report"]
+    rows = connection.execute(
+        sa.select(table.c.fid, table.c.field_values).where(
+            table.c.entity == entity_name, sa.or_(table.c.record_id == record_id, table.c.target_id == record_id)
+        )
+    ).all()
+    for fid, values in rows:
+        scrubbed = {k: None if k in chosen else v for k, v in values.items()}
+        connection.execute(table.update().where(table.c.fid == fid).values(field_values=scrubbed))
+    return len(rows)
+
+
+def purge(register: Register, entity_name: str) -> bool:
+    """Overwrite what erasures left in the database files; False if another process prevents it now.
+
+    SQLite: vacuum (rebuild the file without free pages) and checkpoint the
+    WAL with TRUNCATE; a reader in another process that stays more than two
+    seconds stops the checkpoint.
+    PostgreSQL: ``VACUUM FULL`` the entity's tables and the review queue;
+    False if a lock is not granted within 30 s.
+    """
+    if register.dialect == "sqlite":
+        raw = register.engine.raw_connection()
+        connection = raw.driver_connection
+        try:
+            connection.execute("VACUUM")
+            connection.execute(f"PRAGMA busy_timeout = {_CHECKPOINT_WAIT_MS}")
+            busy, _log, _done = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error as exc:
+            raise StorageError(f"purging erased data from {register.target}: {exc}",
+                               hint="run `mineaction redact --purge-only` once others have closed the register") from exc
+        finally:
+            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")  # it goes back to the pool
+            raw.close()
+        return busy == 0
+    tables = ", ".join(f'"{t}"' for t in (entity_name, history_name(entity_name), "field_report"))
+    with _translate_errors("purging erased data"), register.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.exec_driver_sql(f"SET lock_timeout = '{_PG_LOCK_TIMEOUT}'")
+        try:
+            connection.exec_driver_sql(f"VACUUM FULL {tables}")
+        except sa.exc.OperationalError as exc:
+            if "lock timeout" not in str(exc.orig):
+                raise
+            return False
+        finally:
+            connection.exec_driver_sql("RESET lock_timeout")
+    return True
+
+
+def past_retention(register: Register, entity_name: str, *, recorded_before: dt.datetime) -> list[str]:
+    """Ids of records first recorded before ``recorded_before`` that still hold personal data in any version."""
+    chosen = _chosen_fields(entity_name, None)
+    history = register.tables[history_name(entity_name)]
+    first = history.alias("first")
+    holding = sa.select(history.c.id).where(sa.or_(*(history.c[f].is_not(None) for f in chosen)))
+    query = (
+        sa.select(first.c.id)
+        .where(first.c.version == 1, first.c.recorded_at < _naive_utc(recorded_before), first.c.id.in_(holding))
+        .order_by(first.c.ref)
+    )
+    with _translate_errors(f"finding {entity_name} records past retention"), register.engine.connect() as connection:
+        return list(connection.execute(query).scalars())
