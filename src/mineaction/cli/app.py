@@ -6,7 +6,14 @@ import sys
 
 import typer
 
-from mineaction.cli import admin_commands, io_commands, register_commands, report_commands, web_commands
+from mineaction.cli import (
+    admin_commands,
+    hazard_commands,
+    io_commands,
+    register_commands,
+    report_commands,
+    web_commands,
+)
 from mineaction.cli.options import err_console
 from mineaction.errors import MineActionError
 
@@ -23,6 +30,7 @@ register_commands.install(app)
 admin_commands.install(app)
 io_commands.install(app)
 report_commands.install(app)
+hazard_commands.install(app)
 web_commands.install(app)
 
 
