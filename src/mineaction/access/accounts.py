@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from mineaction.access._db import reading, writing
 from mineaction.access.errors import NotAuthenticated, TooManyAttempts
 from mineaction.access.passwords import hash_password, needs_rehash, verify_password
 from mineaction.access.roles import Grant, Principal, Role
@@ -84,7 +85,7 @@ class AccountStore:
             "failed_logins": 0,
             "created_at": utcnow(),
         }
-        with self.engine.begin() as connection:
+        with writing(self.engine, "changing accounts") as connection:
             taken = connection.execute(sa.select(account.c.id).where(account.c.username == username)).first()
             if taken:
                 raise ConflictError(f"the username {username!r} is taken")
@@ -93,7 +94,7 @@ class AccountStore:
         return record["id"]
 
     def grant(self, account_id: str, grant: Grant, *, by: str) -> None:
-        with self.engine.begin() as connection:
+        with writing(self.engine, "changing accounts") as connection:
             self._account_row(connection, account_id)
             self._add_grants(connection, account_id, (grant,), by)
 
@@ -133,13 +134,13 @@ class AccountStore:
             query = query.where(
                 account.c.id.in_(sa.select(grant.c.account_id).where(grant.c.organisation_id.in_(organisations)))
             )
-        with self.engine.connect() as connection:
+        with reading(self.engine, "reading accounts") as connection:
             rows = connection.execute(query).all()
             grants = self._grants(connection, [r.id for r in rows])
         return [Account(r.id, r.username, r.display_name, bool(r.active), r.locked_until, grants[r.id]) for r in rows]
 
     def principal(self, account_id: str) -> Principal:
-        with self.engine.connect() as connection:
+        with reading(self.engine, "reading accounts") as connection:
             row = self._account_row(connection, account_id)
             return Principal(row.id, row.username, self._grants(connection, [row.id])[row.id])
 
@@ -149,7 +150,7 @@ class AccountStore:
         """The principal for a correct password; counts failures and locks the account."""
         account = self.tables["account"]
         now = utcnow()
-        with self.engine.begin() as connection:  # committed before any refusal is raised
+        with writing(self.engine, "signing in") as connection:  # committed before any refusal is raised
             row = connection.execute(sa.select(account).where(account.c.username == username.strip())).first()
             locked = row is not None and row.locked_until is not None and row.locked_until > now
             ok = not locked and verify_password(row.password_hash if row is not None else None, password)
@@ -176,7 +177,7 @@ class AccountStore:
         secret = secrets.token_urlsafe(32)
         session = Session(principal, secrets.token_urlsafe(32))
         now = utcnow()
-        with self.engine.begin() as connection:
+        with writing(self.engine, "changing accounts") as connection:
             connection.execute(
                 self.tables["web_session"].insert(),
                 [{"digest": _digest(secret), "account_id": principal.account_id, "csrf_token": session.csrf_token,
@@ -195,7 +196,7 @@ class AccountStore:
         """A new API token for scripts and GIS clients; the secret is shown only now."""
         secret = "mat_" + secrets.token_urlsafe(32)
         now = utcnow()
-        with self.engine.begin() as connection:
+        with writing(self.engine, "changing accounts") as connection:
             connection.execute(
                 self.tables["api_token"].insert(),
                 [{"digest": _digest(secret), "account_id": principal.account_id, "name": name or "token",
@@ -211,7 +212,7 @@ class AccountStore:
 
     def _live(self, table_name: str, secret: str) -> sa.Row:
         table, account = self.tables[table_name], self.tables["account"]
-        with self.engine.connect() as connection:
+        with reading(self.engine, "reading accounts") as connection:
             row = connection.execute(
                 sa.select(table)
                 .join(account, account.c.id == table.c.account_id)
@@ -223,5 +224,5 @@ class AccountStore:
 
     def _revoke(self, table_name: str, secret: str) -> None:
         table = self.tables[table_name]
-        with self.engine.begin() as connection:
+        with writing(self.engine, "changing accounts") as connection:
             connection.execute(table.update().where(table.c.digest == _digest(secret)).values(revoked=True))

@@ -19,13 +19,14 @@ import shapely
 import sqlalchemy as sa
 
 from mineaction.access import policy
+from mineaction.access._db import reading, writing
 from mineaction.access.roles import ALL, Principal
 from mineaction.access.spatial import install_sqlite_functions, intersects
 from mineaction.domain.entities import Entity, entity
 from mineaction.errors import InvalidValue, RecordNotFound
 from mineaction.storage.access_schema import AUDIT_TABLE
 from mineaction.storage.records import Record, record_from_row
-from mineaction.storage.register import Register, _translate_errors
+from mineaction.storage.register import Register
 from mineaction.storage.schema import history_name
 from mineaction.storage.unit_of_work import utcnow
 
@@ -103,7 +104,7 @@ class ScopedReader:
         if where is not None:
             conditions.append(where(source))
         query = sa.select(source).where(*conditions)
-        with _translate_errors(f"reading {spec.name}"), self.register.engine.connect() as connection:
+        with reading(self.register.engine, f"reading {spec.name}") as connection:
             install_sqlite_functions(connection)
             rows = connection.execute(
                 query.order_by(*self._order(spec, source, sort)).limit(limit).offset(offset)
@@ -122,7 +123,7 @@ class ScopedReader:
         query = sa.select(source).where(
             sa.or_(source.c.id == record_id, source.c.ref == record_id), self.scope(spec, source)
         )
-        with _translate_errors(f"reading {spec.name}"), self.register.engine.connect() as connection:
+        with reading(self.register.engine, f"reading {spec.name}") as connection:
             row = connection.execute(query).first()
         if row is None or row._mapping["deleted"]:
             when = f" as of {as_of:%Y-%m-%d %H:%M:%S}" if as_of else ""
@@ -138,7 +139,7 @@ class ScopedReader:
             .where(sa.or_(history.c.id == record_id, history.c.ref == record_id), self.scope(spec, history))
             .order_by(history.c.version)
         )
-        with _translate_errors(f"reading {spec.name} history"), self.register.engine.connect() as connection:
+        with reading(self.register.engine, f"reading {spec.name} history") as connection:
             rows = connection.execute(query).all()
         if not rows:
             raise RecordNotFound(f"no {spec.name} {record_id!r} in the register")
@@ -168,13 +169,13 @@ class ScopedReader:
             .group_by(*keys)
             .order_by(*keys)
         )
-        with _translate_errors(f"aggregating {spec.name}"), self.register.engine.connect() as connection:
+        with reading(self.register.engine, f"aggregating {spec.name}") as connection:
             return [dict(r._mapping) for r in connection.execute(query)]
 
     def latest_changeset(self) -> int:
         """Id of the newest changeset: changes whenever anything in the register changes."""
         table = self.register.tables["changeset"]
-        with self.register.engine.connect() as connection:
+        with reading(self.register.engine, "reading the latest change") as connection:
             return connection.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()
 
     # -- redaction and audit --------------------------------------------------
@@ -204,5 +205,5 @@ class ScopedReader:
              "entity": spec.name, "record_id": record_id, "fields": fields, "purpose": self.purpose[:500]}
             for record_id in record_ids
         ]
-        with _translate_errors("logging a personal data read"), self.register.engine.begin() as connection:
+        with writing(self.register.engine, "logging a personal data read") as connection:
             connection.execute(self.register.tables[AUDIT_TABLE].insert(), rows)

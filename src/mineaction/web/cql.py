@@ -192,7 +192,7 @@ class _Compiler:
         elif isinstance(rhs, values.Geometry):
             try:
                 geometry = shapely.geometry.shape(rhs.geometry)
-            except (ValueError, TypeError, AttributeError, shapely.errors.GEOSException) as exc:
+            except (ValueError, TypeError, AttributeError, KeyError, IndexError, shapely.errors.ShapelyError) as exc:
                 raise InvalidValue(f"S_INTERSECTS geometry is not valid: {exc}") from None
         else:
             raise InvalidValue("S_INTERSECTS needs a geometry literal (WKT) or BBOX(minx, miny, maxx, maxy)")

@@ -27,6 +27,7 @@ from mineaction.domain.entities import ENTITIES, Entity, Kind
 from mineaction.errors import InvalidValue, RecordNotFound
 from mineaction.storage.register import Register
 from mineaction.web.cql import compile_filter
+from mineaction.web.schemas import geometry_from_geojson
 
 __all__ = [
     "CONFORMANCE",
@@ -282,16 +283,9 @@ def feature_values(spec: Entity, properties: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in properties.items() if k not in _SYSTEM and k not in derived}
 
 
-def input_geometry(spec: Entity, data: dict[str, Any] | None, crs: str) -> tuple[Any, str]:
-    """Geometry of a posted feature and the CRS the register should read it in."""
-    if data is None:
-        return None, "EPSG:4326"
-    try:
-        geometry = shapely.geometry.shape(data)
-    except (ValueError, TypeError, AttributeError, KeyError, IndexError, shapely.errors.GEOSException) as exc:
-        raise InvalidValue(f"feature geometry is not GeoJSON: {exc}") from None
-    if crs == CRS84:
+def input_geometry(data: dict[str, Any] | None, crs: str) -> tuple[Any, str]:
+    """Geometry of a posted feature, in lon/lat, and the CRS the register should read it in."""
+    geometry = geometry_from_geojson(data)
+    if geometry is None or crs == CRS84:
         return geometry, "EPSG:4326"
     return project(np.asarray([geometry], dtype=object), crs, CRS84)[0], "EPSG:4326"
-
-

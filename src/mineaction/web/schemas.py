@@ -164,5 +164,5 @@ def geometry_from_geojson(data: dict[str, Any] | BaseModel | None) -> BaseGeomet
         data = data.model_dump()
     try:
         return shapely.geometry.shape(data)
-    except (ValueError, TypeError, AttributeError, KeyError, IndexError, shapely.errors.GEOSException) as exc:
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, shapely.errors.ShapelyError) as exc:
         raise InvalidGeometry(f"not a GeoJSON geometry: {exc}", hint="give {\"type\": ..., \"coordinates\": ...}") from None

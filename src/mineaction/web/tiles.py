@@ -26,6 +26,7 @@ from mapbox_vector_tile.encoder import on_invalid_geometry_ignore
 from pyproj import Transformer
 
 from mineaction.access import ScopedReader
+from mineaction.access._db import reading
 from mineaction.domain.entities import entity
 from mineaction.errors import InvalidValue
 from mineaction.storage.schema import GEOMETRY_COLUMN
@@ -75,7 +76,7 @@ def render_tile(reader: ScopedReader, layer: str, z: int, x: int, y: int) -> byt
     query = sa.select(*(table.c[p] for p in properties), table.c[GEOMETRY_COLUMN]).where(
         table.c.deleted.is_(False), scope, register._bbox_clause(layer, table, (west, south, east, north))
     )
-    with register.engine.connect() as connection:
+    with reading(register.engine, f"reading {layer} for a tile") as connection:
         rows = connection.execute(query).all()
     return _encode(layer, properties, rows, bounds, margin)
 
@@ -99,7 +100,7 @@ def _postgis_tile(
         .subquery("q")
     )
     query = sa.select(sa.func.ST_AsMVT(sa.literal_column("q"), layer, EXTENT, "geom")).select_from(inner)
-    with reader.register.engine.connect() as connection:
+    with reading(reader.register.engine, f"making a {layer} tile") as connection:
         return bytes(connection.execute(query).scalar_one() or b"")
 
 

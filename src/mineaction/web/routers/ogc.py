@@ -114,7 +114,7 @@ def _parse_feature(body: dict[str, Any], spec_name: str, crs: str | None, reader
         raise InvalidValue("the body must be a GeoJSON Feature")
     spec = ogc.spatial_entity(spec_name)
     used = ogc.check_crs(reader_register, crs)
-    geometry, geometry_crs = ogc.input_geometry(spec, body.get("geometry"), used)
+    geometry, geometry_crs = ogc.input_geometry(body.get("geometry"), used)
     return ogc.feature_values(spec, body.get("properties") or {}), geometry, geometry_crs
 
 
