@@ -10,6 +10,7 @@ from mineaction.cli import (
     admin_commands,
     hazard_commands,
     io_commands,
+    planning_commands,
     register_commands,
     report_commands,
     web_commands,
@@ -31,6 +32,7 @@ admin_commands.install(app)
 io_commands.install(app)
 report_commands.install(app)
 hazard_commands.install(app)
+planning_commands.install(app)
 web_commands.install(app)
 
 
