@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -55,8 +56,8 @@ def fail_at_every_point(
     """
     failures: Counter[str] = Counter()
     for write in writes:
+        before = snapshot(register)  # a failed attempt leaves exactly this, so it serves every attempt
         for n in itertools.count(1):
-            before = snapshot(register)
             try:
                 with faults(n):
                     write(register)
@@ -74,12 +75,16 @@ def driver_error(register: Register, connection: sa.Connection) -> None:
     raise connection.dialect.loaded_dbapi.OperationalError("disk I/O error (injected by the fault test)")
 
 
+@functools.cache
+def _killer(target: str) -> sa.Engine:
+    """One engine per database for terminating others' connections (its pooled connection is reused)."""
+    return create_engine(target).execution_options(isolation_level="AUTOCOMMIT")
+
+
 def terminate_backend(register: Register, connection: sa.Connection) -> None:
     pid = connection.connection.dbapi_connection.info.backend_pid
-    killer = create_engine(register.target)
-    with killer.connect() as other:
+    with _killer(register.target).connect() as other:  # waits until the process is gone
         assert other.exec_driver_sql("SELECT pg_terminate_backend(%(pid)s, 5000)", {"pid": pid}).scalar()
-    killer.dispose()
 
 
 @contextlib.contextmanager

@@ -48,6 +48,7 @@ import shapely
 
 from mineaction.errors import MineActionError, StaleEdit
 from mineaction.storage.register import Register
+from mineaction.storage.schema import build_metadata
 from mineaction.storage.unit_of_work import Writer
 from tests.common import activity_values, hazard_values, square_m
 
@@ -233,6 +234,8 @@ def _run_child(command: dict[str, Any]) -> None:
 
 def main() -> None:
     """Serve fork requests until stdin closes."""
+    for dialect in ("sqlite", "postgresql"):  # pay the lazy imports once, not in every child
+        build_metadata(dialect)
     print(json.dumps({"ready": os.getpid()}), flush=True)
     for line in sys.stdin:
         command = json.loads(line)
