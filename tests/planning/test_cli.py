@@ -47,6 +47,7 @@ def test_prioritise_writes_the_ranking_its_sensitivity_and_a_map(demo: Register,
     ranking, stability = _rows(out / "ranking.csv"), _rows(out / "sensitivity.csv")
     assert sorted(r["ref"] for r in ranking) == sorted(live) == sorted(r["ref"] for r in stability)
     assert len(_rows(out / "criteria.csv")) == len(live)
+    assert "population_nearby_contribution" in ranking[0]  # from the demo's settlements, no layer given
     assert [int(r["rank"]) for r in ranking] == sorted(int(r["rank"]) for r in ranking)
     assert ranking[0]["ref"] in result.output and "Top 5 of" in result.output
     for row in ranking:  # TOPSIS closeness = 1/2 + the contributions

@@ -25,7 +25,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from mineaction.domain.forecast import Forecast, Plan, WhatIf, what_if, working_days_to_date
+from mineaction.domain.forecast import (
+    AreaWork,
+    Forecast,
+    Plan,
+    WhatIf,
+    what_if,
+    working_days_to_date,
+)
 from mineaction.domain.forecast import forecast as run_forecast
 from mineaction.errors import InvalidValue
 from mineaction.planning.forecast_inputs import ForecastInputs
@@ -91,7 +98,7 @@ class Completion:
         return pd.DataFrame(rows)
 
     @staticmethod
-    def _row(name: str, pieces: list, when: Mapping[float, dt.date | None]) -> dict[str, object]:
+    def _row(name: str, pieces: list[AreaWork], when: Mapping[float, dt.date | None]) -> dict[str, object]:
         total = sum(sum(a.remaining_m2.values()) for a in pieces)
         priority = sum(sum(a.remaining_m2.values()) for a in pieces if a.priority)
         suspected = sum(a.suspected_fraction * sum(a.remaining_m2.values()) for a in pieces)

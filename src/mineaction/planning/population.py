@@ -68,11 +68,12 @@ def _read_points(path: Path, field: str) -> tuple[NDArray[np.float64], NDArray[n
 
 
 def _register_settlements(register: Register) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Lon/lat and population of the register's located settlements that have a population."""
     places = register.features("place", fields=("population",))
-    has = np.array([p is not None for p in places.properties["population"]], dtype=bool)
-    xy = shapely.get_coordinates(places.geometries[has]) if has.any() else np.empty((0, 2))
-    people = np.array([p for p in places.properties["population"] if p is not None], dtype=float)
-    return xy, people
+    keep = [i for i, (g, n) in enumerate(zip(places.geometries, places.properties["population"], strict=True))
+            if g is not None and n is not None]
+    xy = shapely.get_coordinates(places.geometries[keep]) if keep else np.empty((0, 2))
+    return xy, np.array([places.properties["population"][i] for i in keep], dtype=float)
 
 
 def people_near(
