@@ -24,6 +24,7 @@ from mineaction.storage import gpkg
 __all__ = ["BUSY_TIMEOUT_S", "create_engine", "is_postgres_url", "set_redacting"]
 
 BUSY_TIMEOUT_S = 30
+CACHE_KIB = 128 * 1024  # page cache per connection; SQLite allocates it only as pages are used
 
 
 def set_redacting(dbapi_connection: sqlite3.Connection, on: bool) -> None:
@@ -55,6 +56,7 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # bulk loads keep their indexes in memory
         cursor.close()
 
     @event.listens_for(engine, "begin")
