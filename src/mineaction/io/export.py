@@ -28,6 +28,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import numpy as np
+import pyarrow as pa
 import pyogrio
 import pyogrio.raw
 import shapely
@@ -39,6 +40,7 @@ from mineaction import __version__
 from mineaction.domain.entities import ENTITIES, Entity, Field, Kind, Sensitivity, entity
 from mineaction.errors import InvalidValue, MineActionError
 from mineaction.io import styles
+from mineaction.storage import gpkg
 from mineaction.storage.register import Register, _translate_errors
 from mineaction.storage.schema import GEOMETRY_COLUMN
 
@@ -62,8 +64,14 @@ class PersonalDataRefused(MineActionError, PermissionError):
 class _Layer:
     spec: Entity
     fields: tuple[Field, ...]
-    rows: list[dict[str, Any]]
+    columns: dict[str, list[Any]]  # system columns and fields, one list per column
     geometries: np.ndarray | None  # None: no geometry in this export
+
+    def __len__(self) -> int:
+        return len(self.columns["id"])
+
+    def row(self, i: int) -> dict[str, Any]:
+        return {name: values[i] for name, values in self.columns.items()}
 
 
 @dataclass(frozen=True)
@@ -77,77 +85,97 @@ def _visible(level: Sensitivity, sensitivity: Sensitivity) -> bool:
     return _ORDER.index(sensitivity) <= _ORDER.index(level)
 
 
+def _raw(register: Register, column: sa.ColumnElement[Any], kind: Kind | None) -> sa.ColumnElement[Any]:
+    """Dates, times and geometries as the driver returns them: parsing them row by row costs more than
+    the export itself, and NumPy, Shapely and the GeoPackage decoder do it for whole columns."""
+    if kind is Kind.DATE or column.name == "recorded_at":
+        return sa.type_coerce(column, sa.Text).label(column.name)
+    if column.name == GEOMETRY_COLUMN:  # GeoPackage blobs; PostGIS sends EWKB as hex text
+        raw = sa.LargeBinary if register.dialect == "sqlite" else sa.Text
+        return sa.type_coerce(column, raw).label(column.name)
+    return column
+
+
+def _decode(register: Register, blobs: list[Any]) -> np.ndarray:
+    if register.dialect == "sqlite":
+        return gpkg.decode_many(blobs)
+    return shapely.from_wkb(np.asarray(blobs, dtype=object))  # PostGIS: EWKB as hex text
+
+
 def _select(register: Register, connection: sa.Connection, spec: Entity, as_of: dt.datetime | None,
             organisation_id: str | None, bbox: tuple[float, float, float, float] | None,
             exported: dict[str, set[str]], level: Sensitivity) -> _Layer:
     source = register.table_as_of(spec.name, as_of)
-    query = sa.select(source).where(source.c.deleted.is_(False))
+    fields = tuple(spec.fields_at_most(level))
+    names = [*_SYSTEM, *(f.name for f in spec.fields)] + ([GEOMETRY_COLUMN] if spec.geometry else [])
+    kinds = {f.name: f.kind for f in spec.fields}
+    query = sa.select(*[_raw(register, source.c[n], kinds.get(n)) for n in names]).where(source.c.deleted.is_(False))
     if organisation_id is not None:
         column = "id" if spec.name == "organisation" else "organisation_id"
         if column in source.c:
             query = query.where(source.c[column] == organisation_id)
-    rows = [dict(r._mapping) for r in connection.execute(query.order_by(source.c.ref))]
+    rows = connection.execute(query.order_by(source.c.ref)).all()
+    columns = {n: list(values) for n, values in zip(names, zip(*rows))} if rows else {n: [] for n in names}
+    keep = np.ones(len(rows), dtype=bool)
     geometries = None
     if spec.geometry:
-        geometries = np.asarray([r.pop(GEOMETRY_COLUMN) for r in rows], dtype=object)
+        geometries = _decode(register, columns.pop(GEOMETRY_COLUMN))
         if bbox is not None and len(rows):
             keep = shapely.intersects(geometries, shapely.box(*bbox))
-            rows, geometries = [r for r, k in zip(rows, keep) if k], geometries[keep]
     elif bbox is not None or organisation_id is not None:  # attribute records follow what they belong to
         links = [f for f in spec.fields if f.link in exported and f.link != "organisation"]
-        rows = [r for r in rows if all(r[f.name] is None or r[f.name] in exported[f.link] for f in links)]
-    exported[spec.name] = {r["id"] for r in rows}
-    for f in spec.fields:  # links as refs (HAZ-000012): what people read, and what another register resolves
-        if f.link and rows:
+        keep = np.array([all(columns[f.name][i] is None or columns[f.name][i] in exported[f.link] for f in links)
+                         for i in range(len(rows))], dtype=bool)
+    if not keep.all():
+        columns = {n: [v for v, k in zip(values, keep) if k] for n, values in columns.items()}
+        geometries = None if geometries is None else geometries[keep]
+    exported[spec.name] = set(columns["id"])
+    for f in fields:  # links as refs (HAZ-000012): what people read, and what another register resolves
+        if f.link and columns["id"]:
             target = register.tables[f.link]
             refs = dict(connection.execute(sa.select(target.c.id, target.c.ref)).all())
-            for r in rows:
-                r[f.name] = refs.get(r[f.name], r[f.name])
-    fields = tuple(spec.fields_at_most(level))
+            columns[f.name] = [refs.get(v, v) for v in columns[f.name]]
+    columns = {n: columns[n] for n in (*_SYSTEM, *(f.name for f in fields))}
     if geometries is not None and not _visible(level, spec.geometry_sensitivity):
         geometries = None
-    return _Layer(spec, fields, rows, geometries)
+    return _Layer(spec, fields, columns, geometries)
 
 
-def _column(f: Field | None, name: str, rows: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray | None]:
-    values = [r[name] for r in rows]
-    kind = f.kind if f is not None else (Kind.INTEGER if name == "version" else Kind.TEXT)
-    if kind is Kind.INTEGER:
-        mask = np.array([v is None for v in values], dtype=bool)
-        return np.array([0 if v is None else v for v in values], dtype=np.int64), mask
-    if kind is Kind.REAL:
-        return np.array([np.nan if v is None else v for v in values], dtype=float), None
-    if kind is Kind.DATE:
-        return np.array([np.datetime64("NaT") if v is None else np.datetime64(v, "D") for v in values],
-                        dtype="datetime64[D]"), None
+_ARROW_TYPES = {Kind.INTEGER: pa.int64(), Kind.REAL: pa.float64(), Kind.BOOLEAN: pa.bool_()}
+
+
+def _arrow_column(kind: Kind, values: list[Any], *, iso_dates: bool) -> pa.Array:
+    if kind in _ARROW_TYPES:
+        return pa.array(values, type=_ARROW_TYPES[kind])
+    if kind is Kind.DATE:  # ISO text (GeoPackage) or dates (PostGIS)
+        text = pa.array([None if v is None else str(v)[:10] for v in values], type=pa.string())
+        return text if iso_dates else text.cast(pa.date32())
     if kind is Kind.CODES:
-        return np.array([None if v is None else ";".join(v) for v in values], dtype=object), None
-    if isinstance(values[0] if values else None, dt.datetime):
-        return np.array([v.isoformat(timespec="milliseconds") + "Z" for v in values], dtype=object), None
-    return np.array([None if v is None else str(v) for v in values], dtype=object), None
+        values = [None if v is None else ";".join(v) for v in values]
+    return pa.array([None if v is None else str(v) for v in values], type=pa.string())
 
 
-def _columns(layer: _Layer) -> tuple[list[str], list[np.ndarray], list[np.ndarray | None]]:
-    names, data, masks = [], [], []
-    for name, f in [(n, None) for n in _SYSTEM] + [(f.name, f) for f in layer.fields]:
-        values, mask = _column(f, name, layer.rows)
-        names.append(name)
-        data.append(values)
-        masks.append(mask)
-    return names, data, masks
+def _arrow_table(layer: _Layer, *, iso_dates: bool) -> pa.Table:
+    """The layer as an Arrow table, built from the column lists directly (GDAL takes it in one call)."""
+    kinds = {"version": Kind.INTEGER, **{f.name: f.kind for f in layer.fields}}
+    arrays = {}
+    for name, values in layer.columns.items():
+        if name == "recorded_at":  # GeoPackage text already is ISO 8601 UTC; PostGIS gives datetimes
+            values = [v if isinstance(v, str) else v.isoformat(timespec="milliseconds") + "Z" for v in values]
+        arrays[name] = _arrow_column(kinds.get(name, Kind.TEXT), values, iso_dates=iso_dates)
+    if layer.geometries is not None:
+        arrays[GEOMETRY_COLUMN] = pa.array(shapely.to_wkb(layer.geometries, output_dimension=2), type=pa.binary())
+    return pa.table(arrays)
 
 
 def _ogr_write(path: Path, layer: _Layer, driver: str, metadata: dict[str, Any], **options: Any) -> None:
-    names, data, masks = _columns(layer)
-    if driver == "CSV":  # GDAL writes dates as 2025/03/01; ISO 8601 is what spreadsheets and people expect
-        data = [np.array([None if np.isnat(v) else str(v) for v in d], dtype=object) if d.dtype.kind == "M" else d
-                for d in data]
-    geometry = None if layer.geometries is None else shapely.to_wkb(layer.geometries, output_dimension=2)
-    geometry_type = _GEOMETRY_TYPES[layer.spec.geometry or ""] if geometry is not None else None
-    pyogrio.raw.write(
-        path, geometry, data, names, field_mask=masks, layer=layer.spec.name, driver=driver,
-        geometry_type=geometry_type, crs="EPSG:4326" if geometry is not None else None,
-        layer_metadata={k: str(v) for k, v in metadata.items()}, **options,
+    # CSV: GDAL would write dates as 2025/03/01; ISO 8601 is what spreadsheets and people expect
+    table = _arrow_table(layer, iso_dates=driver == "CSV")
+    spatial = layer.geometries is not None
+    pyogrio.raw.write_arrow(
+        table, path, layer=layer.spec.name, driver=driver, geometry_name=GEOMETRY_COLUMN if spatial else None,
+        geometry_type=_GEOMETRY_TYPES[layer.spec.geometry or ""] if spatial else None,
+        crs="EPSG:4326" if spatial else None, layer_metadata={k: str(v) for k, v in metadata.items()}, **options,
     )
 
 
@@ -293,7 +321,7 @@ def _kml_document(register: Register, layers: list[_Layer], metadata: dict[str, 
         folder = ET.SubElement(document, "Folder")
         ET.SubElement(folder, "name").text = layer.spec.label
         fields = styles.CATEGORIES.get(layer.spec.name, ())
-        for row, geometry in zip(layer.rows, layer.geometries):
+        for row, geometry in zip(map(layer.row, range(len(layer))), layer.geometries):
             placemark = ET.SubElement(folder, "Placemark", id=row["id"])
             ET.SubElement(placemark, "name").text = row["ref"]
             key = styles.category_key(row, fields)
@@ -377,7 +405,7 @@ def export(
             with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
                 zf.writestr("doc.kml", document)
         paths = [path]
-    return ExportResult(paths, {layer.spec.name: len(layer.rows) for layer in layers}, metadata)
+    return ExportResult(paths, {layer.spec.name: len(layer) for layer in layers}, metadata)
 
 
 def _organisation_id(connection: sa.Connection, register: Register, key: str) -> str:
