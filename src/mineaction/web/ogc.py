@@ -28,6 +28,7 @@ from mineaction.errors import InvalidValue, RecordNotFound
 from mineaction.storage.register import Register
 from mineaction.web.cql import compile_filter
 from mineaction.web.schemas import geometry_from_geojson
+from mineaction.web.tiles import LAYERS
 
 __all__ = [
     "CONFORMANCE",
@@ -166,15 +167,9 @@ def collection(register: Register, spec: Entity, base: str, extent: tuple[float,
     }
     if extent is not None:
         info["extent"] = {"spatial": {"bbox": [list(extent)], "crs": CRS84}}
-    if spec.name in _tiled():
+    if spec.name in LAYERS:
         info["links"].append({"href": f"{href}/tiles", "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": "application/json", "title": "vector tiles"})
     return info
-
-
-def _tiled() -> tuple[str, ...]:
-    from mineaction.web.tiles import LAYERS
-
-    return tuple(LAYERS)
 
 
 def collections(register: Register, base: str) -> dict[str, Any]:

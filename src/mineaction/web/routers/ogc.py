@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 
 from mineaction.access import ScopedEditor
 from mineaction.errors import InvalidValue, StaleEdit
+from mineaction.storage.register import Register
 from mineaction.web import ogc
 from mineaction.web.deps import BaseVersion, Editor, Reader, RegisterDep, Tiles, etag
 from mineaction.web.routers.records import ERRORS, parse_bbox
@@ -109,11 +110,12 @@ ContentCrs = Annotated[str | None, Query(alias="crs", description="CRS of the po
 Reason = Annotated[str | None, Query(max_length=2000, description="why: kept in the change history")]
 
 
-def _parse_feature(body: dict[str, Any], spec_name: str, crs: str | None, reader_register: Any) -> tuple[dict[str, Any], Any, str]:
+def _parse_feature(body: dict[str, Any], collection_id: str, crs: str | None, register: Register) -> tuple[dict[str, Any], Any, str]:
+    """Values, lon/lat geometry and its CRS name from a posted GeoJSON Feature."""
     if not isinstance(body, dict) or body.get("type") != "Feature":
         raise InvalidValue("the body must be a GeoJSON Feature")
-    spec = ogc.spatial_entity(spec_name)
-    used = ogc.check_crs(reader_register, crs)
+    spec = ogc.spatial_entity(collection_id)
+    used = ogc.check_crs(register, crs)
     geometry, geometry_crs = ogc.input_geometry(body.get("geometry"), used)
     return ogc.feature_values(spec, body.get("properties") or {}), geometry, geometry_crs
 
