@@ -15,12 +15,12 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from numpy.typing import ArrayLike
 
+from mineaction.charts.figures import new_figure, save_figure
 from mineaction.domain.residual_hazard import (
     Band,
     EvidenceUpdate,
@@ -39,11 +39,9 @@ from mineaction.errors import InvalidValue
 
 __all__ = [
     "EXPLOSIVE_LABEL",
-    "new_figure",
     "plot_evidence_comparison",
     "plot_hazard_curves",
     "plot_profile_comparison",
-    "save_figure",
 ]
 
 EXPLOSIVE_LABEL = "e(t): explosive still present — land still needs survey/clearance"
@@ -54,28 +52,6 @@ _FOOTNOTE = (
 )
 _LOG_FLOOR = 1e-9  # lowest value drawn on log axes (0 cannot be)
 _COLORS = ("tab:red", "tab:blue", "tab:green", "tab:orange", "tab:purple", "tab:brown")
-
-
-def new_figure(width: float, height: float) -> Figure:
-    """A figure on the Agg canvas, independent of pyplot's global state."""
-    fig = Figure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def save_figure(fig: Figure, path: str | Path) -> tuple[Path, Path]:
-    """Save ``fig`` as ``<path>.png`` and ``<path>.svg`` (a .png or .svg suffix is dropped)."""
-    base = Path(path)
-    if base.suffix.lower() in {".png", ".svg"}:
-        base = base.with_suffix("")
-    base.parent.mkdir(parents=True, exist_ok=True)
-    png, svg = base.parent / f"{base.name}.png", base.parent / f"{base.name}.svg"
-    fig.savefig(png, dpi=150)
-    with matplotlib.rc_context(
-        {"svg.fonttype": "none"}
-    ):  # text stays text: searchable, translatable
-        fig.savefig(svg)
-    return png, svg
 
 
 def plot_hazard_curves(

@@ -17,7 +17,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.colors import LogNorm, Normalize
 from numpy.typing import ArrayLike
 
-from mineaction.charts.hazard_curves import new_figure, save_figure
+from mineaction.charts.figures import new_figure, save_figure
 from mineaction.charts.paths import polygon_paths
 from mineaction.errors import InvalidValue
 

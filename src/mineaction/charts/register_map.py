@@ -8,19 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.collections import PathCollection
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import shapely  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from pyproj import Transformer  # noqa: E402
-from matplotlib.collections import PathCollection  # noqa: E402
-
-from mineaction.charts.paths import polygon_paths  # noqa: E402
-from mineaction.domain.ledger import remaining_geometry  # noqa: E402
-from mineaction.storage.register import Register  # noqa: E402
+from mineaction.charts.figures import new_figure, save_image
+from mineaction.charts.paths import polygon_paths
+from mineaction.domain.geometry import to_crs
+from mineaction.domain.ledger import remaining_geometry
+from mineaction.storage.register import Register
 
 __all__ = ["RELEASE_COLOURS", "HAZARD_COLOURS", "plot_register_map"]
 
@@ -29,9 +25,7 @@ RELEASE_COLOURS = {"cancelled": "#8ecae6", "reduced": "#52b788", "cleared": "#2d
 
 
 def _project(geometries: list, crs: str) -> np.ndarray:
-    transformer = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    array = np.asarray(geometries, dtype=object)
-    return shapely.transform(array, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+    return to_crs(np.asarray(geometries, dtype=object), crs)
 
 
 def _draw(ax, geoms: np.ndarray, colours: list[str], edge: str = "none") -> None:
@@ -52,7 +46,8 @@ def plot_register_map(register: Register, path: str | Path, *, title: str | None
     for part in parts:
         parts_by_hazard.setdefault(part["hazard_id"], []).append(part.geometry)
 
-    fig, ax = plt.subplots(figsize=(10, 8.5), dpi=110)
+    fig = new_figure(10, 8.5)
+    ax = fig.subplots()
     admin_geoms = _project([a.geometry for a in admins], crs)
     for level, width in ((1, 2.0), (2, 1.2), (3, 0.5)):
         chosen = [g for a, g in zip(admins, admin_geoms) if min(a["level"], 3) == level]
@@ -72,9 +67,4 @@ def plot_register_map(register: Register, path: str | Path, *, title: str | None
     ax.set_ylabel(f"northing (m, {crs})")
     warning = "  —  FICTIONAL DATA" if programme.fictional else ""
     ax.set_title(title or f"{programme.name}: hazards and released land{warning}")
-    fig.tight_layout()
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return save_image(fig, path, dpi=110)

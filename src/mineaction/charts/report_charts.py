@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from mineaction.charts.register_map import RELEASE_COLOURS  # noqa: E402
+from mineaction.charts.figures import new_figure, save_image
+from mineaction.charts.register_map import RELEASE_COLOURS
 
 __all__ = ["plot_released_by_month"]
 
@@ -19,7 +16,8 @@ __all__ = ["plot_released_by_month"]
 def plot_released_by_month(table: pd.DataFrame, path: str | Path, *, title: str) -> Path:
     """Stacked bars of released hectares per month, one colour per release type."""
     months = table.drop(index="total", errors="ignore")
-    fig, ax = plt.subplots(figsize=(10, 5), dpi=110)
+    fig = new_figure(10, 5)
+    ax = fig.subplots()
     bottom = np.zeros(len(months))
     for release_type, colour in RELEASE_COLOURS.items():
         hectares = months.get(release_type, pd.Series(0.0, index=months.index)).to_numpy(dtype=float) / 10_000
@@ -30,9 +28,4 @@ def plot_released_by_month(table: pd.DataFrame, path: str | Path, *, title: str)
     ax.legend()
     ax.grid(axis="y", alpha=0.3)
     ax.tick_params(axis="x", rotation=45)
-    fig.tight_layout()
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
-    plt.close(fig)
-    return out
+    return save_image(fig, path, dpi=110)
