@@ -269,24 +269,39 @@ def reports(
     return _reports(rows)
 
 
-def _selected_fids(connection: sa.Connection, table: sa.Table, refs, import_id) -> list[int]:
-    if refs is None and import_id is None:
-        raise InvalidValue("say which reports to review", hint="give report refs or an import id")
+def _selected_fids(connection: sa.Connection, table: sa.Table, refs: Sequence[str]) -> list[int]:
+    """The named reports, which must all exist and still be submitted, in the order they apply."""
     rows = connection.execute(
         sa.select(table.c.fid, table.c.id, table.c.entity, table.c.ref, table.c.status)
-        .where(*_selection(table, refs=refs, import_id=import_id, status=None))
+        .where(*_selection(table, refs=refs, import_id=None, status=None))
     ).all()
+    found = {r.ref for r in rows} | {r.id for r in rows}
+    unknown = [r for r in refs if r not in found]
+    if unknown:
+        raise RecordNotFound(f"no field report {', '.join(unknown)} in the queue")
+    done = [f"{r.ref} ({r.status})" for r in rows if r.status != "submitted"]
+    if done:
+        raise InvalidValue(f"already reviewed: {', '.join(done)}", hint="only submitted reports can be reviewed")
+    return [r.fid for r in sorted(rows, key=lambda r: (_ENTITY_ORDER[r.entity], r.fid))]
+
+
+def _to_apply(connection: sa.Connection, table: sa.Table, refs: Sequence[str] | None, import_id: str | None,
+              chunk: int) -> Iterator[Sequence[int]]:
+    """Chunks of report fids in apply order; a whole import is paged by fid, never held in memory."""
     if refs is not None:
-        found = {r.ref for r in rows} | {r.id for r in rows}
-        unknown = [r for r in refs if r not in found]
-        if unknown:
-            raise RecordNotFound(f"no field report {', '.join(unknown)} in the queue")
-        done = [f"{r.ref} ({r.status})" for r in rows if r.status != "submitted"]
-        if done:
-            raise InvalidValue(f"already reviewed: {', '.join(done)}", hint="only submitted reports can be reviewed")
-    pending = [r for r in rows if r.status == "submitted"]
-    pending.sort(key=lambda r: (_ENTITY_ORDER[r.entity], r.fid))
-    return [r.fid for r in pending]
+        yield from _chunks(_selected_fids(connection, table, refs), chunk)
+        return
+    if import_id is None:
+        raise InvalidValue("say which reports to review", hint="give report refs or an import id")
+    for name in ENTITIES:
+        last = 0
+        while fids := connection.execute(
+            sa.select(table.c.fid).where(table.c.import_id == import_id, table.c.status == "submitted",
+                                         table.c.entity == name, table.c.fid > last)
+            .order_by(table.c.fid).limit(chunk)
+        ).scalars().all():
+            yield fids
+            last = fids[-1]
 
 
 @dataclass(frozen=True)
@@ -402,8 +417,7 @@ def approve(
     table = register.tables["field_report"]
     with register.write(user, reason, operation="review") as w:
         approver = _Approver(w, table)
-        fids = _selected_fids(w.connection, table, refs, import_id)
-        for part in _chunks(fids, chunk):
+        for part in _to_apply(w.connection, table, refs, import_id, chunk):
             loaded: list[_Pending] = []
             for sub in _chunks(part):
                 loaded.extend(_pending(w.connection, table, sub))
@@ -425,7 +439,7 @@ def reject(register: Register, refs: Sequence[str], *, user: str, reason: str) -
     table = register.tables["field_report"]
     outcome = ReviewOutcome()
     with _transaction(register, f"review by {user}") as connection:
-        targets = _selected_fids(connection, table, refs, None)
+        targets = _selected_fids(connection, table, refs)
         note = reason
         while targets:
             rows = connection.execute(sa.select(table.c.id, table.c.ref).where(table.c.fid.in_(targets))).all()

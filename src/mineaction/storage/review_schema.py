@@ -73,4 +73,5 @@ def add_review_tables(metadata: sa.MetaData, dialect: str) -> None:
         sa.Column("record_version", sa.Integer),
         comment="Field reports awaiting review (submitted) or reviewed; approval writes the register.",
     )
-    sa.Index("ix_field_report_import_id", report.c.import_id)
+    # approval pages through an import entity by entity, in fid order
+    sa.Index("ix_field_report_import_entity_fid", report.c.import_id, report.c.entity, report.c.fid)
