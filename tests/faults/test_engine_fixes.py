@@ -1,4 +1,4 @@
-"""Regression tests for two engine faults found while building erasure (storage/engine.py).
+"""Regression tests for storage faults found by the fault tests (storage/engine.py, register.py).
 
 * ``set_redacting`` kept its switch in a ``WeakKeyDictionary`` keyed by
   ``sqlite3.Connection``, which cannot be weakly referenced: every call
@@ -6,14 +6,20 @@
 * SQLAlchemy quoted statement parameters in its error messages and logs, so
   a failed write's traceback (chained under the StorageError) carried a
   victim's name into whatever logged it.
+* ``Register.open`` on a file that is not a register switched it to WAL mode
+  and left ``-wal``/``-shm`` files beside it before refusing it: opening
+  someone else's GeoPackage, or an empty file, wrote to it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import re
+import sqlite3
 import traceback
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -62,3 +68,34 @@ def test_a_failed_write_never_puts_personal_data_in_error_text(register: Registe
         break
     assert any(re.search(r'INSERT INTO "?victim\b', text) for text in texts)  # it did fail at the insert
     canary.assert_absent(*texts)
+
+
+@pytest.mark.parametrize("kind", ["empty file", "plain SQLite database", "text"])
+def test_opening_a_file_that_is_not_a_register_leaves_it_untouched(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "theirs.gpkg"
+    if kind == "plain SQLite database":
+        with contextlib.closing(sqlite3.connect(path)) as connection:
+            connection.execute("CREATE TABLE survey (a)")
+            connection.commit()
+    else:
+        path.write_bytes(b"" if kind == "empty file" else b"hazard notes, not a database\n" * 100)
+    before = path.read_bytes()
+    with pytest.raises(StorageError, match="not a mineaction register|not a database"):
+        Register.open(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["theirs.gpkg"]
+
+
+def test_a_register_with_a_hot_wal_still_opens(gpkg_register: Register) -> None:
+    """The read-only look before opening must not refuse a register another process is writing."""
+    with gpkg_register.write("test", "an organisation") as w:
+        add_organisation(w)
+    holder = sqlite3.connect(gpkg_register.target, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer in the middle of a transaction
+    holder.execute("UPDATE ref_counter SET last = last")
+    try:
+        with Register.open(gpkg_register.target) as again:
+            assert again.count("organisation") == 1
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

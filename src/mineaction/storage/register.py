@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -69,6 +70,21 @@ class FeatureSet:
         return len(self.ids)
 
 
+def _refuse_foreign_file(path: Path) -> None:
+    """Refuse a file that is not a register before the engine touches it.
+
+    The engine's connection settings switch a file to WAL mode, which writes
+    to it: opening someone else's GeoPackage (or any file) must not.
+    """
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+            connection.execute("SELECT version_num FROM alembic_version").fetchall()
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc) or "no such table" in str(exc):
+            raise StorageError(f"{path} is not a mineaction register ({exc})",
+                               hint="create a register in a new file: mineaction init --db NEW.gpkg") from None
+
+
 class AdminIndex:
     """Point-in-polygon lookup of the deepest admin area, for derived ``admin_pcode``."""
 
@@ -120,6 +136,8 @@ class Register:
         text = str(target)
         if not is_postgres_url(text) and not Path(text).expanduser().exists():
             raise StorageError(f"no register at {text}", hint=f"create one with: mineaction init --db {text}")
+        if not is_postgres_url(text):
+            _refuse_foreign_file(Path(text).expanduser())
         register = cls(create_engine(text), text)
         with _translate_errors(f"opening {text}"):
             with register.engine.connect() as connection:
