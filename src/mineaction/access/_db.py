@@ -5,18 +5,41 @@ register's writers do: a transaction that reads first and upgrades its lock
 later fails at once with "database is locked" when another writer is active,
 whereas one that starts as a writer waits its turn. Database errors become
 :class:`~mineaction.errors.StorageError` through the register's translator.
+
+:func:`one_writer` queues a process's register writes on a GeoPackage before
+they take a pooled connection. SQLite has one writer at a time anyway; without
+the queue, threads waiting for its lock each hold a pooled connection, and the
+writer that has the lock can starve waiting for a second connection (the
+Writer reads vocabularies and settings on another one) until the busy timeout.
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
+import weakref
 from collections.abc import Iterator
 
 import sqlalchemy as sa
 
 from mineaction.storage.register import _translate_errors
 
-__all__ = ["reading", "writing"]
+__all__ = ["one_writer", "reading", "writing"]
+
+_WRITER_LOCKS: weakref.WeakKeyDictionary[sa.Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def one_writer(engine: sa.Engine) -> Iterator[None]:
+    """Let one thread of this process write to an embedded register at a time (no-op on PostgreSQL)."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    with _GUARD:
+        lock = _WRITER_LOCKS.setdefault(engine, threading.Lock())
+    with lock:
+        yield
 
 
 @contextlib.contextmanager
