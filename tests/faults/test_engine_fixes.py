@@ -70,11 +70,13 @@ def test_a_failed_write_never_puts_personal_data_in_error_text(register: Registe
     canary.assert_absent(*texts)
 
 
-@pytest.mark.parametrize("kind", ["empty file", "plain SQLite database", "text"])
+@pytest.mark.parametrize("kind", ["empty file", "SQLite database", "WAL-mode SQLite database", "text"])
 def test_opening_a_file_that_is_not_a_register_leaves_it_untouched(tmp_path: Path, kind: str) -> None:
     path = tmp_path / "theirs.gpkg"
-    if kind == "plain SQLite database":
+    if "SQLite" in kind:
         with contextlib.closing(sqlite3.connect(path)) as connection:
+            if kind.startswith("WAL"):
+                connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("CREATE TABLE survey (a)")
             connection.commit()
     else:

@@ -74,10 +74,12 @@ def _refuse_foreign_file(path: Path) -> None:
     """Refuse a file that is not a register before the engine touches it.
 
     The engine's connection settings switch a file to WAL mode, which writes
-    to it: opening someone else's GeoPackage (or any file) must not.
+    to it: opening someone else's GeoPackage (or any file) must not. A plain
+    connection that only reads changes nothing (read-only mode would leave
+    ``-wal``/``-shm`` files beside a WAL-mode file).
     """
     try:
-        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True)) as connection:
             connection.execute("SELECT version_num FROM alembic_version").fetchall()
     except sqlite3.DatabaseError as exc:
         if "not a database" in str(exc) or "no such table" in str(exc):
