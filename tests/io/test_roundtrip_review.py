@@ -11,7 +11,9 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pyogrio
+import pyogrio.raw
 import pytest
 import shapely
 
@@ -22,7 +24,7 @@ from mineaction.io.export import PersonalDataRefused, export
 from mineaction.storage import review
 from mineaction.storage.gpkg import register_functions
 from mineaction.storage.register import Register
-from tests.common import square_m
+from tests.common import box_m, square_m
 from tests.io.helpers import populate
 
 CHECKED = ("organisation", "hazard", "activity", "released_part", "eo_find", "accident", "victim", "eore_session")
@@ -211,3 +213,31 @@ def test_export_filters_by_organisation_bbox_and_time(source: Register, tmp_path
     box = square_m(2900, 2900, 300).bounds
     counts = export(source, tmp_path / "b.gpkg", bbox=box).counts
     assert counts["hazard"] == 1 and counts["activity"] == 0 and counts["eo_find"] == 0
+
+
+def _activity_file(path: Path, part: shapely.Geometry) -> Path:
+    """A new clearance on HAZ-000001 and the land it released, as two layers of one GeoPackage."""
+    text = lambda *v: np.array(v, dtype=object)
+    pyogrio.raw.write(path, None, [text("NEW-1"), text("HAZ-000001"), text("clearance"), text("completed"),
+                                   text("2025-06-01"), text("ORG-000001")],
+                      ["ref", "hazard_id", "activity_type", "status", "started_on", "organisation_id"],
+                      layer="activity", driver="GPKG", geometry_type=None)
+    pyogrio.raw.write(path, shapely.to_wkb(np.array([part])), [text("NEW-1"), text("cleared"), text("manual"),
+                                                                 text("2025-06-20")],
+                      ["activity_id", "release_type", "method", "released_on"], layer="released_part",
+                      driver="GPKG", geometry_type="Polygon", crs="EPSG:4326", append=True)
+    return path
+
+
+def test_release_by_an_activity_of_the_same_file_is_checked_and_applied(register: Register, tmp_path: Path) -> None:
+    populate(register)  # REL-000001 covers 0..50 m of HAZ-000001
+    overlapping = import_file(register, _activity_file(tmp_path / "a.gpkg", box_m(25, 25, 75, 75)), user="im",
+                              reason="completion")
+    [problem] = [p for p in overlapping.report.problems if p.severity == "error"]
+    assert "overlaps released part REL-000001" in problem.problem and overlapping.queued is None
+    fine = import_file(register, _activity_file(tmp_path / "b.gpkg", box_m(100, 0, 200, 50)), user="im",
+                       reason="completion")
+    assert fine.report.ok and fine.queued.submitted == 2
+    review.approve(register, import_id=fine.queued.import_id, user="rev", reason="ok")
+    new = [p for p in register.records("released_part") if p["released_on"] == dt.date(2025, 6, 20)]
+    assert len(new) == 1 and register.get("activity", new[0]["activity_id"])["status"] == "completed"

@@ -127,7 +127,8 @@ class _Validator:
         self.vocab = register.vocabularies()
         self.links = _Links(register)
         self.parts: dict[str, list[ExistingPart]] = {}  # hazard id -> released parts (register + this import)
-        self.activities: dict[str, tuple[str, BaseGeometry, str, str]] = {}  # key -> hazard ref, geometry, type, ref
+        # new activities of this import on register hazards, by content hash: hazard id, ref, outline, type, label
+        self.activities: dict[str, tuple[str, str, BaseGeometry, str, str]] = {}
         self._translators: dict[str, Translator] = {}
 
     @staticmethod
@@ -315,7 +316,8 @@ class _Validator:
                 self.links.in_file[f"{spec.name}:{key}"] = (("id", target[0]) if isinstance(target, tuple)
                                                             else ("hash", content_hash))
         if spec.name == "activity" and target is None and not depends_on.get("hazard_id"):  # new, on a known hazard
-            self._remember_activity(identity, batch, i, values)
+            hazard = self.register.get("hazard", values["hazard_id"])
+            self.activities[content_hash] = (hazard.id, hazard.ref, hazard.geometry, values["activity_type"], label)
         if isinstance(target, tuple):
             return Submission(spec.name, "update", values, wkb, content_hash, label, target_id=target[0],
                               base_version=target[1], attachments=attachments)
@@ -346,22 +348,14 @@ class _Validator:
         version = identity.get("version")
         return current.id, int(version) if version not in (None, "") else current.version
 
-    def _remember_activity(self, identity: dict[str, Any], batch: Batch, i: int, values: dict[str, Any]) -> None:
-        hazard = self.register.get("hazard", values["hazard_id"])
-        for key in (identity.get("id"), identity.get("ref"), batch.keys[i] if batch.keys else None):
-            if key:
-                self.activities[str(key)] = (hazard.ref, hazard.geometry, values["activity_type"], str(key))
-
     def _check_release(self, label: str, values: dict[str, Any], depends_on: dict[str, str],
                        part: BaseGeometry | None) -> bool:
         """The ledger's rules against the register's parts and those earlier in this import."""
         if "activity_id" in depends_on:
-            key = next((k for k, v in self.links.in_file.items() if v == ("hash", depends_on["activity_id"])), "")
-            found = self.activities.get(key.split(":", 1)[-1])
+            found = self.activities.get(depends_on["activity_id"])
             if found is None:
                 return True  # activity and hazard both new in this file: the Writer checks at approval
-            hazard_ref, hazard_geometry, activity_type, activity_ref = found
-            hazard_id = hazard_ref
+            hazard_id, hazard_ref, hazard_geometry, activity_type, activity_ref = found
         else:
             activity = self.register.get("activity", values["activity_id"])
             hazard = self.register.get("hazard", activity["hazard_id"])
