@@ -28,16 +28,24 @@ won or was refused as stale.
 
 ``long_import``: one large transaction held open a while, logging ``begin``,
 ``committing`` and ``committed``, for measuring readers meanwhile.
+
+``import_hostile``: reads files through the import entry points, logging
+``start`` and then ``done`` with the outcome (refused, reported, nothing to
+queue, queued, unhandled) and whether the file or its folder changed; the
+parent watches for crashes, hangs and memory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -47,12 +55,13 @@ from typing import IO, Any
 import shapely
 
 from mineaction.errors import MineActionError, StaleEdit
+from mineaction.io import import_file, import_submissions
 from mineaction.storage.register import Register
 from mineaction.storage.schema import build_metadata
 from mineaction.storage.unit_of_work import Writer
 from tests.common import activity_values, hazard_values, square_m
 
-__all__ = ["JOBS", "ForkServer", "contend", "long_import", "write_loop"]
+__all__ = ["JOBS", "ForkServer", "contend", "import_hostile", "long_import", "write_loop"]
 
 _SLOTS = 100  # hazards sit on a 100 × 100 grid of 150 m slots
 _CELL_DEG = 0.0003  # released parts are cells of one fixed lon/lat grid, so most do not overlap
@@ -207,7 +216,68 @@ def long_import(log: IO[str], target: str, hazards: int, hold_s: float) -> None:
     _emit(log, t="committed")
 
 
-JOBS: dict[str, Callable[..., None]] = {"write_loop": write_loop, "contend": contend, "long_import": long_import}
+# -- import_hostile ------------------------------------------------------------------
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _import_one(register: Register, path: Path) -> str:
+    """Read one file through the import path its folder names; what came of it."""
+    if path.parent.name == "odk":
+        result = import_submissions(register, path, user="hostile.test", reason="hostile file",
+                                    form=path.name.split("__")[0])
+    else:
+        result = import_file(register, path, user="hostile.test", reason="hostile file", entity="hazard",
+                             crs="EPSG:4326")
+    if result.queued is not None and result.queued.submitted:
+        return "queued"
+    return "nothing to queue" if result.report.ok else "reported"
+
+
+def _unchanged(path: Path, digest: str, siblings: set[Path]) -> bool:
+    return _file_digest(path) == digest and set(path.parent.iterdir()) == siblings
+
+
+def _open_as_register(path: Path) -> str:
+    digest, siblings = _file_digest(path), set(path.parent.iterdir())
+    try:
+        Register.open(path).close()
+    except MineActionError as exc:
+        return f"refused ({type(exc).__name__})" if _unchanged(path, digest, siblings) else "refused, file changed"
+    return "opened"
+
+
+def import_hostile(log: IO[str], target: str, paths: list[str], tmpdir: str, memory_limit: int) -> None:
+    """Run each file through its import entry point (and a .gpkg through Register.open), logging outcomes.
+
+    Each file's bytes are compared before and after, and its folder checked
+    for new side files: reading must never write.
+    """
+    resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))  # a bomb fails here, not the machine
+    tempfile.tempdir = tmpdir  # unpacking folders land where the test can see leftovers
+    register = Register.open(target)
+    for text in paths:
+        path = Path(text)
+        _emit(log, t="start", file=text)
+        digest, siblings, started = _file_digest(path), set(path.parent.iterdir()), time.monotonic()
+        entry: dict[str, Any] = {"t": "done", "file": text}
+        try:
+            entry["outcome"] = _import_one(register, path)
+        except MineActionError as exc:
+            entry.update(outcome="refused", error=type(exc).__name__, message=str(exc)[:500])
+        except Exception as exc:  # noqa: BLE001 - an unhandled error is what this job looks for
+            entry.update(outcome="unhandled", error=type(exc).__name__, message=str(exc)[:500])
+        entry["modified"] = not _unchanged(path, digest, siblings)
+        if path.suffix == ".gpkg":
+            entry["as_register"] = _open_as_register(path)
+        _emit(log, **entry, seconds=round(time.monotonic() - started, 3))
+
+
+JOBS: dict[str, Callable[..., None]] = {
+    "write_loop": write_loop, "contend": contend, "long_import": long_import, "import_hostile": import_hostile,
+}
 
 
 # -- the fork server ---------------------------------------------------------------
