@@ -19,11 +19,15 @@ import shapely
 
 from mineaction.domain.entities import ENTITIES, Kind, Sensitivity
 from mineaction.errors import ConflictError, InvalidValue
-from mineaction.io import import_file
+from mineaction.io import SourceError, ValidationReport, import_file
 from mineaction.io.export import PersonalDataRefused, export
+from mineaction.io.importer import Job, import_batches
+from mineaction.io.mapping import Mapping
+from mineaction.io.sources import Batch, Source
 from mineaction.storage import review
 from mineaction.storage.gpkg import register_functions
 from mineaction.storage.register import Register
+from mineaction.storage.review import ImportSource
 from tests.common import box_m, square_m
 from tests.io.helpers import populate
 
@@ -241,3 +245,22 @@ def test_release_by_an_activity_of_the_same_file_is_checked_and_applied(register
     review.approve(register, import_id=fine.queued.import_id, user="rev", reason="ok")
     new = [p for p in register.records("released_part") if p["released_on"] == dt.date(2025, 6, 20)]
     assert len(new) == 1 and register.get("activity", new[0]["activity_id"])["status"] == "completed"
+
+
+def test_an_import_failing_midway_leaves_the_queue_as_it_was(register: Register, tmp_path: Path) -> None:
+    populate(register)
+    csv = tmp_path / "finds.csv"
+    csv.write_text("lon,lat,category,condition,quantity,found_on,organisation\n" + "".join(
+        f"-33.7{k:02d},-30.0,uxo,functional,1,2025-04-01,ORG-000001\n" for k in range(20)), encoding="utf-8")
+
+    def batches_then_failure(source: Source) -> Iterator[Batch]:
+        yield from source.batches(source.layer(), batch_size=10)
+        raise SourceError("the USB stick was pulled out")
+
+    with Source(csv) as source:
+        job = Job(Mapping.load(entity_name="eo_find"), batches_then_failure(source), "EPSG:4326", "finds")
+        with pytest.raises(SourceError, match="USB"):
+            import_batches(register, [job], ImportSource("finds.csv", "0", "CSV", "default"),
+                           ValidationReport("finds.csv"), user="im", reason="crash")
+    assert review.reports(register) == []
+    assert import_file(register, csv, entity="eo_find", user="im", reason="again").queued.submitted == 20
