@@ -12,13 +12,15 @@ checks those by value, :meth:`Canary.uncarried` lists them.
 For the web and export tests (the function to call over every output path)::
 
     canary = Canary.new()
-    values = canary.plant("victim", {"accident_id": ..., "sex": "female", ...})
-    ... write the victim, then produce the output ...
+    victim = plant_victim(register, canary)  # or canary.plant("victim", values) in your own write
+    ... produce the output ...
     canary.assert_absent(response.content, export_path, caplog.text)
 
 :meth:`Canary.count` looks inside what an export may wrap the value in: UTF-8
 and UTF-16 text, zip archives (XLSX, KMZ, zipped Shapefiles, nested), gzip
-streams and ``pg_dump`` archives (through ``pg_restore``). The token is upper-case letters and digits only, so JSON, CSV,
+streams, PDF content streams and ``pg_dump`` archives (through
+``pg_restore``). Text a PDF draws as glyphs (matplotlib's Type 3 fonts) is
+out of its reach. The token is upper-case letters and digits only, so JSON, CSV,
 XML and URL encoding leave it intact, and its first ``HEAD`` characters are
 searched, so a field an export truncates still counts.
 
@@ -31,19 +33,26 @@ searched, so a field an export truncates still counts.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import gzip
 import io
+import re
 import secrets
 import string
 import subprocess
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mineaction.domain.entities import Kind, Sensitivity, entity
+from mineaction.storage.records import Record
+from mineaction.storage.register import Register
+from tests.common import square_m
 
-__all__ = ["HEAD", "Canary", "Output"]
+__all__ = ["HEAD", "Canary", "Output", "plant_victim"]
 
 HEAD = 12  # characters of the token searched for: unique, and short enough to survive truncation
 _ALPHABET = string.ascii_uppercase + string.digits
@@ -84,6 +93,10 @@ class Canary:
                 found += sum(self.count(archive.read(member)) for member in archive.namelist())
         elif raw[:2] == b"\x1f\x8b":
             found += self.count(gzip.decompress(raw))
+        elif raw[:5] == b"%PDF-":
+            for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", raw, re.DOTALL):
+                with contextlib.suppress(zlib.error):
+                    found += self.count(zlib.decompress(stream))
         elif raw[:5] == b"PGDMP":  # pg_dump custom format compresses table data: read it as SQL
             found += self.count(subprocess.run(["pg_restore", "--file=-"], input=raw, capture_output=True,
                                                check=True).stdout)
@@ -105,6 +118,20 @@ class Canary:
         """Fail naming every output that holds the canary."""
         found = self.scan(*outputs)
         assert not found, f"personal data canary {self.token} found: {found}"
+
+
+def plant_victim(register: Register, canary: Canary) -> Record:
+    """An accident and its victim, the canary in two versions of the victim's personal fields."""
+    with register.write("im.officer", "accident report 2025-031") as w:
+        org = w.add("organisation", {"name": "Canary Operator", "organisation_type": "ngo"})
+        accident = w.add("accident", {"occurred_on": dt.date(2025, 5, 2), "accident_type": "mine",
+                                      "organisation_id": org.id}, square_m(50, 50, 10).centroid)
+        victim = w.add("victim", canary.plant("victim", {
+            "accident_id": accident.id, "age": 34, "sex": "female", "victim_group": "civilian",
+            "outcome": "injured", "activity_at_time": "farming", "organisation_id": org.id}))
+    with register.write("im.officer", "hospital follow-up") as w:
+        w.update("victim", victim.id, base_version=1, values={"notes": f"{canary.token}-notes-v2"})
+    return register.get("victim", victim.id)
 
 
 def _carries(f: Any) -> bool:

@@ -22,31 +22,15 @@ from mineaction.cli.app import app
 from mineaction.errors import InvalidValue, RecordNotFound, StaleEdit
 from mineaction.storage import review
 from mineaction.storage.backup import backup
-from mineaction.storage.records import Record
 from mineaction.storage.redaction import past_retention, personal_fields, purge, redact
 from mineaction.storage.register import Register
 from mineaction.storage.responsibility_schema import REDACTION_LOG
-from tests.common import add_organisation, square_m
-from tests.faults.canary import Canary
+from tests.faults.canary import Canary, plant_victim
 from tests.faults.checks import check_all, snapshot
 from tests.faults.io_faults import driver_error, fail_at_every_point, failing_statement
 
 runner = CliRunner()
 FACTS = ("accident_id", "victim_group", "outcome", "activity_at_time", "organisation_id")
-
-
-def _victim(register: Register, canary: Canary) -> Record:
-    """A victim with canaries in two versions of its personal fields."""
-    with register.write("im.officer", "accident report 2025-031") as w:
-        org = add_organisation(w)
-        accident = w.add("accident", {"occurred_on": dt.date(2025, 5, 2), "accident_type": "mine",
-                                      "organisation_id": org.id}, square_m(50, 50, 10).centroid)
-        victim = w.add("victim", canary.plant("victim", {
-            "accident_id": accident.id, "age": 34, "sex": "female", "victim_group": "civilian",
-            "outcome": "injured", "activity_at_time": "farming", "organisation_id": org.id}))
-    with register.write("im.officer", "hospital follow-up") as w:
-        w.update("victim", victim.id, base_version=1, values={"notes": f"{canary.token}-notes-v2"})
-    return register.get("victim", victim.id)
 
 
 def _in_tables(register: Register, canary: Canary) -> int:
@@ -59,7 +43,7 @@ def _files(register: Register) -> list[Path]:
 
 def test_erasure_blanks_every_version_and_keeps_the_facts(register: Register) -> None:
     canary = Canary.new()
-    victim = _victim(register, canary)
+    victim = plant_victim(register, canary)
     before = register.history("victim", victim.id)
     assert _in_tables(register, canary) >= 3
     done = redact(register, "victim", [victim.ref], user="dpo", reason="erasure request 2026-004")
@@ -86,7 +70,7 @@ def test_erasure_blanks_every_version_and_keeps_the_facts(register: Register) ->
 
 def test_erasure_of_chosen_fields_and_of_a_deleted_record(register: Register) -> None:
     canary = Canary.new()
-    victim = _victim(register, canary)
+    victim = plant_victim(register, canary)
     with register.write("im.officer", "entered twice") as w:
         w.delete("victim", victim.id, base_version=victim.version)
     redact(register, "victim", [victim.id], user="dpo", reason="retention rule 3", basis="retention",
@@ -98,7 +82,7 @@ def test_erasure_of_chosen_fields_and_of_a_deleted_record(register: Register) ->
 
 
 def test_erasure_refuses_what_it_must_not_touch(register: Register) -> None:
-    victim = _victim(register, Canary.new())
+    victim = plant_victim(register, Canary.new())
     with pytest.raises(InvalidValue, match="not personal"):
         redact(register, "victim", [victim.id], user="dpo", reason="r", fields=["outcome"])
     with pytest.raises(InvalidValue, match="no personal fields"):
@@ -111,7 +95,7 @@ def test_erasure_refuses_what_it_must_not_touch(register: Register) -> None:
 
 
 def test_history_and_tombstones_cannot_be_rewritten_outside_an_erasure(register: Register) -> None:
-    victim = _victim(register, Canary.new())
+    victim = plant_victim(register, Canary.new())
     redact(register, "victim", [victim.id], user="dpo", reason="erasure request")
     for statement in ("UPDATE victim_history SET outcome = 'killed'", f"UPDATE {REDACTION_LOG} SET reason = 'x'",
                       f"DELETE FROM {REDACTION_LOG}"):
@@ -121,7 +105,7 @@ def test_history_and_tombstones_cannot_be_rewritten_outside_an_erasure(register:
 
 def test_a_failed_erasure_changes_nothing(register: Register) -> None:
     canary = Canary.new()
-    victim = _victim(register, canary)
+    victim = plant_victim(register, canary)
 
     def erase(r: Register) -> None:
         redact(r, "victim", [victim.id], user="dpo", reason="erasure request")
@@ -132,7 +116,7 @@ def test_a_failed_erasure_changes_nothing(register: Register) -> None:
 
 
 def test_retention_finds_records_still_holding_personal_data(register: Register) -> None:
-    victim = _victim(register, Canary.new())
+    victim = plant_victim(register, Canary.new())
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     assert past_retention(register, "victim", recorded_before=dt.datetime(2000, 1, 1)) == []
     assert past_retention(register, "victim", recorded_before=later) == [victim.id]
@@ -147,7 +131,7 @@ def test_no_canary_in_files_backups_or_logs_after_erasure(
     caplog.set_level(logging.INFO, logger="sqlalchemy.engine")  # statements logged, as when debugging
     register = gpkg_register
     canary = Canary.new()
-    victim = _victim(register, canary)
+    victim = plant_victim(register, canary)
     early = backup(register, tmp_path / "before.gpkg").path
     assert canary.scan(*_files(register)) and canary.scan(early)  # the scans can find it
     result = runner.invoke(app, ["redact", "--db", register.target, "--entity", "victim", "--record", victim.ref,
@@ -163,7 +147,7 @@ def test_no_canary_in_files_backups_or_logs_after_erasure(
 
 def test_no_canary_in_a_postgres_backup_after_erasure(postgis_register: Register, tmp_path: Path) -> None:
     canary = Canary.new()
-    victim = _victim(postgis_register, canary)
+    victim = plant_victim(postgis_register, canary)
     assert canary.scan(backup(postgis_register, tmp_path / "before.dump").path)
     redact(postgis_register, "victim", [victim.id], user="dpo", reason="erasure request")
     canary.assert_absent(backup(postgis_register, tmp_path / "after.dump").path)
@@ -171,7 +155,7 @@ def test_no_canary_in_a_postgres_backup_after_erasure(postgis_register: Register
 
 def test_erasure_scrubs_the_review_queue(register: Register) -> None:
     canary = Canary.new()
-    victim = _victim(register, canary)
+    victim = plant_victim(register, canary)
     values = canary.plant("victim", {"sex": "female", "victim_group": "civilian", "outcome": "injured"})
     source = review.ImportSource(name="odk.json", sha256="0" * 64, format="odk", mapping="accident report")
     submission = review.Submission(entity="victim", action="update", values=values, geometry_wkb=None,
@@ -200,7 +184,7 @@ def test_redact_command_refuses_without_records_and_purges_on_demand(gpkg_regist
 def test_a_reader_holding_the_file_delays_the_purge_and_says_so(gpkg_register: Register) -> None:
     register = gpkg_register
     canary = Canary.new()
-    victim = _victim(register, canary)
+    victim = plant_victim(register, canary)
     reader = sqlite3.connect(register.target, isolation_level=None)
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM victim").fetchone()  # QGIS, say, reading the old snapshot
