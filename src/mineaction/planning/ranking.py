@@ -107,7 +107,7 @@ def read_pairwise(path: Path) -> dict[tuple[str, str], float]:
         raise InvalidValue(f"{path}: cannot read pairwise judgements ({exc})") from None
     if not isinstance(document, dict) or not all(isinstance(v, dict) for v in document.values()):
         raise InvalidValue(f"{path}: expected a mapping of criterion to {{other criterion: times as important}}",
-                           hint="see `mineaction prioritise --help` for an example")
+                           hint="e.g. population_nearby: {cost_per_m2: 5, blocked_land_use: 1/2}")
     return {(str(a), str(b)): _fraction(v, f"{path.name}: {a} over {b}")
             for a, others in document.items() for b, v in others.items()}
 
