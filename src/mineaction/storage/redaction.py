@@ -41,7 +41,7 @@ import sqlalchemy as sa
 from mineaction.domain.entities import Sensitivity, entity
 from mineaction.errors import InvalidValue, RecordNotFound, StorageError
 from mineaction.storage.engine import BUSY_TIMEOUT_S, set_redacting
-from mineaction.storage.records import record_from_row
+from mineaction.storage.records import Record, record_from_row
 from mineaction.storage.register import Register, _naive_utc, _translate_errors
 from mineaction.storage.responsibility_schema import REDACTION_LOG
 from mineaction.storage.schema import history_name
@@ -111,14 +111,13 @@ def redact(
         raise InvalidValue(f"basis {basis!r}: use one of {', '.join(BASES)}")
     if not records:
         raise InvalidValue("name at least one record to erase")
-    blank = dict.fromkeys(chosen)
-    erasures = []
+    spec, blank, erasures = entity(entity_name), dict.fromkeys(chosen), []
+    history = register.tables[history_name(entity_name)]
     with register.write(user, reason, operation="redaction") as w, _history_rewritable(w.connection):
         for key in records:
             current = _locked_current(register, w.connection, entity_name, key)
-            spec = entity(entity_name)
+            # the Writer writes every version, this one too (deleted records included, which update() refuses)
             w._write_version(spec, current, {**current.values, **blank}, current.geometry, deleted=current.deleted)
-            history = register.tables[history_name(entity_name)]
             versions = w.connection.execute(history.update().where(history.c.id == current.id).values(blank)).rowcount
             reports = _scrub_field_reports(register, w.connection, entity_name, current.id, chosen)
             w.connection.execute(register.tables[REDACTION_LOG].insert(), [{
@@ -134,7 +133,7 @@ def redact(
     return Redaction(tuple(erasures), w.changeset_id, purged)
 
 
-def _locked_current(register: Register, connection: sa.Connection, entity_name: str, key: str):
+def _locked_current(register: Register, connection: sa.Connection, entity_name: str, key: str) -> Record:
     table = register.tables[entity_name]
     query = sa.select(table).where(sa.or_(table.c.id == key, table.c.ref == key))
     if connection.dialect.name == "postgresql":
