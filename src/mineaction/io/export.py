@@ -51,6 +51,7 @@ EXPORT_FORMATS = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".
 _ORDER = list(Sensitivity)
 _SYSTEM = ("id", "ref", "version", "recorded_at")
 _OGR = {"gpkg": "GPKG", "geojson": "GeoJSON", "csv": "CSV", "shapefile": "ESRI Shapefile"}
+_PARTITION = 20_000  # rows read from the database at a time
 _GEOMETRY_TYPES = {"POINT": "Point", "POLYGON": "Polygon", "MULTIPOLYGON": "MultiPolygon"}
 
 
@@ -114,18 +115,26 @@ def _select(register: Register, connection: sa.Connection, spec: Entity, as_of: 
         column = "id" if spec.name == "organisation" else "organisation_id"
         if column in source.c:
             query = query.where(source.c[column] == organisation_id)
-    rows = connection.execute(query.order_by(source.c.ref)).all()
-    columns = {n: list(values) for n, values in zip(names, zip(*rows))} if rows else {n: [] for n in names}
-    keep = np.ones(len(rows), dtype=bool)
+    columns: dict[str, list[Any]] = {n: [] for n in names if n != GEOMETRY_COLUMN}
+    parts = []
+    result = connection.execute(query.order_by(source.c.ref).execution_options(yield_per=_PARTITION))
+    for partition in result.partitions():  # streamed: a partition's rows and blobs are freed as we go
+        for name, values in zip(names, zip(*partition)):
+            if name == GEOMETRY_COLUMN:
+                parts.append(_decode(register, list(values)))
+            else:
+                columns[name].extend(values)
+    n = len(columns["id"])
+    keep = np.ones(n, dtype=bool)
     geometries = None
     if spec.geometry:
-        geometries = _decode(register, columns.pop(GEOMETRY_COLUMN))
-        if bbox is not None and len(rows):
+        geometries = np.concatenate(parts) if parts else np.empty(0, dtype=object)
+        if bbox is not None and n:
             keep = shapely.intersects(geometries, shapely.box(*bbox))
     elif bbox is not None or organisation_id is not None:  # attribute records follow what they belong to
         links = [f for f in spec.fields if f.link in exported and f.link != "organisation"]
         keep = np.array([all(columns[f.name][i] is None or columns[f.name][i] in exported[f.link] for f in links)
-                         for i in range(len(rows))], dtype=bool)
+                         for i in range(n)], dtype=bool)
     if not keep.all():
         columns = {n: [v for v, k in zip(values, keep) if k] for n, values in columns.items()}
         geometries = None if geometries is None else geometries[keep]
