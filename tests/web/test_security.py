@@ -136,6 +136,16 @@ def test_session_cookie_is_hardened_and_never_fixed(server) -> None:
         assert replay.get("/auth/me").status_code == 401  # revoked server-side, not only forgotten
 
 
+def test_cookie_is_secure_behind_an_https_proxy(server) -> None:
+    """uvicorn trusts X-Forwarded-Proto from loopback (the proxy); the cookie then gets Secure."""
+    with httpx.Client(base_url=server.url, headers={"X-Forwarded-Proto": "https"}) as client:
+        response = client.post("/auth/login", json={"username": "viewer_a", "password": password("viewer_a")})
+        assert "secure" in response.headers["set-cookie"].lower()
+    with httpx.Client(base_url=server.url) as client:
+        response = client.post("/auth/login", json={"username": "viewer_a", "password": password("viewer_a")})
+        assert "secure" not in response.headers["set-cookie"].lower()
+
+
 def test_account_locks_after_repeated_failures(server) -> None:
     with httpx.Client(base_url=server.url) as client:
         for _ in range(5):

@@ -21,9 +21,10 @@ from mineaction.errors import InvalidValue
 from mineaction.storage.records import Record
 from mineaction.storage.register import Register
 
-__all__ = ["ScopedEditor"]
+__all__ = ["RELEASE_INPUT", "ScopedEditor"]
 
-_RELEASE_FIELDS = {"activity_id", "release_type", "method", "released_on"}
+#: fields of released land given by the caller; hazard, organisation, area and admin area are derived
+RELEASE_INPUT = ("activity_id", "release_type", "method", "released_on")
 
 
 class ScopedEditor:
@@ -46,7 +47,7 @@ class ScopedEditor:
             return w.add(spec.name, values, geometry, crs=crs)
 
     def _release(self, values: dict[str, Any], geometry: BaseGeometry | None, *, crs: str, reason: str) -> Record:
-        unknown = set(values) - _RELEASE_FIELDS
+        unknown = set(values) - set(RELEASE_INPUT)
         if unknown or geometry is None:
             raise InvalidValue(
                 "released land is recorded from its activity: give activity_id, release_type, method, "

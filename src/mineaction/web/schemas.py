@@ -16,6 +16,7 @@ import shapely.geometry
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from shapely.geometry.base import BaseGeometry
 
+from mineaction.access.editor import RELEASE_INPUT
 from mineaction.access.reader import Shown
 from mineaction.domain.entities import ENTITIES, Entity, Kind
 from mineaction.errors import InvalidGeometry
@@ -40,8 +41,6 @@ _TYPES: dict[Kind, Any] = {
     Kind.BOOLEAN: bool,
     Kind.CODES: list[str],
 }
-#: fields of released land given by the caller; the rest is derived from the activity
-RELEASE_INPUT = ("activity_id", "release_type", "method", "released_on")
 
 
 class GeoJSONGeometry(BaseModel):

@@ -30,4 +30,3 @@ class Settings(BaseSettings):
     #: where npm installed maplibre-gl (``npm ci`` at set-up)
     node_modules: Path = _REPO_NODE_MODULES
     tile_cache_entries: int = 4096
-    max_page: int = 1000

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 
 import mapbox_vector_tile
 import numpy as np
@@ -116,7 +115,7 @@ def _encode(
     """
     if not rows:
         return b""
-    west, south, east, north = bounds
+    west, _, east, north = bounds
     scale = EXTENT / (east - west)
 
     def to_pixels(xy: np.ndarray) -> np.ndarray:
@@ -157,8 +156,7 @@ class TileCache:
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def get(self, reader: ScopedReader, layer: str, z: int, x: int, y: int,
-            render: Callable[[ScopedReader, str, int, int, int], bytes] = render_tile) -> tuple[bytes, int]:
+    def get(self, reader: ScopedReader, layer: str, z: int, x: int, y: int) -> tuple[bytes, int]:
         """The tile and the changeset id it reflects (usable as an ETag)."""
         stamp = reader.latest_changeset()
         key = (layer, z, x, y, reader.principal.scope_key)
@@ -172,7 +170,7 @@ class TileCache:
                 self.hits += 1
                 return tile, stamp
         self.misses += 1
-        tile = render(reader, layer, z, x, y)
+        tile = render_tile(reader, layer, z, x, y)
         with self._lock:
             if stamp == self._stamp:
                 self._tiles[key] = tile

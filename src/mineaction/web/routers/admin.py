@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from mineaction.access import AccessDenied, Grant, Role
+from mineaction.access import AccessDenied, Account, Grant, Role
 from mineaction.access.roles import ALL, Principal
 from mineaction.web.deps import Accounts, CurrentPrincipal
 
@@ -52,7 +52,7 @@ def _grant(g: GrantIn) -> Grant:
     return Grant(g.organisation_id, Role.parse(g.role), g.personal_data)
 
 
-def _out(account) -> AccountOut:
+def _out(account: Account) -> AccountOut:
     return AccountOut(
         id=account.id, username=account.username, display_name=account.display_name, active=account.active,
         grants=[GrantIn(organisation_id=g.organisation_id, role=g.role.code, personal_data=g.personal_data)

@@ -13,6 +13,7 @@ import datetime as dt
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
+from mineaction.access import Principal
 from mineaction.web.deps import (
     SESSION_COOKIE,
     Accounts,
@@ -53,7 +54,7 @@ class TokenOut(BaseModel):
     token: str = Field(description="shown once: send as 'Authorization: Bearer <token>'")
 
 
-def _me(principal, csrf: str | None) -> Me:
+def _me(principal: Principal, csrf: str | None) -> Me:
     return Me(
         account_id=principal.account_id, username=principal.username, csrf_token=csrf,
         grants=[GrantOut(organisation_id=g.organisation_id, role=g.role.code, personal_data=g.personal_data)
