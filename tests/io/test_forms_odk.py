@@ -11,6 +11,7 @@ import pytest
 import shapely
 from pyxform.xls2xform import convert
 
+from mineaction.io import SourceError
 from mineaction.io.odk import import_submissions
 from mineaction.io.xlsform import FORMS, write_forms
 from mineaction.storage import review
@@ -183,3 +184,28 @@ def test_release_overlapping_an_earlier_one_is_reported(register: Register, tmp_
     [problem] = [p for p in result.report.problems if p.severity == "error"]
     assert "overlaps released part REL-000001" in problem.problem and result.queued is None
     assert review.reports(register) == [] and len(register.records("released_part")) == 1
+
+
+def test_attachment_names_never_reach_outside_the_export(gpkg_register: Register, sample, tmp_path: Path) -> None:
+    secret = tmp_path / "outside.txt"
+    secret.write_text("not for the register")
+    rows = [{"__id": f"uuid:{k}", "organisation_id": "ORG-000001", "found_on": "2025-05-01", "category": "uxo",
+             "condition": "functional", "quantity": 1, "geo_safe": "yes",
+             "location": _lat_lon(square_m(5, 5, 1).centroid), "photo": photo}
+            for k, photo in enumerate([str(secret), "../outside.txt"])]
+    folder = tmp_path / "export"
+    folder.mkdir()
+    path = folder / "eo_spot_report.json"
+    path.write_text(json.dumps({"value": rows}), encoding="utf-8")
+    result = import_submissions(gpkg_register, path, user="im", reason="x", skip_invalid=True)
+    assert [p.problem for p in result.report.problems if p.field == "photo"] == [
+        f"attachment name {str(secret)!r} is a path, not a file name",
+        "attachment name '../outside.txt' is a path, not a file name"]
+    assert all(not r.attachments for r in review.reports(gpkg_register))
+
+
+def test_json_nested_to_exhaust_the_parser_is_refused(gpkg_register: Register, tmp_path: Path) -> None:
+    path = tmp_path / "eo_spot_report.json"
+    path.write_text('{"value": [' + "[" * 100_000 + "]" * 100_000 + "]}", encoding="utf-8")
+    with pytest.raises(SourceError, match="not readable JSON"):
+        import_submissions(gpkg_register, path, user="im", reason="x")

@@ -315,3 +315,49 @@ def test_mgrs_column_and_the_report_names_each_problem(register: Register, tmp_p
     assert "missing required field(s) condition" in problems[("line 6", "condition")].problem
     assert result.queued.submitted == 1
     assert review.reports(register)[0].geometry.distance(point) < 1e-5  # 1 m MGRS precision
+
+
+def _encrypted_zip(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("doc.kml", "<kml/>")
+    data = bytearray(path.read_bytes())
+    data[6] |= 1  # general-purpose flag bit 0: "encrypted" (local header)
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 8] |= 1  # and in the central directory
+    path.write_bytes(bytes(data))
+    return path
+
+
+_VRT = b'<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>/etc/hostname</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>'
+
+
+@pytest.mark.parametrize(("name", "content", "error"), [
+    ("remote-crs.geojson", json.dumps({"type": "FeatureCollection", "crs": {"type": "link", "properties": {
+        "href": "http://127.0.0.1:9/crs.wkt", "type": "ogcwkt"}}, "features": []}).encode(), UnsafeSource),
+    ("unknown-encoding.kml", b'<?xml version="1.0" encoding="x-no-such"?><kml/>', SourceError),
+    ("not-kml.kml", b"<OGRVRTDataSource/>", SourceError),
+    ("vrt.gpkg", _VRT, SourceError),
+    ("vrt.csv", _VRT, SourceError),
+    ("invalid-utf8.csv", b"lon,lat,category\n-33.7,-30.0,\xff\xfe\xfa\n", SourceError),
+    ("duplicate-headers.csv", b"lon,lat,lon\n-33.7,-30.0,1\n", SourceError),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_files_that_are_not_what_they_claim_are_refused(register: Register, tmp_path: Path, name: str,
+                                                          content: bytes, error: type) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(error):
+        import_file(register, path, entity="eo_find", user="im", reason="x")
+    _unchanged(register)
+
+
+def test_zips_with_repeated_or_encrypted_members_are_refused(register: Register, tmp_path: Path) -> None:
+    twice = tmp_path / "twice.kmz"
+    with zipfile.ZipFile(twice, "w") as zf:
+        zf.writestr("doc.kml", "<kml/>")
+        with pytest.warns(UserWarning):
+            zf.writestr("doc.kml", "<kml><Document/></kml>")
+    with pytest.raises(UnsafeSource, match="same name"):
+        import_file(register, twice, entity="hazard", user="im", reason="x")
+    with pytest.raises(SourceError, match="without a password"):
+        import_file(register, _encrypted_zip(tmp_path / "locked.kmz"), entity="hazard", user="im", reason="x")
+    _unchanged(register)

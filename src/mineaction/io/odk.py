@@ -57,6 +57,12 @@ class Submission:
     attachments: list[str] = field(default_factory=list)  # file names the server listed
 
 
+def _plain_name(name: str) -> bool:
+    """A bare file name: no folder, no parent, no drive, no control characters."""
+    return (bool(name) and name not in (".", "..") and Path(name).name == name and "\\" not in name
+            and ":" not in name and name.isprintable())
+
+
 def _leaf(path: str) -> str:
     return path.replace("-", "/").split("/")[-1]
 
@@ -87,18 +93,22 @@ def _key(answers: dict[str, Any], raw: dict[str, Any]) -> str:
 def _from_json(path: Path) -> list[Submission]:
     try:
         data = json.loads(path.read_text("utf-8-sig"))
-    except (OSError, ValueError) as exc:
-        raise SourceError(f"{path.name}: not readable JSON ({exc})") from None
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nesting built to exhaust the parser
+        raise SourceError(f"{path.name}: not readable JSON ({type(exc).__name__}: {exc})") from None
     records = data.get("value", data.get("results")) if isinstance(data, dict) else data
-    if not isinstance(records, list):
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise SourceError(f"{path.name}: expected an ODK Central 'value' or Kobo 'results' list of submissions")
     out = []
     for raw in records:
         answers: dict[str, Any] = {}
         repeats: dict[str, list[dict[str, Any]]] = {}
-        _flatten(raw, answers, repeats)
-        names = [a.get("filename", "") for a in raw.get("_attachments", [])]
-        out.append(Submission(_key(answers, raw), answers, repeats, [Path(n).name for n in names]))
+        try:
+            _flatten(raw, answers, repeats)
+        except RecursionError:
+            raise SourceError(f"{path.name}: a submission is nested deeper than any form produces") from None
+        listed = raw.get("_attachments") if isinstance(raw.get("_attachments"), list) else []
+        names = [a.get("filename", "") for a in listed if isinstance(a, dict)]
+        out.append(Submission(_key(answers, raw), answers, repeats, [str(n) for n in names]))
     return out
 
 
@@ -155,7 +165,11 @@ def read_submissions(path: str | Path, spec: FormSpec) -> list[Submission]:
     if path.suffix.lower() == ".json":
         return _from_json(path)
     if path.suffix.lower() == ".csv":
-        return _from_csv(path, spec)
+        try:
+            return _from_csv(path, spec)
+        except (UnicodeError, csv.Error) as exc:
+            raise SourceError(f"{path.name}: not a readable CSV export ({exc})",
+                              hint="export the submissions again as UTF-8 CSV from ODK Central or Kobo") from None
     raise SourceError(f"{path.name}: submissions come as .csv or .json exports")
 
 
@@ -183,9 +197,15 @@ class _Rows:
             return None, f"{types.get(geo_name)} {value!r} cannot be read ({exc}); ODK writes 'lat lon alt acc'"
 
     def _attachments(self, answers: dict[str, Any], listed: list[str], label: str) -> tuple[dict[str, str], ...]:
+        """Photos named by image answers, found beside the export; a name is a file name, never a path."""
         names = [str(answers[q.name]) for q in self.spec.questions if q.type == "image" and answers.get(q.name)]
         out = []
         for name in dict.fromkeys(names + [n for n in listed if n in names]):
+            if not _plain_name(name):
+                self.report.add(Problem(self.report.source, label, "photo", "error",
+                                        f"attachment name {name!r} is a path, not a file name",
+                                        "export the submissions again; attachments stay in the media folder"))
+                continue
             for candidate in (self.folder / "media" / name, self.folder / "attachments" / name, self.folder / name):
                 if candidate.is_file():
                     out.append({"name": name, "path": str(candidate.resolve()), "sha256": file_sha256(candidate)})

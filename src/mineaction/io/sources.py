@@ -40,9 +40,9 @@ from pyogrio.raw import open_arrow
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from mineaction.errors import CRSRequired
+from mineaction.errors import CRSRequired, MineActionError
 from mineaction.io.errors import SourceError
-from mineaction.io.safety import check_xml, safe_unzip
+from mineaction.io.safety import check_geojson_crs, check_xml, safe_unzip
 
 __all__ = ["DEFAULT_BATCH", "FORMATS", "Batch", "LayerInfo", "Source"]
 
@@ -59,8 +59,12 @@ FORMATS: dict[str, str] = {
     ".csv": "CSV",
 }
 DEFAULT_BATCH = 50_000
+# what GDAL and Arrow raise on a damaged or hostile file, translated into SourceError at this one boundary
 _READ_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FeatureError,
-                pyogrio.errors.FieldError, pyogrio.errors.GeometryError, pyarrow.ArrowException, OSError)
+                pyogrio.errors.FieldError, pyogrio.errors.GeometryError, pyarrow.ArrowException, OSError,
+                IndexError, KeyError, ValueError)
+#: first bytes each binary format must start with, so GDAL never opens something else by its content
+_MAGIC = {".gpkg": b"SQLite format 3\x00", ".shp": b"\x00\x00\x27\x0a"}
 
 
 @dataclass(frozen=True)
@@ -158,11 +162,30 @@ class Source:
                 raise SourceError(f"{self.path.name}: expected Shapefiles in one folder of the zip, "
                                   f"found {len(shps)} .shp", hint="zip .shp, .shx, .dbf, .prj and .cpg together")
             readable = shps[0] if len(tables) == 1 else shps[0].parent  # GDAL reads a folder as one layer per file
-        if readable.suffix.lower() in (".kml", ".gpx"):
-            check_xml(readable)
+        self._check_content(readable)
         for shp in [readable] if readable.suffix.lower() == ".shp" else sorted(readable.glob("*.shp")) if readable.is_dir() else []:
             self._check_shapefile(shp)
         return readable
+
+    def _check_content(self, readable: Path) -> None:
+        """Refuse content that is not the format the name says (GDAL would pick a driver by content)."""
+        if readable.is_dir():
+            return
+        suffix = readable.suffix.lower()
+        if suffix in (".kml", ".gpx"):
+            check_xml(readable, suffix[1:])
+            return
+        with readable.open("rb") as f:
+            head = f.read(4096)
+        magic = _MAGIC.get(suffix)
+        if magic is not None and not head.startswith(magic):
+            raise SourceError(f"{self.path.name}: not a {self.format} file (it does not start as one)")
+        if suffix in (".geojson", ".json"):
+            if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"[")):
+                raise SourceError(f"{self.path.name}: not GeoJSON (it does not start with '{{')")
+            check_geojson_crs(readable)
+        if suffix == ".csv" and head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+            raise SourceError(f"{self.path.name}: not CSV (it starts like XML)")
 
     def _check_shapefile(self, shp: Path) -> None:
         siblings = {p.suffix.lower(): p for p in shp.parent.iterdir() if p.stem == shp.stem}
@@ -183,6 +206,10 @@ class Source:
             names = [str(n) for n, _ in pyogrio.list_layers(self.readable)]
             infos = [pyogrio.read_info(self.readable, layer=n, encoding=self.encoding, **self._open_options)
                      for n in names]
+        except MineActionError:
+            raise
+        except UnicodeError as exc:
+            raise _not_text(self.path, self.encoding, exc) from None
         except _READ_ERRORS as exc:
             raise SourceError(f"{self.path.name}: cannot be read as {self.format}: the file is damaged, "
                               f"truncated or not {self.format} ({exc})") from None
@@ -190,6 +217,8 @@ class Source:
             LayerInfo(n, i["crs"], i["geometry_type"], int(i["features"]), tuple(str(f) for f in i["fields"]))
             for n, i in zip(names, infos)
         ]
+        if not layers:
+            raise SourceError(f"{self.path.name}: holds no layer that can be read")
         return [layer for layer in layers if layer.features != 0] or layers[:1]
 
     def sidecar_mapping(self, layer: LayerInfo) -> Path | None:
@@ -235,12 +264,20 @@ class Source:
                     fid_column = meta["fid_column"]
                     for record_batch in reader:
                         yield self._batch(record_batch, geometry_column, fid_column)
+        except MineActionError:
+            raise
+        except UnicodeError as exc:
+            raise _not_text(self.path, self.encoding, exc) from None
         except _READ_ERRORS as exc:
             raise SourceError(f"{self.path.name}: reading layer {layer.name!r} failed: the file is damaged or "
                               f"truncated ({exc})") from None
 
     def _batch(self, record_batch: pyarrow.RecordBatch, geometry_column: str, fid_column: str) -> Batch:
         names = record_batch.schema.names
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise SourceError(f"{self.path.name}: column(s) {', '.join(repeated)} appear more than once",
+                              hint="rename the columns so that each name is used once")
         fids = record_batch.column(fid_column).to_pylist() if fid_column in names else range(record_batch.num_rows)
         columns = {n: record_batch.column(n).to_pylist() for n in names if n not in (geometry_column, fid_column)}
         errors: dict[int, str] = {}
@@ -270,6 +307,11 @@ class Source:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _not_text(path: Path, encoding: str | None, exc: UnicodeError) -> SourceError:
+    return SourceError(f"{path.name}: its text is not {encoding or 'UTF-8'} ({exc.reason})",
+                       hint="give the encoding the file was saved in, e.g. --encoding cp1251")
 
 
 def _same_crs(a: str, b: str) -> bool:
