@@ -42,31 +42,9 @@ RSS_LIMIT = 2 * 1024**3  # resident memory the reader may use for one file
 ADDRESS_LIMIT = 8 * 1024**3  # hard cap on the child's address space, so a bomb cannot take the machine
 OK = {"refused", "reported", "nothing to queue"}
 
-#: files an import path mishandles today (mineaction.io, not storage): the finding, for the import work.
-#: The test fails on any other finding, and when one of these is fixed (remove it here).
-_UNHANDLED = "escapes as a non-MineActionError exception instead of a clear refusal"
-KNOWN: dict[str, str] = {
-    "csv/binary.csv": f"UnicodeDecodeError {_UNHANDLED}",
-    "csv/invalid-utf8.csv": f"UnicodeDecodeError {_UNHANDLED}",
-    "csv/utf16-bom.csv": f"UnicodeDecodeError {_UNHANDLED}",
-    "geojson/invalid-utf8.geojson": f"UnicodeDecodeError {_UNHANDLED}",
-    "csv/duplicate-headers.csv": f"KeyError (field exists twice in the Arrow schema) {_UNHANDLED}",
-    "gpkg/dangling-contents.gpkg": f"IndexError (gpkg_contents names a missing table) {_UNHANDLED}",
-    "zip/duplicate-names.zip": f"IndexError (two members with one name) {_UNHANDLED}",
-    "odk/eo_spot_report__nesting-bomb.json": f"RecursionError from json.loads {_UNHANDLED}",
-    "xml/unknown-encoding.kml": f"LookupError from check_xml {_UNHANDLED}",
-    "xml/unknown-encoding.gpx": f"LookupError from check_xml {_UNHANDLED}",
-    "xml/unknown-encoding.kmz": f"LookupError from check_xml {_UNHANDLED}",
-    "zip/encrypted-member.kmz": f"RuntimeError from safe_unzip {_UNHANDLED}",
-    "zip/encrypted-member.zip": f"RuntimeError from safe_unzip {_UNHANDLED}",
-    "zip/unsupported-method.kmz": f"NotImplementedError from safe_unzip {_UNHANDLED}",
-    "zip/unsupported-method.zip": f"NotImplementedError from safe_unzip {_UNHANDLED}",
-    "odk/eo_spot_report__attachment-absolute.json": "an image answer holding an absolute path attaches that "
-                                                    "local file (path and SHA-256 queued): names must stay in the "
-                                                    "export's media folder",
-    "geojson/crs-remote-link.geojson": "GDAL fetches the URL of a GeoJSON 'link' CRS: a request to any host "
-                                       "(server-side request forgery); reading must not touch the network",
-}
+#: files an import path mishandles today, with the finding: the test fails on any other finding, and on
+#: a listed one that no longer occurs (remove it then). The 17 found first were fixed in ba47b84.
+KNOWN: dict[str, str] = {}
 
 
 @pytest.fixture
