@@ -227,3 +227,12 @@ def test_features_returns_exact_window_hits_with_fields(register: Register) -> N
     assert len(register.records("hazard", bbox=window)) == 1
     with pytest.raises(MineActionError, match="no geometry"):
         register.features("victim")
+
+
+def test_add_many_accepts_rows_with_different_fields(register: Register) -> None:
+    with register.write("alice", "mixed rows") as w:
+        org = add_organisation(w)
+        rows = [hazard_values(org.id), hazard_values(org.id, description="burnt vehicle nearby", estimated_items=3)]
+        added = w.add_many("hazard", rows, [square_m(0, 0, 50), square_m(100, 0, 50)])
+    assert register.get("hazard", added[0].id)["description"] is None
+    assert register.get("hazard", added[1].id)["estimated_items"] == 3

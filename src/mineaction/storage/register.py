@@ -281,10 +281,11 @@ class Register:
         if not rows:
             return
         table = self.tables[table_name]
-        if self.dialect != "sqlite":
-            connection.execute(table.insert(), list(rows))
-            return
         columns = [c for c in table.columns if c.name != "fid"]
+        if self.dialect != "sqlite":
+            # one batched statement binds the same columns for every row: absent fields are NULL
+            connection.execute(table.insert(), [{c.name: row.get(c.name) for c in columns} for row in rows])
+            return
         data = []
         for column in columns:
             values = [row.get(column.name) for row in rows]
