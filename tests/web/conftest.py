@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,10 @@ def web_backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-@pytest.fixture(scope="session")
-def web_target(web_backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh register (not yet seeded) that lives for one test module."""
-    if web_backend == "gpkg":
+@contextmanager
+def _fresh_target(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh register (not yet seeded): a copy of the GeoPackage template or a clone of PostGIS's."""
+    if backend == "gpkg":
         path = tmp_path_factory.mktemp("web") / "register.gpkg"
         shutil.copy(request.getfixturevalue("gpkg_template"), path)
         yield str(path)
@@ -37,10 +38,18 @@ def web_target(web_backend: str, request: pytest.FixtureRequest, tmp_path_factor
     admin = _pg_admin()
     with admin.connect() as c:
         c.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE {template}")
-    yield _pg_url(name)
-    with admin.connect() as c:
-        c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.dispose()
+    try:
+        yield _pg_url(name)
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def web_target(web_backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with _fresh_target(web_backend, request, tmp_path_factory) as target:
+        yield target
 
 
 @pytest.fixture(scope="session")
@@ -52,6 +61,16 @@ def seeded(web_target: str) -> Seeded:
 def server(web_target: str, seeded: Seeded) -> Iterator[Server]:
     with running(web_target, login_attempts_per_minute="100000") as s:
         yield s
+
+
+@pytest.fixture(scope="module")
+def own_server(web_backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Seeded]]:
+    """A server on a seeded register of its own, for tests that write a lot (load, fuzzing),
+    so the shared server's records stay as the other tests expect them."""
+    with _fresh_target(web_backend, request, tmp_path_factory) as target:
+        seeded = seed(target)
+        with running(target, login_attempts_per_minute="100000") as s:
+            yield s, seeded
 
 
 @pytest.fixture(scope="session")

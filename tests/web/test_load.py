@@ -25,6 +25,7 @@ import shapely.geometry
 from mineaction.web.tiles import lonlat_to_tile
 from tests.common import square_m
 from tests.web.seed import Seeded
+from tests.web.server import Server
 
 pytestmark = pytest.mark.slow
 CLIENTS = 50
@@ -82,7 +83,8 @@ async def _client_loop(n: int, base: str, token: str, seeded: Seeded, shared: di
                 stats["errors"].append(f"{kind}: {getattr(response, 'status_code', '')} {detail}")
 
 
-def test_fifty_clients_for_a_minute(server, seeded: Seeded, web_backend: str) -> None:
+def test_fifty_clients_for_a_minute(own_server: tuple[Server, Seeded], web_backend: str) -> None:
+    server, seeded = own_server
     token = server.token("admin")
     with server.client("admin") as client:
         first = client.get(f"/api/v1/hazard/{seeded.records['B']['hazard']}")

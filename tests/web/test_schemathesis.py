@@ -14,12 +14,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.web.seed import Seeded
+from tests.web.server import Server
+
 pytestmark = pytest.mark.slow
 MAX_EXAMPLES = 5
 MAX_SECONDS = 60
 
 
-def test_no_generated_request_causes_a_server_error(server, tmp_path: Path) -> None:
+def test_no_generated_request_causes_a_server_error(own_server: tuple[Server, Seeded], tmp_path: Path) -> None:
+    server, _ = own_server
     executable = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
     if executable is None:
         pytest.skip("schemathesis is not installed (pip install -e '.[test]')")

@@ -188,3 +188,15 @@ def test_sql_and_cql2_injection_is_refused_and_harmless(server, seeded: Seeded, 
             assert client.get(path).status_code in (404, 422)
     with database(web_target) as (engine, tables), engine.connect() as connection:
         assert connection.execute(sa.select(sa.func.count()).select_from(tables["hazard"])).scalar_one() >= 2
+
+
+def test_nul_characters_are_refused_before_any_route(server, seeded: Seeded) -> None:
+    """PostgreSQL cannot store U+0000: both backends refuse it alike, with a 422."""
+    with server.client("reviewer_a") as client:
+        body = {"reason": "nul\u0000", "qm_type": "qa_visit", "held_on": "2025-01-01", "result": "pass",
+                "organisation_id": seeded.orgs["A"]}
+        refused = client.post("/api/v1/qm_activity", json=body)
+        assert refused.status_code == 422 and "NUL" in refused.json()["detail"]
+        assert client.get("/api/v1/hazard", params={"filter": "description = 'a\x00'"}).status_code == 422
+        body["reason"] = "no nul"
+        assert client.post("/api/v1/qm_activity", json=body).status_code == 201

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from mineaction.access import AccountStore
 from mineaction.access.ratelimit import SlidingWindow
 from mineaction.storage.register import Register
+from mineaction.web.middleware import RefuseNul
 from mineaction.web.problems import install_problem_handlers
 from mineaction.web.routers import admin, auth, dashboard, ogc, records, review, ui
 from mineaction.web.settings import Settings
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tiles = TileCache(settings.tile_cache_entries)
     app.state.login_limiter = SlidingWindow(settings.login_attempts_per_minute, 60.0)
     install_problem_handlers(app)
+    app.add_middleware(RefuseNul)
     for module in (auth, admin, records, review, dashboard, ogc, ui):
         app.include_router(module.router)
     ui.install_static(app, settings)
