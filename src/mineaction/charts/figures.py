@@ -33,7 +33,7 @@ def save_image(fig: Figure, path: str | Path, *, dpi: int = 120) -> Path:
         raise InvalidValue(f"{out.name}: image format must be one of {', '.join(IMAGE_FORMATS)}")
     out.parent.mkdir(parents=True, exist_ok=True)
     with matplotlib.rc_context({"svg.fonttype": "none"}):  # SVG text stays text: searchable, translatable
-        fig.savefig(out, dpi=dpi)
+        fig.savefig(out, dpi=dpi, bbox_inches="tight")
     return out
 
 

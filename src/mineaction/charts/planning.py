@@ -18,6 +18,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
+from mineaction.charts.figures import save_image
 from mineaction.charts.paths import polygon_paths
 from mineaction.domain.forecast import Forecast
 from mineaction.domain.prioritisation import Ranking, project_hazards
@@ -25,17 +26,7 @@ from mineaction.errors import InvalidValue
 
 __all__ = ["plot_burn_down", "plot_priority_map", "plot_released_by_year"]
 
-_FORMATS = (".png", ".svg")
 _CATEGORY_COLOURS = ("#8ecae6", "#2d6a4f", "#e9c46a", "#9d4edd", "#e76f51", "#264653")
-
-
-def _save(fig: Figure, path: str | Path) -> Path:
-    out = Path(path)
-    if out.suffix.lower() not in _FORMATS:
-        raise InvalidValue(f"{out.name}: chart format must be one of {', '.join(_FORMATS)}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120, bbox_inches="tight")
-    return out
 
 
 def _area_unit(largest: float) -> tuple[float, str]:
@@ -80,7 +71,7 @@ def plot_burn_down(forecast: Forecast, path: str | Path, *, title: str | None = 
     ax.set_title(title or "Remaining contaminated area")
     ax.legend(loc="upper right")
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_image(fig, path)
 
 
 def plot_released_by_year(forecast: Forecast, path: str | Path, *, title: str | None = None) -> Path:
@@ -106,7 +97,7 @@ def plot_released_by_year(forecast: Forecast, path: str | Path, *, title: str | 
     ax.set_title(title or "Land released per year (mean of runs)")
     ax.legend()
     ax.grid(axis="y", alpha=0.3)
-    return _save(fig, path)
+    return save_image(fig, path)
 
 
 def plot_priority_map(
@@ -159,4 +150,4 @@ def plot_priority_map(
     if by == "rank":
         bar.ax.invert_yaxis()
     ax.set_title(title or f"Clearance priority ({ranking.method})")
-    return _save(fig, path)
+    return save_image(fig, path)
