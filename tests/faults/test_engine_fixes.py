@@ -6,6 +6,9 @@
 * SQLAlchemy quoted statement parameters in its error messages and logs, so
   a failed write's traceback (chained under the StorageError) carried a
   victim's name into whatever logged it.
+* PostgreSQL's DETAIL line ("Failing row contains (…)") carried every value
+  of a refused row, a victim's name included, into the StorageError's text
+  and its chained cause.
 * ``Register.open`` on a file that is not a register switched it to WAL mode
   and left ``-wal``/``-shm`` files beside it before refusing it: opening
   someone else's GeoPackage, or an empty file, wrote to it.
@@ -23,6 +26,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from mineaction.errors import StorageError
 from mineaction.storage.engine import set_redacting
@@ -57,17 +61,37 @@ def test_a_failed_write_never_puts_personal_data_in_error_text(register: Registe
                                       "organisation_id": org.id}, square_m(50, 50, 10).centroid)
     values = canary.plant("victim", {"accident_id": accident.id, "sex": "male", "victim_group": "civilian",
                                      "outcome": "killed"})
-    texts = []
+    texts, failed_at = [], []
+    statements: list[str] = []
+    event.listen(register.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     for n in itertools.count(1):  # every statement of the write, the victim's insert included
+        statements.clear()
         try:
             with failing_statement(register, n, driver_error), register.write("im.officer", "a victim") as w:
                 w.add("victim", values)
         except StorageError as exc:
             texts.append("".join(traceback.format_exception(exc)))
+            failed_at.append(statements[n - 1])
             continue
         break
-    assert any(re.search(r'INSERT INTO "?victim\b', text) for text in texts)  # it did fail at the insert
+    assert any(re.search(r'INSERT INTO "?victim\b', s) for s in failed_at)  # it did fail at the insert
     canary.assert_absent(*texts)
+
+
+def test_a_refused_row_never_puts_its_values_in_error_text(register: Register) -> None:
+    """A real constraint violation (NULL id), not an injected one: the database's own message."""
+    canary = Canary.new()
+    with register.write("im.officer", "accident report") as w:
+        org = add_organisation(w)
+        accident = w.add("accident", {"occurred_on": dt.date(2025, 5, 2), "accident_type": "mine",
+                                      "organisation_id": org.id}, square_m(50, 50, 10).centroid)
+    row = {"id": None, "ref": "VIC-X", "version": 1, "changeset_id": 1, "recorded_by": "x", "deleted": False,
+           "recorded_at": dt.datetime(2025, 5, 3), **canary.plant("victim", {"accident_id": accident.id})}
+    with pytest.raises(StorageError, match="refused") as caught, register.write("im.officer", "a victim") as w:
+        w.connection.execute(register.tables["victim"].insert(), [row])
+    text = "".join(traceback.format_exception(caught.value))
+    assert re.search(r"(?i)null|not null|constraint", text)  # it is the database's reason, shortened
+    canary.assert_absent(text)
 
 
 @pytest.mark.parametrize("kind", ["empty file", "SQLite database", "WAL-mode SQLite database", "text"])

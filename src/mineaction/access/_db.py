@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from mineaction.storage.register import _translate_errors
+from mineaction.storage.errors import translate_errors
 
 __all__ = ["one_writer", "reading", "writing"]
 
@@ -44,7 +44,7 @@ def one_writer(engine: sa.Engine) -> Iterator[None]:
 
 @contextlib.contextmanager
 def writing(engine: sa.Engine, action: str) -> Iterator[sa.Connection]:
-    with _translate_errors(action), engine.connect() as connection:
+    with translate_errors(action), engine.connect() as connection:
         connection = connection.execution_options(sqlite_begin="IMMEDIATE")
         with connection.begin():
             yield connection
@@ -52,5 +52,5 @@ def writing(engine: sa.Engine, action: str) -> Iterator[sa.Connection]:
 
 @contextlib.contextmanager
 def reading(engine: sa.Engine, action: str) -> Iterator[sa.Connection]:
-    with _translate_errors(action), engine.connect() as connection:
+    with translate_errors(action), engine.connect() as connection:
         yield connection

@@ -48,7 +48,7 @@ def intersects(
     """``source.geom`` intersects ``geometry`` (lon/lat), index-filtered first."""
     wkb = sa.literal(shapely.to_wkb(geometry, output_dimension=2), sa.LargeBinary)
     column = source.c[GEOMETRY_COLUMN]
-    candidates = register._bbox_clause(entity_name, source, geometry.bounds)
+    candidates = register.bbox_clause(entity_name, source, geometry.bounds)
     if register.dialect == "postgresql":
         exact = sa.func.ST_Intersects(column, sa.func.ST_GeomFromWKB(wkb, 4326))
     else:

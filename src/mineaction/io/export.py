@@ -41,7 +41,8 @@ from mineaction.domain.entities import ENTITIES, Entity, Field, Kind, Sensitivit
 from mineaction.errors import InvalidValue, MineActionError
 from mineaction.io import styles
 from mineaction.storage import gpkg
-from mineaction.storage.register import Register, _translate_errors
+from mineaction.storage.errors import translate_errors
+from mineaction.storage.register import Register
 from mineaction.storage.schema import GEOMETRY_COLUMN
 
 __all__ = ["EXPORT_FORMATS", "ExportResult", "PersonalDataRefused", "export"]
@@ -370,7 +371,7 @@ def export(
         raise PersonalDataRefused("personal fields (victims' names, ages, sex, notes) were asked for without permission")
     names = [entity(e).name for e in entities] if entities else list(ENTITIES)
     names.sort(key=list(ENTITIES).index)
-    with _translate_errors("export"), register.engine.connect() as connection:
+    with translate_errors("export"), register.engine.connect() as connection:
         if register.dialect == "postgresql":  # one snapshot for every layer, as SQLite gives by default
             connection = connection.execution_options(isolation_level="REPEATABLE READ")
         connection.begin()

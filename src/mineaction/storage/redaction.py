@@ -42,7 +42,8 @@ from mineaction.domain.entities import Sensitivity, entity
 from mineaction.errors import InvalidValue, RecordNotFound, StorageError
 from mineaction.storage.engine import BUSY_TIMEOUT_S, set_redacting
 from mineaction.storage.records import Record, record_from_row
-from mineaction.storage.register import Register, _naive_utc, _translate_errors
+from mineaction.storage.errors import translate_errors
+from mineaction.storage.register import Register, _naive_utc
 from mineaction.storage.responsibility_schema import REDACTION_LOG
 from mineaction.storage.schema import history_name
 
@@ -204,7 +205,7 @@ def purge(register: Register, entity_name: str) -> bool:
             raw.close()
         return busy == 0
     tables = ", ".join(f'"{t}"' for t in (entity_name, history_name(entity_name), "field_report"))
-    with _translate_errors("purging erased data"), register.engine.connect() as connection:
+    with translate_errors("purging erased data"), register.engine.connect() as connection:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         connection.exec_driver_sql(f"SET lock_timeout = '{_PG_LOCK_TIMEOUT}'")
         try:
@@ -229,5 +230,5 @@ def past_retention(register: Register, entity_name: str, *, recorded_before: dt.
         .where(first.c.version == 1, first.c.recorded_at < _naive_utc(recorded_before), first.c.id.in_(holding))
         .order_by(first.c.ref)
     )
-    with _translate_errors(f"finding {entity_name} records past retention"), register.engine.connect() as connection:
+    with translate_errors(f"finding {entity_name} records past retention"), register.engine.connect() as connection:
         return list(connection.execute(query).scalars())

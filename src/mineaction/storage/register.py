@@ -3,7 +3,7 @@
 One class for both backends; the few dialect differences (bounding-box
 search, row locks, how a transaction starts) sit in small methods. Database
 errors become :class:`~mineaction.errors.StorageError` in one place,
-:func:`_translate_errors`.
+``storage/errors.py``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from mineaction.domain.entities import ENTITIES, entity
 from mineaction.domain.programme import Programme
 from mineaction.errors import MineActionError, RecordNotFound, StorageError
 from mineaction.storage.engine import create_engine, is_postgres_url
+from mineaction.storage.errors import translate_errors
 from mineaction.storage.records import Record, record_from_row
 from mineaction.storage import gpkg
 from mineaction.storage.schema import GEOMETRY_COLUMN, GeoPackageGeometry, build_metadata, history_name
@@ -38,21 +39,6 @@ from mineaction.storage.vocabulary import seed_vocabularies
 __all__ = ["AdminIndex", "FeatureSet", "Register"]
 
 BBox = tuple[float, float, float, float]
-
-
-@contextlib.contextmanager
-def _translate_errors(action: str) -> Iterator[None]:
-    try:
-        yield
-    except MineActionError:
-        raise
-    except sa.exc.OperationalError as exc:
-        raise StorageError(
-            f"{action}: the database is unavailable or locked ({exc.orig})",
-            hint="check the database is reachable and not in use by a stuck process, then retry",
-        ) from exc
-    except sa.exc.DBAPIError as exc:
-        raise StorageError(f"{action}: the database refused the operation ({exc.orig})") from exc
 
 
 @dataclass(frozen=True)
@@ -141,7 +127,7 @@ class Register:
         if not is_postgres_url(text):
             _refuse_foreign_file(Path(text).expanduser())
         register = cls(create_engine(text), text)
-        with _translate_errors(f"opening {text}"):
+        with translate_errors(f"opening {text}"):
             with register.engine.connect() as connection:
                 current = MigrationContext.configure(connection).get_current_revision()
         if current is None:
@@ -161,7 +147,7 @@ class Register:
         """Create or upgrade a register (idempotent) and seed its vocabularies."""
         text = str(target)
         register = cls(create_engine(text), text)
-        with _translate_errors(f"initialising {text}"):
+        with translate_errors(f"initialising {text}"):
             with register.engine.connect() as connection:
                 connection = connection.execution_options(sqlite_begin="IMMEDIATE")
                 with connection.begin():
@@ -202,7 +188,7 @@ class Register:
     def programme(self) -> Programme:
         if self._programme is None:
             table = self.tables["programme_setting"]
-            with _translate_errors("reading the programme settings"), self.engine.connect() as connection:
+            with translate_errors("reading the programme settings"), self.engine.connect() as connection:
                 value = connection.execute(sa.select(table.c.value).where(table.c.key == "programme")).scalar()
             self._programme = Programme.from_json(value) if value else Programme(name="unnamed programme")
         return self._programme
@@ -211,7 +197,7 @@ class Register:
         """Codes allowed in each vocabulary, as stored in the database."""
         if self._vocabularies is None:
             table = self.tables["vocabulary_term"]
-            with _translate_errors("reading vocabularies"), self.engine.connect() as connection:
+            with translate_errors("reading vocabularies"), self.engine.connect() as connection:
                 rows = connection.execute(sa.select(table.c.vocabulary, table.c.code)).all()
             vocab: dict[str, set[str]] = {}
             for name, code in rows:
@@ -223,7 +209,7 @@ class Register:
         """Code → label in ``language`` ("en" or "uk"), in the vocabulary's order."""
         table = self.tables["vocabulary_term"]
         column = table.c.label_uk if language == "uk" else table.c.label_en
-        with _translate_errors(f"reading vocabulary {vocabulary}"), self.engine.connect() as connection:
+        with translate_errors(f"reading vocabulary {vocabulary}"), self.engine.connect() as connection:
             rows = connection.execute(
                 sa.select(table.c.code, column).where(table.c.vocabulary == vocabulary).order_by(table.c.sort_order)
             ).all()
@@ -236,7 +222,7 @@ class Register:
         """One transaction and one changeset: all of the block's writes, or none of them."""
         if not user or not reason:
             raise MineActionError("every change needs a user and a reason", hint="pass user= and reason=")
-        with self._caches_dropped_on_failure(), _translate_errors(f"{operation} by {user}"):
+        with self._caches_dropped_on_failure(), translate_errors(f"{operation} by {user}"):
             with self.engine.connect() as connection:
                 connection = connection.execution_options(sqlite_begin="IMMEDIATE")
                 with connection.begin():
@@ -384,7 +370,7 @@ class Register:
     def get(self, entity_name: str, record_id: str, *, as_of: dt.datetime | None = None) -> Record:
         """The record with this id or ref, now or as it was at ``as_of``."""
         source = self.table_as_of(entity_name, as_of)
-        with _translate_errors(f"reading {entity_name}"), self.engine.connect() as connection:
+        with translate_errors(f"reading {entity_name}"), self.engine.connect() as connection:
             row = connection.execute(
                 sa.select(source).where(sa.or_(source.c.id == record_id, source.c.ref == record_id))
             ).first()
@@ -410,8 +396,8 @@ class Register:
         for name, value in (where or {}).items():
             query = query.where(source.c[name] == value)
         if bbox is not None:
-            query = query.where(self._bbox_clause(entity_name, source, bbox))
-        with _translate_errors(f"reading {entity_name}"), self.engine.connect() as connection:
+            query = query.where(self.bbox_clause(entity_name, source, bbox))
+        with translate_errors(f"reading {entity_name}"), self.engine.connect() as connection:
             rows = connection.execute(query.order_by(source.c.ref)).all()
         records = [record_from_row(entity_name, r) for r in rows]
         if bbox is not None:
@@ -442,7 +428,7 @@ class Register:
             raise MineActionError(f"{entity_name} has no field(s) {', '.join(unknown)}")
         query = self._features_query(source, entity_name, tuple(fields), bbox is not None)
         params = dict(zip(("minx", "miny", "maxx", "maxy"), bbox)) if bbox is not None else {}
-        with _translate_errors(f"reading {entity_name}"), self.engine.connect() as connection:
+        with translate_errors(f"reading {entity_name}"), self.engine.connect() as connection:
             rows = connection.execute(query, params).all()
         columns = list(zip(*rows)) if rows else [[] for _ in range(4 + len(fields))]
         blobs = list(columns[3])
@@ -470,12 +456,12 @@ class Register:
         query = query.where(source.c.deleted.is_(False))
         if with_bbox:
             window = tuple(sa.bindparam(k, type_=sa.Double) for k in ("minx", "miny", "maxx", "maxy"))
-            query = query.where(self._bbox_clause(entity_name, source, window))
+            query = query.where(self.bbox_clause(entity_name, source, window))
         if source is self.tables[entity_name]:
             self._query_cache[key] = query
         return query
 
-    def _bbox_clause(self, entity_name: str, source: sa.FromClause, bbox: tuple) -> sa.ColumnElement[bool]:
+    def bbox_clause(self, entity_name: str, source: sa.FromClause, bbox: tuple) -> sa.ColumnElement[bool]:
         minx, miny, maxx, maxy = bbox
         if self.dialect == "postgresql":
             envelope = sa.func.ST_MakeEnvelope(minx, miny, maxx, maxy, 4326)
@@ -492,7 +478,7 @@ class Register:
     def history(self, entity_name: str, record_id: str) -> list[Record]:
         """Every version of one record, oldest first, deletions included."""
         history = self.tables[history_name(entity(entity_name).name)]
-        with _translate_errors(f"reading {entity_name} history"), self.engine.connect() as connection:
+        with translate_errors(f"reading {entity_name} history"), self.engine.connect() as connection:
             rows = connection.execute(
                 sa.select(history)
                 .where(sa.or_(history.c.id == record_id, history.c.ref == record_id))
@@ -510,12 +496,12 @@ class Register:
         return last or utcnow()
 
     def changeset(self, changeset_id: int) -> dict[str, Any]:
-        with _translate_errors("reading a changeset"), self.engine.connect() as connection:
+        with translate_errors("reading a changeset"), self.engine.connect() as connection:
             return self._changeset(connection, changeset_id)
 
     def count(self, entity_name: str, *, as_of: dt.datetime | None = None) -> int:
         source = self.table_as_of(entity_name, as_of)
-        with _translate_errors(f"counting {entity_name}"), self.engine.connect() as connection:
+        with translate_errors(f"counting {entity_name}"), self.engine.connect() as connection:
             return connection.execute(
                 sa.select(sa.func.count()).select_from(source).where(source.c.deleted.is_(False))
             ).scalar_one()

@@ -25,7 +25,8 @@ from shapely.geometry.base import BaseGeometry
 
 from mineaction.domain.entities import ENTITIES, entity
 from mineaction.errors import ConflictError, InvalidValue, RecordNotFound
-from mineaction.storage.register import Register, _translate_errors
+from mineaction.storage.errors import translate_errors
+from mineaction.storage.register import Register
 from mineaction.storage.unit_of_work import Writer, utcnow
 
 __all__ = [
@@ -139,7 +140,7 @@ def _report(row: Any, geometry: BaseGeometry | None) -> FieldReport:
 @contextlib.contextmanager
 def _transaction(register: Register, action: str) -> Iterator[sa.Connection]:
     """A write transaction on the queue alone (the register's records are not touched)."""
-    with _translate_errors(action), register.engine.connect() as connection:
+    with translate_errors(action), register.engine.connect() as connection:
         connection = connection.execution_options(sqlite_begin="IMMEDIATE")
         with connection.begin():
             yield connection
@@ -264,7 +265,7 @@ def reports(
     """Field reports in queue order, filtered by status, import or refs."""
     table = register.tables["field_report"]
     query = sa.select(table).where(*_selection(table, refs=refs, import_id=import_id, status=status))
-    with _translate_errors("reading the review queue"), register.engine.connect() as connection:
+    with translate_errors("reading the review queue"), register.engine.connect() as connection:
         rows = connection.execute(query.order_by(table.c.fid).limit(limit)).all()
     return _reports(rows)
 

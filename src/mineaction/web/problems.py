@@ -9,6 +9,7 @@ can say what to fix.
 from __future__ import annotations
 
 import logging
+import traceback
 from http import HTTPStatus
 from typing import Any
 
@@ -18,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from mineaction.access.errors import AccessDenied, NotAuthenticated, TooManyAttempts
+from mineaction.storage.errors import database_message
 from mineaction.errors import (
     ConflictError,
     CRSRequired,
@@ -100,7 +102,10 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    # the stack, and the error's first line without the driver's DETAIL: a failed row's values stay out of logs
+    stack = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("unexpected %s on %s %s: %s\n%s", type(exc).__name__, request.method, request.url.path,
+              database_message(exc), stack)
     return problem(500, "the server failed unexpectedly; the error is logged", instance=request.url.path)
 
 

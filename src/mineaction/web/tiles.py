@@ -73,7 +73,7 @@ def render_tile(reader: ScopedReader, layer: str, z: int, x: int, y: int) -> byt
     west, south = _TO_LONLAT.transform(bounds[0] - margin, bounds[1] - margin)
     east, north = _TO_LONLAT.transform(bounds[2] + margin, bounds[3] + margin)
     query = sa.select(*(table.c[p] for p in properties), table.c[GEOMETRY_COLUMN]).where(
-        table.c.deleted.is_(False), scope, register._bbox_clause(layer, table, (west, south, east, north))
+        table.c.deleted.is_(False), scope, register.bbox_clause(layer, table, (west, south, east, north))
     )
     with reading(register.engine, f"reading {layer} for a tile") as connection:
         rows = connection.execute(query).all()
