@@ -30,6 +30,7 @@ def _choices(name: str, path: str, seeded: Seeded) -> list[str]:
         "ref": ["FR-0000001", "FR-0000002", "FR-0000003"],
         "vocabulary": ["sex", "victim_group"],
         "name": ["casualties", "land-release", "hazards", "eo-finds", "eore"],
+        "log": ["permissions", "reads"],
         "z": [str(z)], "y": [str(y)], "x": [str(x)],
     }[name]
 

@@ -1,5 +1,10 @@
 """Accounts, grants, sessions and API tokens, stored in the register's database.
 
+Every change of an account or its grants (creation, grant, revocation,
+disabling) appends the account's state before and after to the append-only
+``permission_change`` log in the same transaction: no change without its
+audit entry, no entry for a change that rolled back.
+
 Failed sign-ins count per account; after ``max_failures`` in a row the
 account is locked for ``lockout`` (a correct password does not open a locked
 account). Session ids and tokens are random 256-bit values handed out once;
@@ -8,11 +13,14 @@ only their SHA-256 digests are stored.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import secrets
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -21,6 +29,7 @@ from mineaction.access.errors import NotAuthenticated, TooManyAttempts
 from mineaction.access.passwords import hash_password, needs_rehash, verify_password
 from mineaction.access.roles import Grant, Principal, Role
 from mineaction.errors import ConflictError, InvalidValue, RecordNotFound
+from mineaction.storage.access_schema import PERMISSION_LOG
 from mineaction.storage.register import Register
 from mineaction.storage.unit_of_work import utcnow
 
@@ -89,14 +98,57 @@ class AccountStore:
             taken = connection.execute(sa.select(account.c.id).where(account.c.username == username)).first()
             if taken:
                 raise ConflictError(f"the username {username!r} is taken")
-            connection.execute(account.insert(), [record])
-            self._add_grants(connection, record["id"], grants, by)
+            with self._logged(connection, record["id"], "create", by, new=True):
+                connection.execute(account.insert(), [record])
+                self._add_grants(connection, record["id"], grants, by)
         return record["id"]
 
     def grant(self, account_id: str, grant: Grant, *, by: str) -> None:
-        with writing(self.engine, "changing accounts") as connection:
-            self._account_row(connection, account_id)
+        with writing(self.engine, "changing accounts") as connection, self._logged(connection, account_id, "grant", by):
             self._add_grants(connection, account_id, (grant,), by)
+
+    def revoke(self, account_id: str, grant: Grant, *, by: str) -> None:
+        """Remove one grant (organisation, role and personal-data flag as listed); refuse one not held."""
+        table = self.tables["account_grant"]
+        with writing(self.engine, "changing accounts") as connection, self._logged(connection, account_id, "revoke", by):
+            removed = connection.execute(table.delete().where(
+                table.c.account_id == account_id, table.c.organisation_id.is_not_distinct_from(grant.organisation_id),
+                table.c.role == grant.role.code, table.c.personal_data.is_(grant.personal_data),
+            )).rowcount
+            if not removed:
+                scope = "every organisation" if grant.organisation_id is None else f"organisation {grant.organisation_id}"
+                raise RecordNotFound(
+                    f"account {account_id} holds no {grant.role.code} grant in {scope} "
+                    f"with personal_data={str(grant.personal_data).lower()}",
+                    hint="list the account's grants (GET /api/v1/admin/accounts) and revoke one as listed",
+                )
+
+    def set_active(self, account_id: str, active: bool, *, by: str) -> None:
+        """Enable or disable an account; a disabled one's sessions and tokens stop working at once."""
+        account = self.tables["account"]
+        action = "enable" if active else "disable"
+        with writing(self.engine, "changing accounts") as connection, self._logged(connection, account_id, action, by):
+            connection.execute(account.update().where(account.c.id == account_id).values(active=active))
+
+    @contextlib.contextmanager
+    def _logged(
+        self, connection: sa.Connection, account_id: str, action: str, by: str, *, new: bool = False
+    ) -> Iterator[None]:
+        """Run one change of an account, then append its state before and after to the permission log."""
+        before = None if new else self._state(connection, account_id)[1]
+        yield
+        username, after = self._state(connection, account_id)
+        connection.execute(self.tables[PERMISSION_LOG].insert(), [{
+            "changed_at": utcnow(), "changed_by": by, "account_id": account_id, "username": username,
+            "action": action, "state_before": before, "state_after": after,
+        }])
+
+    def _state(self, connection: sa.Connection, account_id: str) -> tuple[str, dict[str, Any]]:
+        """Username, and the active flag and grants of an account as the permission log keeps them."""
+        row = self._account_row(connection, account_id)
+        grants = [{"organisation_id": g.organisation_id, "role": g.role.code, "personal_data": g.personal_data}
+                  for g in self._grants(connection, [account_id])[account_id]]
+        return row.username, {"active": bool(row.active), "grants": grants}
 
     def _add_grants(self, connection: sa.Connection, account_id: str, grants: tuple[Grant, ...], by: str) -> None:
         if grants:
@@ -138,6 +190,12 @@ class AccountStore:
             rows = connection.execute(query).all()
             grants = self._grants(connection, [r.id for r in rows])
         return [Account(r.id, r.username, r.display_name, bool(r.active), r.locked_until, grants[r.id]) for r in rows]
+
+    def account(self, account_id: str) -> Account:
+        with reading(self.engine, "reading accounts") as connection:
+            r = self._account_row(connection, account_id)
+            return Account(r.id, r.username, r.display_name, bool(r.active), r.locked_until,
+                           self._grants(connection, [r.id])[r.id])
 
     def principal(self, account_id: str) -> Principal:
         with reading(self.engine, "reading accounts") as connection:

@@ -1,14 +1,16 @@
-"""``backup``, ``restore`` and ``redact``: keeping a register safe, and erasing personal data."""
+"""``backup``, ``restore``, ``redact`` and ``audit``: keeping a register safe, erasing personal data,
+and reading who changed permissions or read personal data."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from mineaction.access import audit as audit_log
 from mineaction.cli.options import DbOption, console
 from mineaction.errors import InvalidValue, StorageError
 from mineaction.storage import backup as backups
@@ -86,7 +88,45 @@ def _require_purged(register: Register, purged: bool) -> None:
         )
 
 
+#: columns shown per log, after the time
+_AUDIT_COLUMNS = {
+    "permissions": ("changed_by", "username", "action", "state_before", "state_after"),
+    "reads": ("username", "entity", "record_id", "fields", "purpose"),
+}
+
+
+def audit(
+    log: Annotated[str, typer.Argument(help="permissions (account and grant changes) or reads (of personal data).")],
+    username: Annotated[str | None, typer.Option(help="Only this account (changed, or reading).")] = None,
+    since: Annotated[dt.datetime | None, typer.Option(help="Only entries from this time (UTC).")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Newest entries to show.")] = 100,
+    db: DbOption = "mineaction.gpkg",
+) -> None:
+    """Show the append-only audit log, newest first: who changed permissions, or who read personal data."""
+    with Register.open(db) as register:
+        rows = audit_log.entries(register, log, username=username, since=since, limit=limit)
+    time_column = audit_log.LOGS[log][1]
+    table = Table(title=f"Audit log: {log} ({len(rows)} newest)")
+    for column in (time_column, *_AUDIT_COLUMNS[log]):
+        table.add_column(column)
+    for row in rows:
+        cells = [_state_text(row[c]) if c.startswith("state_") else str(row[c]) for c in _AUDIT_COLUMNS[log]]
+        table.add_row(f"{row[time_column]:%Y-%m-%d %H:%M:%S}", *cells)
+    console.print(table)
+
+
+def _state_text(state: dict[str, Any] | None) -> str:
+    """An account's logged state in one line, e.g. ``viewer@ORG-1+personal, reviewer@all``."""
+    if state is None:
+        return "(new account)"
+    grants = ", ".join(
+        f"{g['role']}@{g['organisation_id'] or 'all'}{'+personal' if g['personal_data'] else ''}" for g in state["grants"]
+    )
+    return f"{'' if state['active'] else 'DISABLED; '}{grants or 'no grants'}"
+
+
 def install(app: typer.Typer) -> None:
     app.command()(backup)
     app.command()(restore)
     app.command()(redact)
+    app.command()(audit)

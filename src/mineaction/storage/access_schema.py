@@ -1,5 +1,6 @@
 """Tables of accounts and access: who may sign in, with which roles, and the
-append-only log of every read of victims' personal data.
+append-only audit logs: every read of victims' personal data, every change
+of an account or its grants.
 
 They live in the register's own database so that a grant, a session and the
 audit entry of a read commit with the same guarantees as the register itself
@@ -15,15 +16,15 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["AUDIT_TABLE", "add_access_tables"]
+__all__ = ["AUDIT_TABLE", "PERMISSION_LOG", "add_access_tables", "append_only"]
 
 AUDIT_TABLE = "personal_data_read"
-_APPEND_ONLY = "the personal data read log is append-only"
+PERMISSION_LOG = "permission_change"
 
 
 def add_access_tables(metadata: sa.MetaData, dialect: str) -> None:
-    """Add ``account``, ``account_grant``, ``web_session``, ``api_token`` and the audit log."""
-    from mineaction.storage.schema import TIMESTAMP  # local: schema imports this module
+    """Add ``account``, ``account_grant``, ``web_session``, ``api_token`` and the two audit logs."""
+    from mineaction.storage.schema import TIMESTAMP, JSONText  # local: schema imports this module
 
     sa.Table(
         "account",
@@ -79,17 +80,32 @@ def add_access_tables(metadata: sa.MetaData, dialect: str) -> None:
         sa.Column("purpose", sa.Text, nullable=False),  # the request that read it
         comment="Every read of personal data (victims): who, when, which record and fields.",
     )
-    _append_only(audit, dialect)
+    append_only(audit, dialect, "the personal data read log is append-only")
+    changes = sa.Table(
+        PERMISSION_LOG,
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("changed_at", TIMESTAMP, nullable=False, index=True),
+        sa.Column("changed_by", sa.Text, nullable=False),  # who made the change (username or tool)
+        sa.Column("account_id", sa.Text, nullable=False, index=True),
+        sa.Column("username", sa.Text, nullable=False),  # copied: survives account changes
+        sa.Column("action", sa.Text, nullable=False),  # create | grant | revoke | disable | enable
+        # {"active": bool, "grants": [{"organisation_id", "role", "personal_data"}]}; state_before is NULL on create
+        sa.Column("state_before", JSONText),
+        sa.Column("state_after", JSONText, nullable=False),
+        comment="Every change of an account or its grants: who, when, the account, its grants before and after.",
+    )
+    append_only(changes, dialect, "the permission change log is append-only")
 
 
-def _append_only(table: sa.Table, dialect: str) -> None:
-    """Triggers refusing UPDATE and DELETE, created with the table."""
+def append_only(table: sa.Table, dialect: str, message: str) -> None:
+    """Triggers refusing UPDATE and DELETE on ``table`` with ``message``, created with the table."""
     if dialect == "postgresql":
         function = f"{table.name}_refuse"
         statements = [
             (
                 f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$ "
-                f"BEGIN RAISE EXCEPTION '{_APPEND_ONLY}'; END $$ LANGUAGE plpgsql"
+                f"BEGIN RAISE EXCEPTION '{message}'; END $$ LANGUAGE plpgsql"
             ),
             (
                 f'CREATE TRIGGER "{table.name}_append_only" BEFORE UPDATE OR DELETE ON "{table.name}" '
@@ -99,7 +115,7 @@ def _append_only(table: sa.Table, dialect: str) -> None:
     else:
         statements = [
             f'CREATE TRIGGER "{table.name}_no_{action.lower()}" BEFORE {action} ON "{table.name}" '
-            f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END"
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
             for action in ("UPDATE", "DELETE")
         ]
     for statement in statements:

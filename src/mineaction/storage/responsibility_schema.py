@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from mineaction.storage.access_schema import append_only
+
 __all__ = ["REDACTION_LOG", "add_responsibility_tables"]
 
 REDACTION_LOG = "redaction_log"
@@ -37,22 +39,4 @@ def add_responsibility_tables(metadata: sa.MetaData, dialect: str) -> None:
         sa.Column("changeset_id", sa.Integer, sa.ForeignKey("changeset.id"), nullable=False),
         comment="Erasures of personal data: who, when, why, which record and fields; never the values.",
     )
-    if dialect == "postgresql":
-        statements = [
-            (
-                "CREATE OR REPLACE FUNCTION redaction_log_refuse() RETURNS trigger AS $$ "
-                f"BEGIN RAISE EXCEPTION '{_APPEND_ONLY}'; END $$ LANGUAGE plpgsql"
-            ),
-            (
-                f'CREATE TRIGGER "{REDACTION_LOG}_append_only" BEFORE UPDATE OR DELETE ON "{REDACTION_LOG}" '
-                "FOR EACH ROW EXECUTE FUNCTION redaction_log_refuse()"
-            ),
-        ]
-    else:
-        statements = [
-            f'CREATE TRIGGER "{REDACTION_LOG}_no_{action.lower()}" BEFORE {action} ON "{REDACTION_LOG}" '
-            f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END"
-            for action in ("UPDATE", "DELETE")
-        ]
-    for statement in statements:
-        sa.event.listen(table, "after_create", sa.DDL(statement))
+    append_only(table, dialect, _APPEND_ONLY)
