@@ -22,7 +22,14 @@ from mineaction.cli.app import app
 from mineaction.errors import InvalidValue, RecordNotFound, StaleEdit
 from mineaction.storage import review
 from mineaction.storage.backup import backup
-from mineaction.storage.redaction import past_retention, personal_fields, purge, redact
+from mineaction.storage.redaction import (
+    FIELD_REPORT,
+    past_retention,
+    personal_fields,
+    purge,
+    queued_past_retention,
+    redact,
+)
 from mineaction.storage.register import Register
 from mineaction.storage.responsibility_schema import REDACTION_LOG
 from tests.faults.canary import Canary, plant_victim
@@ -169,6 +176,105 @@ def test_erasure_scrubs_the_review_queue(register: Register) -> None:
     (erasure,) = redact(register, "victim", [victim.id], user="dpo", reason="erasure request").erasures
     assert erasure.field_reports == 1
     assert _in_tables(register, canary) == 0
+
+
+def _queue_victims(register: Register, canary: Canary, accident_id: str, count: int) -> list[str]:
+    """``count`` new-victim field reports carrying the canary, waiting in the queue; their refs."""
+    source = review.ImportSource(name="odk.json", sha256="1" * 64, format="odk", mapping="accident report")
+    submissions = [
+        review.Submission(
+            entity="victim", action="add", geometry_wkb=None, content_hash=f"{i:064d}",
+            source_feature=f"odk.json submission {i}",
+            values=canary.plant("victim", {"accident_id": accident_id, "age": 9, "sex": "male",
+                                           "victim_group": "civilian", "outcome": "killed"}),
+        )
+        for i in range(count)
+    ]
+    queued = review.submit(register, source, [submissions], user="importer", reason="ODK sync")
+    return [r.ref for r in review.reports(register, import_id=queued.import_id)]
+
+
+def test_erasure_reaches_waiting_and_rejected_field_reports(register: Register) -> None:
+    canary = Canary.new()
+    victim = plant_victim(register, canary)
+    redact(register, "victim", [victim.id], user="dpo", reason="erasure request 2026-003")
+    waiting, rejected, kept = _queue_victims(register, canary, victim["accident_id"], 3)
+    review.reject(register, [rejected], user="reviewer", reason="duplicate of the hospital list")
+    assert _in_tables(register, canary) == 3 * 2  # name and notes of each report
+    done = redact(register, "victim", [], field_reports=[waiting, rejected], user="dpo",
+                  reason="erasure request 2026-004")
+    assert [(e.entity, e.ref, e.versions, e.field_reports) for e in done.erasures] == [
+        (FIELD_REPORT, waiting, 0, 1), (FIELD_REPORT, rejected, 0, 1)]
+    assert _in_tables(register, canary) == 2  # only the report nobody asked about
+    reports = {r.ref: r for r in review.reports(register)}
+    assert (reports[waiting].status, reports[rejected].status) == ("submitted", "rejected")
+    for ref in (waiting, rejected):
+        assert all(reports[ref].values[f] is None for f in personal_fields("victim"))
+        assert (reports[ref].values["outcome"], reports[ref].values["accident_id"]) == ("killed", victim["accident_id"])
+    with register.engine.connect() as connection:
+        tombstones = connection.execute(sa.select(register.tables[REDACTION_LOG]).where(
+            register.tables[REDACTION_LOG].c.entity == FIELD_REPORT)).mappings().all()
+    assert [(t["record_ref"], t["reason"], t["fields"]) for t in tombstones] == [
+        (ref, "erasure request 2026-004", ["name", "age", "sex", "notes"]) for ref in (waiting, rejected)]
+    with pytest.raises(InvalidValue, match=f"{waiting}: missing required field"):  # sex was erased: reject it
+        review.approve(register, user="reviewer", reason="checked", refs=[waiting])
+    redact(register, "victim", [], field_reports=[kept], fields=["name", "notes"], user="dpo", reason="request 5")
+    assert _in_tables(register, canary) == 0
+    assert review.approve(register, user="reviewer", reason="checked", refs=[kept]).approved == [kept]
+    applied = register.get("victim", review.reports(register, refs=[kept])[0].record_id)
+    assert (applied["name"], applied["notes"], applied["sex"], applied["outcome"]) == (None, None, "male", "killed")
+
+
+def test_field_report_erasure_refuses_reports_it_must_not_touch(register: Register) -> None:
+    canary = Canary.new()
+    victim = plant_victim(register, canary)
+    (queued,) = _queue_victims(register, canary, victim["accident_id"], 1)
+    review.approve(register, user="reviewer", reason="checked", refs=[queued])
+    with pytest.raises(InvalidValue, match=f"{queued} was applied as victim record") as applied:
+        redact(register, "victim", [], field_reports=[queued], user="dpo", reason="r")
+    assert "erase that record instead" in applied.value.hint
+    source = review.ImportSource(name="odk.json", sha256="2" * 64, format="odk", mapping="accident report")
+    accident = review.Submission(entity="accident", action="add", values={"accident_type": "mine"},
+                                 geometry_wkb=None, content_hash="a" * 64, source_feature="odk.json submission 9")
+    review.submit(register, source, [[accident]], user="importer", reason="ODK sync")
+    (other,) = [r.ref for r in review.reports(register) if r.entity == "accident"]
+    with pytest.raises(InvalidValue, match=f"{other} is of entity accident, not victim"):
+        redact(register, "victim", [], field_reports=[other], user="dpo", reason="r")
+    with pytest.raises(RecordNotFound, match="no field report 'FR-9999999' in the review queue"):
+        redact(register, "victim", [], field_reports=["FR-9999999"], user="dpo", reason="r")
+    with pytest.raises(InvalidValue, match="name at least one record or field report"):
+        redact(register, "victim", [], user="dpo", reason="r")
+
+
+def test_retention_finds_unapplied_field_reports_still_holding_personal_data(register: Register) -> None:
+    canary = Canary.new()
+    victim = plant_victim(register, canary)
+    waiting, applied = _queue_victims(register, canary, victim["accident_id"], 2)
+    review.approve(register, user="reviewer", reason="checked", refs=[applied])
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    assert queued_past_retention(register, "victim", submitted_before=dt.datetime(2000, 1, 1)) == []
+    assert queued_past_retention(register, "victim", submitted_before=later) == [waiting]  # applied: with its record
+    redact(register, "victim", [], field_reports=[waiting], user="dpo", reason="retention rule 3", basis="retention")
+    assert queued_past_retention(register, "victim", submitted_before=later) == []
+
+
+def test_retention_sweep_leaves_no_canary_in_the_file_or_the_queue(gpkg_register: Register) -> None:
+    register = gpkg_register
+    canary = Canary.new()
+    victim = plant_victim(register, canary)
+    waiting, rejected = _queue_victims(register, canary, victim["accident_id"], 2)
+    review.reject(register, [rejected], user="reviewer", reason="duplicate")
+    assert canary.scan(*_files(register))
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    result = runner.invoke(app, ["redact", "--db", register.target, "--entity", "victim", "--recorded-before", tomorrow,
+                                 "--basis", "retention", "--user", "dpo", "--reason", "retention rule 3"],
+                           env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert all(ref in result.output for ref in (victim.ref, waiting, rejected))
+    assert _in_tables(register, canary) == 0
+    register.close()
+    canary.assert_absent(Path(register.target))
+    assert canary.count(Path(register.target).read_bytes()) == 0
 
 
 def test_redact_command_refuses_without_records_and_purges_on_demand(gpkg_register: Register) -> None:

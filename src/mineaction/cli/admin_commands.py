@@ -47,8 +47,11 @@ def restore(
 def redact(
     entity: Annotated[str, typer.Option(help="Entity whose records hold the personal data, e.g. victim.")] = "victim",
     record: Annotated[list[str] | None, typer.Option(help="Record id or ref to erase (repeat for several).")] = None,
+    field_report: Annotated[list[str] | None, typer.Option(
+        help="Ref of a field report that created no record (waiting or rejected) to erase (repeat).")] = None,
     recorded_before: Annotated[dt.datetime | None, typer.Option(
-        help="Instead of --record: every record first recorded before this date that still holds personal data.")] = None,
+        help="Instead of --record: every record first recorded, and every unapplied field report submitted, "
+             "before this date that still holds personal data.")] = None,
     field: Annotated[list[str] | None, typer.Option(help="Erase only this personal field (repeat); default all.")] = None,
     user: Annotated[str, typer.Option(help="Who erases (kept in the tombstone).")] = "",
     reason: Annotated[str, typer.Option(help="Why: the request or retention rule. Do not write the person's name.")] = "",
@@ -56,7 +59,7 @@ def redact(
     purge_only: Annotated[bool, typer.Option("--purge-only", help="Only overwrite what earlier erasures left in the files.")] = False,
     db: DbOption = "mineaction.gpkg",
 ) -> None:
-    """Erase personal data in every stored version, leaving a tombstone; nothing else changes."""
+    """Erase personal data in every stored version and in the review queue, leaving a tombstone; nothing else changes."""
     with Register.open(db) as register:
         if purge_only:
             _require_purged(register, redaction.purge(register, entity))
@@ -64,12 +67,16 @@ def redact(
             return
         if recorded_before is not None:
             record = redaction.past_retention(register, entity, recorded_before=recorded_before)
-            if not record:
-                console.print(f"no {entity} first recorded before {recorded_before:%Y-%m-%d} holds personal data")
+            field_report = redaction.queued_past_retention(register, entity, submitted_before=recorded_before)
+            if not record and not field_report:
+                console.print(f"no {entity} first recorded before {recorded_before:%Y-%m-%d} holds personal data "
+                              "(in the register or the review queue)")
                 return
-        if not record:
-            raise InvalidValue("name the records to erase", hint="pass --record REF (repeatable) or --recorded-before DATE")
-        done = redaction.redact(register, entity, record, user=user, reason=reason, basis=basis, fields=field)
+        if not record and not field_report:
+            raise InvalidValue("name the records to erase",
+                               hint="pass --record REF or --field-report REF (repeatable), or --recorded-before DATE")
+        done = redaction.redact(register, entity, record or [], user=user, reason=reason, basis=basis, fields=field,
+                                field_reports=field_report or [])
         table = Table(title=f"Erased ({basis}), changeset {done.changeset_id}")
         for column in ("record", "fields erased", "versions rewritten", "field reports scrubbed"):
             table.add_column(column)

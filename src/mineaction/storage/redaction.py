@@ -16,6 +16,13 @@ needs. An erasure, in one transaction:
 3. leaves a tombstone in ``redaction_log``: who, when, why, on which basis,
    which record and fields, how many versions; never the values.
 
+A field report that created no record (waiting for review, rejected, in
+conflict) holds a victim's data as much as the register does. It is erased by
+its ref (``field_reports=``): its personal values are emptied in place, it
+stays in the queue with everything else, and its tombstone names entity
+``field_report`` and the report's id and ref. Retention covers it by the time
+it was submitted (:func:`queued_past_retention`).
+
 Everything else (the accident, the victim's group and outcome, dates, the
 admin area) stays as it was, so counts and reports keep adding up.
 
@@ -47,10 +54,22 @@ from mineaction.storage.register import Register, _naive_utc
 from mineaction.storage.responsibility_schema import REDACTION_LOG
 from mineaction.storage.schema import history_name
 
-__all__ = ["BASES", "Erasure", "Redaction", "past_retention", "personal_fields", "purge", "redact"]
+__all__ = [
+    "BASES",
+    "FIELD_REPORT",
+    "Erasure",
+    "Redaction",
+    "past_retention",
+    "personal_fields",
+    "purge",
+    "queued_past_retention",
+    "redact",
+]
 
 #: why personal data may be erased: the person asked, or it was kept as long as allowed
 BASES = ("request", "retention")
+#: the tombstone's entity for an erasure from a field report that created no record
+FIELD_REPORT = "field_report"
 _PG_LOCK_TIMEOUT = "30s"
 _CHECKPOINT_WAIT_MS = 2000  # for readers in other processes to move on; purge() can be run again later
 
@@ -59,11 +78,11 @@ _CHECKPOINT_WAIT_MS = 2000  # for readers in other processes to move on; purge()
 class Erasure:
     """What was erased from one record (the tombstone, as returned to the caller)."""
 
-    entity: str
+    entity: str  # FIELD_REPORT for a report that created no record
     record_id: str
     ref: str
     fields: tuple[str, ...]
-    versions: int  # stored versions rewritten, the new one included
+    versions: int  # stored versions rewritten, the new one included (0 for a field report)
     field_reports: int  # review-queue reports scrubbed
 
 
@@ -102,31 +121,41 @@ def redact(
     reason: str,
     basis: str = "request",
     fields: Sequence[str] | None = None,
+    field_reports: Sequence[str] = (),
 ) -> Redaction:
-    """Erase the personal fields (or the named ones) of ``records`` (ids or refs) in every version.
+    """Erase the personal fields (or the named ones) of ``records`` (ids or refs) in every version,
+    and of ``field_reports`` (ids or refs) of that entity that created no record.
 
     ``reason`` is kept in the tombstone: name the request or rule, not the person.
     """
     chosen = _chosen_fields(entity_name, fields)
     if basis not in BASES:
         raise InvalidValue(f"basis {basis!r}: use one of {', '.join(BASES)}")
-    if not records:
-        raise InvalidValue("name at least one record to erase")
+    if not records and not field_reports:
+        raise InvalidValue("name at least one record or field report to erase")
     spec, blank, erasures = entity(entity_name), dict.fromkeys(chosen), []
     history = register.tables[history_name(entity_name)]
+    queue = register.tables["field_report"]
     with register.write(user, reason, operation="redaction") as w, _history_rewritable(w.connection):
+        tombstone = {"recorded_at": w.at, "user_name": user, "reason": reason, "basis": basis,
+                     "fields": list(chosen), "changeset_id": w.changeset_id}
         for key in records:
             current = _locked_current(register, w.connection, entity_name, key)
             # the Writer writes every version, this one too (deleted records included, which update() refuses)
             w._write_version(spec, current, {**current.values, **blank}, current.geometry, deleted=current.deleted)
             versions = w.connection.execute(history.update().where(history.c.id == current.id).values(blank)).rowcount
-            reports = _scrub_field_reports(register, w.connection, entity_name, current.id, chosen)
-            w.connection.execute(register.tables[REDACTION_LOG].insert(), [{
-                "recorded_at": w.at, "user_name": user, "reason": reason, "basis": basis,
-                "entity": entity_name, "record_id": current.id, "record_ref": current.ref,
-                "fields": list(chosen), "versions": versions, "changeset_id": w.changeset_id,
-            }])
+            linked = sa.and_(queue.c.entity == entity_name,
+                             sa.or_(queue.c.record_id == current.id, queue.c.target_id == current.id))
+            reports = _scrub_field_reports(w.connection, queue, linked, chosen)
             erasures.append(Erasure(entity_name, current.id, current.ref, chosen, versions, reports))
+        for key in field_reports:
+            report = _unapplied_report(w.connection, queue, entity_name, key)
+            _scrub_field_reports(w.connection, queue, queue.c.fid == report.fid, chosen)
+            erasures.append(Erasure(FIELD_REPORT, report.id, report.ref, chosen, 0, 1))
+        w.connection.execute(register.tables[REDACTION_LOG].insert(), [
+            {**tombstone, "entity": e.entity, "record_id": e.record_id, "record_ref": e.ref, "versions": e.versions}
+            for e in erasures
+        ])
     try:
         purged = purge(register, entity_name)
     except StorageError:  # the erasure is committed; purge() can be run again
@@ -165,19 +194,32 @@ def _history_rewritable(connection: sa.Connection) -> Iterator[None]:
         dbapi.execute("PRAGMA secure_delete = OFF")
 
 
+def _unapplied_report(connection: sa.Connection, queue: sa.Table, entity_name: str, key: str) -> sa.Row:
+    """The queued report ``key`` (id or ref) of ``entity_name``, refused if it became a record."""
+    query = sa.select(queue.c.fid, queue.c.id, queue.c.ref, queue.c.entity, queue.c.record_id).where(
+        sa.or_(queue.c.id == key, queue.c.ref == key))
+    if connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    report = connection.execute(query).first()
+    if report is None:
+        raise RecordNotFound(f"no field report {key!r} in the review queue", hint="`mineaction review` lists them")
+    if report.entity != entity_name:
+        raise InvalidValue(f"field report {report.ref} is of entity {report.entity}, not {entity_name}",
+                           hint=f"erase it with --entity {report.entity}")
+    if report.record_id is not None:
+        raise InvalidValue(f"field report {report.ref} was applied as {entity_name} record {report.record_id}",
+                           hint="erase that record instead: its field reports are erased with it")
+    return report
+
+
 def _scrub_field_reports(
-    register: Register, connection: sa.Connection, entity_name: str, record_id: str, chosen: tuple[str, ...]
+    connection: sa.Connection, queue: sa.Table, which: sa.ColumnElement[bool], chosen: tuple[str, ...]
 ) -> int:
-    """Blank the chosen fields in the review-queue reports that created or updated the record."""
-    table = register.tables["field_report"]
-    rows = connection.execute(
-        sa.select(table.c.fid, table.c.field_values).where(
-            table.c.entity == entity_name, sa.or_(table.c.record_id == record_id, table.c.target_id == record_id)
-        )
-    ).all()
+    """Blank the chosen fields in the review-queue reports ``which`` selects; how many there were."""
+    rows = connection.execute(sa.select(queue.c.fid, queue.c.field_values).where(which)).all()
     for fid, values in rows:
         scrubbed = {k: None if k in chosen else v for k, v in values.items()}
-        connection.execute(table.update().where(table.c.fid == fid).values(field_values=scrubbed))
+        connection.execute(queue.update().where(queue.c.fid == fid).values(field_values=scrubbed))
     return len(rows)
 
 
@@ -232,3 +274,19 @@ def past_retention(register: Register, entity_name: str, *, recorded_before: dt.
     )
     with translate_errors(f"finding {entity_name} records past retention"), register.engine.connect() as connection:
         return list(connection.execute(query).scalars())
+
+
+def queued_past_retention(register: Register, entity_name: str, *, submitted_before: dt.datetime) -> list[str]:
+    """Refs of ``entity_name`` field reports that created no record (waiting, rejected, in conflict),
+    submitted before ``submitted_before``, that still hold personal data; reports that did create a
+    record are erased with it."""
+    chosen = _chosen_fields(entity_name, None)
+    queue = register.tables["field_report"]
+    query = (
+        sa.select(queue.c.ref, queue.c.field_values)
+        .where(queue.c.entity == entity_name, queue.c.record_id.is_(None),
+               queue.c.submitted_at < _naive_utc(submitted_before))
+        .order_by(queue.c.fid)
+    )
+    with translate_errors(f"finding {entity_name} field reports past retention"), register.engine.connect() as c:
+        return [ref for ref, values in c.execute(query) if any(values.get(f) is not None for f in chosen)]
