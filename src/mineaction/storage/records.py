@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from mineaction.domain.entities import ENTITIES
 from mineaction.storage.schema import GEOMETRY_COLUMN
 
-__all__ = ["Record", "record_from_row"]
+__all__ = ["Record", "RecordColumns", "record_from_row"]
 
 
 @dataclass(frozen=True)
@@ -58,3 +60,45 @@ def record_from_row(entity: str, row: Any) -> Record:
         changeset_id=mapping["changeset_id"],
         deleted=bool(mapping["deleted"]),
     )
+
+
+class RecordColumns(Sequence[Record]):
+    """Records just written in one batch, made on demand from their columns.
+
+    A bulk load of 100,000 hazards needs none of them; a form that adds one
+    record wants it back. A column is a list with a value per record, or one
+    value shared by all.
+    """
+
+    def __init__(self, entity: str, columns: dict[str, Any], n: int):
+        self.entity = entity
+        self._columns = columns
+        self._n = n
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._n))]
+        if not -self._n <= index < self._n:
+            raise IndexError(index)
+        i = index % self._n
+
+        def value(name: str) -> Any:
+            column = self._columns.get(name)
+            return column[i] if isinstance(column, (list, tuple, np.ndarray)) else column
+
+        spec = ENTITIES[self.entity]
+        return Record(
+            entity=self.entity,
+            id=value("id"),
+            ref=value("ref"),
+            version=value("version"),
+            values={f.name: value(f.name) for f in spec.fields},
+            geometry=value(GEOMETRY_COLUMN) if spec.geometry else None,
+            recorded_at=value("recorded_at"),
+            recorded_by=value("recorded_by"),
+            changeset_id=value("changeset_id"),
+            deleted=value("deleted"),
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import geoalchemy2
 import numpy as np
 import shapely
 import sqlalchemy as sa
@@ -32,13 +34,16 @@ from mineaction.storage.engine import create_engine, is_postgres_url
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.records import Record, record_from_row
 from mineaction.storage import gpkg
-from mineaction.storage.schema import GEOMETRY_COLUMN, GeoPackageGeometry, build_metadata, history_name
+from mineaction.storage.schema import GEOMETRY_COLUMN, GeoPackageGeometry, JSONText, build_metadata, history_name
 from mineaction.storage.unit_of_work import Writer, utcnow
 from mineaction.storage.vocabulary import seed_vocabularies
 
 __all__ = ["AdminIndex", "FeatureSet", "Register"]
 
 BBox = tuple[float, float, float, float]
+
+#: rows from which a write takes the backend's bulk path (see :meth:`Register.insert_columns`)
+BULK_ROWS = 500
 
 
 @dataclass(frozen=True)
@@ -257,34 +262,66 @@ class Register:
         return max(now, last + dt.timedelta(milliseconds=1)) if last else now
 
     def insert_rows(self, connection: sa.Connection, table_name: str, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert many rows; on SQLite straight through the driver's executemany.
+        """Insert many rows given as dicts; absent fields are NULL."""
+        names = {name for row in rows for name in row}
+        self.insert_columns(connection, [table_name], {n: [row.get(n) for row in rows] for n in names}, len(rows))
 
-        SQLAlchemy's per-row parameter handling costs more than SQLite's insert
-        itself at bulk-load sizes, so on SQLite the column types' bind
-        processors are applied column by column and geometries are encoded in
-        one vectorised call. PostgreSQL keeps SQLAlchemy's batched insert.
+    def insert_columns(
+        self, connection: sa.Connection, table_names: Sequence[str], columns: dict[str, Any], n: int
+    ) -> None:
+        """Insert the same ``n`` rows into each table (an entity's current and history tables).
+
+        A column is a list or array with a value per row, or one value shared
+        by every row; absent columns are NULL. Values are converted once, a
+        column at a time, and shared by the tables. Batches of
+        :data:`BULK_ROWS` or more take each backend's bulk path: on SQLite the
+        R-tree is filled in one statement (:func:`gpkg.insert_with_rtree`), on
+        PostgreSQL the rows go in by ``COPY``. SQLAlchemy's per-row parameter
+        handling would cost more than the database's own work.
         """
-        if not rows:
+        if n == 0:
             return
-        table = self.tables[table_name]
-        columns = [c for c in table.columns if c.name != "fid"]
-        if self.dialect != "sqlite":
-            # one batched statement binds the same columns for every row: absent fields are NULL
-            connection.execute(table.insert(), [{c.name: row.get(c.name) for c in columns} for row in rows])
+        first = self.tables[table_names[0]]
+        names = [c.name for c in first.columns if c.name != "fid"]
+        if self.dialect == "postgresql" and n < BULK_ROWS:
+            rows = [{name: _value(columns.get(name), i) for name in names} for i in range(n)]
+            for table_name in table_names:
+                connection.execute(self.tables[table_name].insert(), rows)
             return
-        data = []
-        for column in columns:
-            values = [row.get(column.name) for row in rows]
-            if isinstance(column.type, GeoPackageGeometry):
-                values = gpkg.encode_many(values)
+        data = [self._driver_values(connection, first.c[name], columns.get(name), n) for name in names]
+        params = list(zip(*data))
+        geometries = columns.get(GEOMETRY_COLUMN)
+        for table_name in table_names:
+            quoted = ", ".join(f'"{name}"' for name in names)
+            if self.dialect == "postgresql":
+                with connection.connection.dbapi_connection.cursor() as cursor:
+                    with cursor.copy(f'COPY "{table_name}" ({quoted}) FROM STDIN') as copy:
+                        for row in params:
+                            copy.write_row(row)
+                continue
+            sql = f'INSERT INTO "{table_name}" ({quoted}) VALUES ({", ".join("?" for _ in names)})'
+            if n >= BULK_ROWS and geometries is not None and table_name in ENTITIES:
+                gpkg.insert_with_rtree(connection.exec_driver_sql, table_name, GEOMETRY_COLUMN, sql, params,
+                                       shapely.bounds(geometries))
             else:
-                process = column.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
-                if process is not None:
-                    values = [None if v is None else process(v) for v in values]
-            data.append(values)
-        names = ", ".join(f'"{c.name}"' for c in columns)
-        marks = ", ".join("?" for _ in columns)
-        connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', list(zip(*data)))
+                connection.exec_driver_sql(sql, params)
+
+    def _driver_values(self, connection: sa.Connection, column: sa.Column, values: Any, n: int) -> Sequence[Any]:
+        """One column's values as the driver takes them: n of them, converted once each."""
+        if isinstance(column.type, (GeoPackageGeometry, geoalchemy2.Geometry)):
+            geometries = np.asarray(values if _per_row(values) else [values] * n, dtype=object)
+            if self.dialect == "sqlite":
+                return gpkg.encode_many(geometries)
+            return shapely.to_wkb(shapely.set_srid(geometries, 4326), hex=True, include_srid=True, output_dimension=2)
+        process = column.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+        if self.dialect == "postgresql" and not isinstance(column.type, JSONText):
+            process = None  # COPY takes Python dates, numbers and booleans as they are
+        convert = (lambda v: v) if process is None else (lambda v: None if v is None else process(v))
+        if not _per_row(values):
+            return itertools.repeat(convert(values), n)  # type: ignore[return-value]
+        if process is None:
+            return values.tolist() if isinstance(values, np.ndarray) else values
+        return [convert(v) for v in values]
 
     def _changed(self, entity_name: str) -> None:
         if entity_name == "admin_area":
@@ -505,6 +542,14 @@ class Register:
             return connection.execute(
                 sa.select(sa.func.count()).select_from(source).where(source.c.deleted.is_(False))
             ).scalar_one()
+
+
+def _per_row(column: Any) -> bool:
+    return isinstance(column, (list, tuple, np.ndarray))
+
+
+def _value(column: Any, i: int) -> Any:
+    return column[i] if _per_row(column) else column
 
 
 def _naive_utc(value: dt.datetime) -> dt.datetime:

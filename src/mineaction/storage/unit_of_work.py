@@ -19,11 +19,11 @@ import shapely
 import sqlalchemy as sa
 from shapely.geometry.base import BaseGeometry
 
-from mineaction.domain.entities import ENTITIES, Entity, clean_values, entity
+from mineaction.domain.entities import ENTITIES, Entity, clean_columns, entity
 from mineaction.domain.geometry import WGS84, Repair, check_extent, geodesic_area, prepare_geometry, to_wgs84
 from mineaction.domain.ledger import ExistingPart, check_outline, check_release
 from mineaction.errors import InvalidGeometry, InvalidValue, RecordNotFound, StaleEdit
-from mineaction.storage.records import Record, record_from_row
+from mineaction.storage.records import Record, RecordColumns, record_from_row
 from mineaction.storage.schema import GEOMETRY_COLUMN, history_name
 
 if TYPE_CHECKING:
@@ -91,8 +91,8 @@ class Writer:
         repair: bool = False,
         refs: Sequence[str | None] | None = None,
         where: Sequence[str] | None = None,
-    ) -> list[Record]:
-        """Add many new records at once; geometry work is vectorised.
+    ) -> Sequence[Record]:
+        """Add many new records at once; values and geometries are checked a column at a time.
 
         Every row is checked before anything is written; the first bad row
         raises with its position (or the label in ``where``) and the caller's
@@ -117,30 +117,25 @@ class Writer:
         repair: bool = False,
         refs: Sequence[str | None] | None = None,
         where: Sequence[str] | None = None,
-    ) -> list[Record]:
-        entity_name = spec.name
+    ) -> Sequence[Record]:
         n = len(rows)
-        labels = list(where) if where is not None else [f"{entity_name}[{i}]" for i in range(n)]
-        vocab = self.register.vocabularies()
-        cleaned = [clean_values(spec, row, vocab, where=label) for row, label in zip(rows, labels)]
-        self._check_links(spec, cleaned, labels)
-        geoms = self._prepare_geometries(spec, geometries, n, crs, repair, labels)
-        derived = self._derive(spec, geoms)
-        new_refs = self._allocate_refs(spec, refs, n)
-        versions = []
-        for i in range(n):
-            versions.append(
-                {
-                    **self._system(uuid.uuid4().hex, new_refs[i], 1, deleted=False),
-                    **cleaned[i],
-                    **{k: v[i] for k, v in derived.items()},
-                    **({GEOMETRY_COLUMN: geoms[i]} if spec.geometry else {}),
-                }
-            )
-        self.register.insert_rows(self.connection, spec.name, versions)
-        self.register.insert_rows(self.connection, history_name(spec.name), versions)
+        labels = list(where) if where is not None else [f"{spec.name}[{i}]" for i in range(n)]
+        columns: dict[str, Any] = clean_columns(spec, rows, self.register.vocabularies(), where=labels)
+        self._check_links(spec, columns, labels)
+        if spec.geometry:
+            geoms = self._prepare_geometries(spec, geometries, n, crs, repair, labels)
+            columns.update(self._derive(spec, geoms))
+            columns[GEOMETRY_COLUMN] = geoms
+        elif geometries is not None and any(g is not None for g in geometries):
+            raise InvalidGeometry(f"{spec.name} records have no geometry")
+        columns.update(
+            id=[uuid.uuid4().hex for _ in range(n)],
+            ref=self._allocate_refs(spec, refs, n),
+            **self._system(version=1, deleted=False),
+        )
+        self.register.insert_columns(self.connection, [spec.name, history_name(spec.name)], columns, n)
         self.register._changed(spec.name)
-        return [self._record(spec, v) for v in versions]
+        return RecordColumns(spec.name, columns, n)
 
     def update(
         self,
@@ -156,8 +151,9 @@ class Writer:
         """Write a new version of a record, based on ``base_version``."""
         spec = entity(entity_name)
         current = self._current_for_edit(spec, record_id, base_version)
-        changes = clean_values(spec, values or {}, self.register.vocabularies(), partial=True, where=current.ref)
-        self._check_links(spec, [changes], [current.ref])
+        columns = clean_columns(spec, [values or {}], self.register.vocabularies(), where=[current.ref], partial=True)
+        self._check_links(spec, columns, [current.ref])
+        changes = {name: column[0] for name, column in columns.items()}
         merged = {**current.values, **changes}
         new_geometry = current.geometry
         if geometry is not None:
@@ -170,7 +166,7 @@ class Writer:
                     tolerance_m2=self.register.programme.overlap_tolerance_m2,
                 )
         if spec.geometry:
-            merged.update({k: v[0] for k, v in self._derive(spec, [new_geometry]).items()})
+            merged.update({k: v[0] for k, v in self._derive(spec, np.asarray([new_geometry], dtype=object)).items()})
         return self._write_version(spec, current, merged, new_geometry, deleted=False)
 
     def delete(self, entity_name: str, record_id: str, *, base_version: int) -> Record:
@@ -236,30 +232,14 @@ class Writer:
 
     # -- internals ---------------------------------------------------------
 
-    def _system(self, record_id: str, ref: str, version: int, *, deleted: bool) -> dict[str, Any]:
+    def _system(self, *, version: int, deleted: bool) -> dict[str, Any]:
         return {
-            "id": record_id,
-            "ref": ref,
             "version": version,
             "changeset_id": self.changeset_id,
             "recorded_at": self.at,
             "recorded_by": self.user,
             "deleted": deleted,
         }
-
-    def _record(self, spec: Entity, row: dict[str, Any]) -> Record:
-        return Record(
-            entity=spec.name,
-            id=row["id"],
-            ref=row["ref"],
-            version=row["version"],
-            values={f.name: row.get(f.name) for f in spec.fields},
-            geometry=row.get(GEOMETRY_COLUMN),
-            recorded_at=row["recorded_at"],
-            recorded_by=row["recorded_by"],
-            changeset_id=row["changeset_id"],
-            deleted=row["deleted"],
-        )
 
     def _current_many(self, entity_name: str, keys: set[str], *, lock: bool = False) -> dict[str, Record]:
         """Live records by id or ref, keyed by both; refuses any key not found."""
@@ -305,7 +285,9 @@ class Writer:
         self, spec: Entity, current: Record, values: dict[str, Any], geometry: BaseGeometry | None, *, deleted: bool
     ) -> Record:
         row = {
-            **self._system(current.id, current.ref, current.version + 1, deleted=deleted),
+            "id": current.id,
+            "ref": current.ref,
+            **self._system(version=current.version + 1, deleted=deleted),
             **values,
             **({GEOMETRY_COLUMN: geometry} if spec.geometry else {}),
         }
@@ -317,25 +299,24 @@ class Writer:
         )
         if updated.rowcount != 1:  # a concurrent writer got there first
             raise StaleEdit(f"{spec.name} {current.ref} changed while you were editing it")
-        self.register.insert_rows(self.connection, history_name(spec.name), [row])
+        self.register.insert_columns(self.connection, [history_name(spec.name)], {k: [v] for k, v in row.items()}, 1)
         self.register._changed(spec.name)
-        return self._record(spec, row)
+        return RecordColumns(spec.name, {k: [v] for k, v in row.items()}, 1)[0]
 
-    def _check_links(self, spec: Entity, rows: list[dict[str, Any]], labels: Sequence[str]) -> None:
+    def _check_links(self, spec: Entity, columns: dict[str, list[Any]], labels: Sequence[str]) -> None:
+        """Resolve links given as id or ref to ids, refusing any that is not a live record."""
         for f in spec.fields:
-            if not f.link:
+            if not f.link or f.name not in columns:
                 continue
-            wanted = {row[f.name] for row in rows if row.get(f.name)}
+            values = columns[f.name]
+            wanted = {v for v in values if v}
             if not wanted:
                 continue
             found = self.register._resolve_ids(self.connection, f.link, wanted)
-            for row, label in zip(rows, labels):
-                value = row.get(f.name)
-                if value is None:
-                    continue
-                if value not in found:
+            for value, label in zip(values, labels):
+                if value and value not in found:
                     raise InvalidValue(f"{label}.{f.name}: no {f.link} {value!r} in the register")
-                row[f.name] = found[value]
+            columns[f.name] = [found[v] if v else None for v in values]
 
     def _prepare_geometries(
         self,
@@ -345,11 +326,9 @@ class Writer:
         crs: object,
         repair: bool,
         labels: Sequence[str],
-    ) -> list[BaseGeometry | None]:
+    ) -> np.ndarray:
         if not spec.geometry:
-            if geometries is not None and any(g is not None for g in geometries):
-                raise InvalidGeometry(f"{spec.name} records have no geometry")
-            return [None] * n
+            raise InvalidGeometry(f"{spec.name} records have no geometry")
         if geometries is None or len(geometries) != n:
             raise InvalidGeometry(f"{spec.name}: expected {n} geometries")
         kinds = _GEOMETRY_KINDS[spec.geometry]
@@ -358,35 +337,33 @@ class Writer:
         reprojected = not any(g is None for g in array)
         if reprojected:
             array = to_wgs84(array, crs)
-        prepared: list[BaseGeometry | None] = []
         if not repair and _all_valid_fast(array, kinds):
-            prepared = list(array)
+            prepared = array
             if extent is not None:
                 minx, miny, maxx, maxy = shapely.bounds(array).T
                 outside = (minx < extent.west) | (maxx > extent.east) | (miny < extent.south) | (maxy > extent.north)
                 for i in np.flatnonzero(outside)[:1]:
                     check_extent(array[i], extent, where=labels[i])
         else:
-            for geometry, label in zip(array, labels):
-                fixed, repaired = prepare_geometry(
+            prepared = np.empty(n, dtype=object)
+            for i, (geometry, label) in enumerate(zip(array, labels)):
+                prepared[i], repaired = prepare_geometry(
                     geometry, crs=WGS84 if reprojected else crs, extent=extent, kinds=kinds, repair=repair, where=label
                 )
                 if repaired:
                     self.repairs.append((label, repaired))
-                prepared.append(fixed)
         if spec.geometry == "MULTIPOLYGON":
-            prepared = [shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g for g in prepared]
+            single = np.flatnonzero(shapely.get_type_id(prepared) == shapely.GeometryType.POLYGON)
+            prepared[single] = shapely.multipolygons(prepared[single], indices=np.arange(len(single)))
         return prepared
 
-    def _derive(self, spec: Entity, geoms: Sequence[BaseGeometry | None]) -> dict[str, list[Any]]:
+    def _derive(self, spec: Entity, geoms: np.ndarray) -> dict[str, list[Any]]:
+        """Values the register computes from geometry: geodesic area, admin area."""
         derived: dict[str, list[Any]] = {}
-        if not spec.geometry:
-            return derived
-        array = np.asarray(geoms, dtype=object)
         if "area_m2" in spec.field_map:
-            derived["area_m2"] = [float(a) for a in geodesic_area(array)]
+            derived["area_m2"] = geodesic_area(geoms).tolist()
         if "admin_pcode" in spec.field_map:
-            derived["admin_pcode"] = self.register.admin_index(self.connection).assign(array)
+            derived["admin_pcode"] = self.register.admin_index(self.connection).assign(geoms)
         return derived
 
     def _allocate_refs(self, spec: Entity, refs: Sequence[str | None] | None, n: int) -> list[str]:
