@@ -13,6 +13,7 @@ version, or a release that now collides with land released since, is flagged
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -56,7 +57,7 @@ class Submission:
 
     entity: str
     action: str
-    values: dict[str, Any]  # JSON-ready (dates as ISO text)
+    values: dict[str, Any] | str  # JSON-ready (dates as ISO text), or such a dict's JSON text
     geometry_wkb: bytes | None  # lon/lat WGS 84, 2-D
     content_hash: str
     source_feature: str
@@ -159,6 +160,16 @@ def _lookup(connection: sa.Connection, column: sa.Column, keys: Iterable[str], *
     return found
 
 
+def _report_id(import_id: str, number: int) -> str:
+    """A report's id: its import's random prefix, then its ref number.
+
+    Unique because ref numbers are, and rising within an import, so the
+    unique index takes a million new ids in order (random ids would cost an
+    index page read and write each).
+    """
+    return f"{import_id[:16]}{number:016x}"
+
+
 def submit(
     register: Register,
     source: ImportSource,
@@ -206,7 +217,7 @@ def submit(
                 if not fresh:
                     continue
                 first = register._next_refs(connection, "field_report", len(fresh))
-                ids = {s.content_hash: uuid.uuid4().hex for s in fresh}
+                ids = {s.content_hash: _report_id(import_id, first + k) for k, s in enumerate(fresh)}
                 parents = {h for s in fresh for h in s.depends_on.values()} - set(ids)
                 parent_ids = {h: v[0] for h, v in _lookup(connection, table.c.content_hash, parents, table.c.id).items()}
                 parent_ids.update(ids)
@@ -309,7 +320,7 @@ def _to_apply(connection: sa.Connection, table: sa.Table, refs: Sequence[str] | 
 class _Pending:
     """What approval needs of a submitted report (reading every column of a million costs minutes)."""
 
-    id: str
+    fid: int
     ref: str
     entity: str
     action: str
@@ -321,11 +332,14 @@ class _Pending:
 
 
 def _pending(connection: sa.Connection, table: sa.Table, fids: Sequence[int]) -> list[_Pending]:
-    names = ("id", "ref", "entity", "action", "target_id", "base_version", "field_values", "geometry_wkb",
-             "depends_on")
-    rows = connection.execute(sa.select(*[table.c[n] for n in names]).where(table.c.fid.in_(fids))).all()
-    geometries = shapely.from_wkb(np.asarray([None if r[7] is None else bytes(r[7]) for r in rows], dtype=object))
-    return [_Pending(r[0], r[1], r[2], r[3], r[4], r[5], r[6], g, r[8] or {}) for r, g in zip(rows, geometries)]
+    """The reports, their values parsed in one ``json.loads`` and their geometries in one ``from_wkb``."""
+    names = ("fid", "ref", "entity", "action", "target_id", "base_version", "geometry_wkb", "depends_on")
+    text = sa.type_coerce(table.c.field_values, sa.Text)  # raw JSON: parsed below for all rows at once
+    rows = connection.execute(sa.select(*[table.c[n] for n in names], text).where(table.c.fid.in_(fids))).all()
+    values = json.loads(f"[{','.join(r[8] for r in rows)}]")
+    geometries = shapely.from_wkb(np.asarray([None if r[6] is None else bytes(r[6]) for r in rows], dtype=object))
+    return [_Pending(r[0], r[1], r[2], r[3], r[4], r[5], v, g, r[7] or {})
+            for r, v, g in zip(rows, values, geometries)]
 
 
 class _Approver:
@@ -351,7 +365,7 @@ class _Approver:
                 r.values[name] = record_id
 
     def _mark(self, report: _Pending, status: str, note: str | None, record_id=None, version=None) -> None:
-        self._marks.append({"b_id": report.id, "b_status": status, "b_note": note, "b_record": record_id,
+        self._marks.append({"b_fid": report.fid, "b_status": status, "b_note": note, "b_record": record_id,
                             "b_version": version})
         if status == "approved":
             self.outcome.approved.append(report.ref)
@@ -391,7 +405,7 @@ class _Approver:
             return
         t = self.table
         self.w.connection.execute(
-            t.update().where(t.c.id == sa.bindparam("b_id")).values(
+            t.update().where(t.c.fid == sa.bindparam("b_fid")).values(
                 status=sa.bindparam("b_status"), review_note=sa.bindparam("b_note"),
                 record_id=sa.bindparam("b_record"), record_version=sa.bindparam("b_version"),
                 reviewed_at=self.w.at, reviewed_by=self.w.user,
