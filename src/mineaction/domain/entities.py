@@ -325,10 +325,26 @@ def _coerce(f: Field, value: Any, where: str) -> Any:
 def _coerce_column(f: Field, raw: list[Any], where: Sequence[str]) -> list[Any]:
     """One field of many rows; on a bad value, the slow pass names its row."""
     convert = _CONVERT[f.kind]
+    if f.kind in (Kind.DATE, Kind.CODES):
+        convert = _once_per_value(convert, copy=f.kind is Kind.CODES)
     try:
         return [None if v is None or v == "" else convert(v) for v in raw]
     except (TypeError, ValueError):
         return [_coerce(f, v, label) for v, label in zip(raw, where)]
+
+
+def _once_per_value(convert: Any, *, copy: bool) -> Any:
+    """``convert``, parsing each distinct input once: a batch repeats its dates and code lists."""
+    done: dict[Any, Any] = {}
+
+    def converted(value: Any) -> Any:
+        if isinstance(value, list):  # unhashable; already a list of codes
+            return convert(value)
+        if value not in done:
+            done[value] = convert(value)
+        return list(done[value]) if copy else done[value]
+
+    return converted
 
 
 def _check_vocabulary(f: Field, values: list[Any], allowed: set[str], where: Sequence[str]) -> None:

@@ -88,16 +88,16 @@ class AdminIndex:
         self.tree = shapely.STRtree(self.geometries)
 
     def assign(self, geometries: np.ndarray) -> list[str | None]:
-        out: list[str | None] = [None] * len(geometries)
         if len(self.pcodes) == 0 or len(geometries) == 0:
-            return out
+            return [None] * len(geometries)
         points = shapely.point_on_surface(np.asarray(geometries, dtype=object))
         point_idx, area_idx = self.tree.query(points, predicate="within")
-        # tree indices follow self.geometries, which is sorted deepest first
-        for p, a in sorted(zip(point_idx, area_idx), key=lambda pair: (pair[0], pair[1])):
-            if out[p] is None:
-                out[p] = self.pcodes[a]
-        return out
+        # tree indices follow self.geometries, sorted deepest first: the smallest index is the deepest area
+        none = len(self.pcodes)
+        deepest = np.full(len(geometries), none)
+        np.minimum.at(deepest, point_idx, area_idx)
+        pcodes = np.append(self.pcodes, None)
+        return pcodes[deepest].tolist()
 
 
 def _alembic_config(connection: sa.Connection) -> Config:
@@ -321,6 +321,8 @@ class Register:
             return itertools.repeat(convert(values), n)  # type: ignore[return-value]
         if process is None:
             return values.tolist() if isinstance(values, np.ndarray) else values
+        if isinstance(column.type, JSONText):
+            return _json_once_per_list(convert, values)
         return [convert(v) for v in values]
 
     def _changed(self, entity_name: str) -> None:
@@ -542,6 +544,21 @@ class Register:
             return connection.execute(
                 sa.select(sa.func.count()).select_from(source).where(source.c.deleted.is_(False))
             ).scalar_one()
+
+
+def _json_once_per_list(encode: Any, values: Sequence[Any]) -> list[Any]:
+    """JSON text of each value; equal lists of codes, which a batch repeats, are encoded once."""
+    done: dict[tuple[str, ...], str] = {}
+    out = []
+    for value in values:
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            key = tuple(value)
+            if key not in done:
+                done[key] = encode(value)
+            out.append(done[key])
+        else:
+            out.append(encode(value))
+    return out
 
 
 def _per_row(column: Any) -> bool:
