@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from mineaction.domain.generalisation import (
     AdminAreas,
     Generalisation,
+    coarsen_bbox,
     generalise,
     to_admin_areas,
     to_grid,
@@ -87,8 +88,40 @@ def test_generalise_follows_the_configuration() -> None:
         generalise([hazard], Generalisation("admin"))
 
 
+def test_exact_publishes_the_geometry_as_drawn() -> None:
+    hazard = square_m(0, 0, 100)
+    shown = generalise([hazard, None], Generalisation("exact"))
+    assert shown[0].equals_exact(hazard, 0) and shown[1] is None
+    assert coarsen_bbox(hazard.bounds, Generalisation("exact")) == hazard.bounds
+
+
+@settings(max_examples=100, deadline=None)
+@given(lon, lat, st.floats(0, 0.05), st.floats(0, 0.05))
+def test_a_coarsened_bbox_is_the_cells_it_reaches(x: float, y: float, width: float, height: float) -> None:
+    bbox = (x, y, x + width, y + height)
+    wide = coarsen_bbox(bbox, Generalisation(cell_m=1000))
+    cells = to_grid([shapely.Point(x, y), shapely.Point(x + width, y + height)], 1000)
+    assert shapely.box(*wide).covers(shapely.box(*bbox))
+    assert wide == (*cells[0].bounds[:2], *cells[1].bounds[2:])
+    # any box inside one cell widens to that same cell: the answer cannot say more than the cell
+    inner = coarsen_bbox((x, y, x, y), Generalisation(cell_m=1000))
+    assert shapely.box(*inner).equals(cells[0].envelope)
+
+
+def test_a_coarsened_bbox_spans_the_admin_areas_it_reaches() -> None:
+    areas = AdminAreas(["XX01", "XX02"], [1, 1], [box_m(-2000, -2000, 0, 2000), box_m(0, -2000, 2000, 2000)])
+    west = shapely.box(*coarsen_bbox(square_m(-500, 0, 10).bounds, Generalisation("admin"), areas))
+    both = shapely.box(*coarsen_bbox(square_m(-5, 0, 10).bounds, Generalisation("admin"), areas))
+    outside = square_m(9000, 0, 10).bounds
+    assert west.equals(areas.geometries[0].envelope)
+    assert both.equals(shapely.union_all(areas.geometries).envelope)
+    assert coarsen_bbox(outside, Generalisation("admin"), areas) == outside
+    with pytest.raises(InvalidValue, match="needs the admin areas"):
+        coarsen_bbox(outside, Generalisation("admin"))
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"method": "exact"}, "method"), ({"cell_m": 0}, "cell size"), ({"cell_m": float("nan")}, "cell size"),
+    ({"method": "rounded"}, "method"), ({"cell_m": 0}, "cell size"), ({"cell_m": float("nan")}, "cell size"),
     ({"admin_level": 0}, "admin level"),
 ])
 def test_bad_configurations_are_refused(kwargs: dict, message: str) -> None:

@@ -75,6 +75,7 @@ def seed(target: str) -> Seeded:
             "personal_a": (Grant(a, Role.VIEWER, personal_data=True),),
             "reviewer_b": (Grant(b, Role.REVIEWER),),
             "lock_me": (Grant(a, Role.VIEWER),),
+            "public": (Grant(None, Role.PUBLIC),),  # a public map's account: every organisation, generalised
         }.items():
             accounts.create_account(username, password(username), grants=grants, by="seed")
     return out

@@ -13,7 +13,7 @@ from tests.common import square_m
 from tests.web.seed import OWNED, Seeded
 
 SECRETS = (b"Secret Person", b"private note")
-UNGRANTED = ("viewer_a", "reviewer_b", "national_viewer")  # one organisation, the other, programme-wide
+UNGRANTED = ("viewer_a", "reviewer_b", "national_viewer", "public")  # one organisation, the other, programme-wide
 
 
 def _choices(name: str, path: str, seeded: Seeded) -> list[str]:

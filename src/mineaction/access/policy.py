@@ -11,7 +11,10 @@ functions, so one rule holds everywhere:
   to the review queue instead);
 * fields declared :attr:`Sensitivity.PERSONAL` are shown only under a grant
   with ``personal_data`` for the record's organisation, and each such read is
-  logged (:mod:`mineaction.access.reader`).
+  logged (:mod:`mineaction.access.reader`);
+* restricted fields and exact restricted locations need the viewer role for
+  the record's organisation; a ``public`` grant shows public fields and the
+  location generalised (:mod:`mineaction.access.publication`).
 """
 
 from __future__ import annotations
@@ -26,10 +29,13 @@ __all__ = [
     "EDIT_ROLE",
     "OWNER_FIELD",
     "check_may_edit",
+    "exact_everywhere",
+    "hidden_fields",
     "owner_of",
     "personal_fields",
     "queryable_fields",
     "read_scope",
+    "sees_restricted",
     "shows_personal",
 ]
 
@@ -52,8 +58,8 @@ def personal_fields(spec: Entity) -> tuple[str, ...]:
 
 
 def read_scope(principal: Principal, spec: Entity) -> frozenset[str] | None:
-    """Organisations whose records of ``spec`` the principal may read; None: all."""
-    return principal.organisations(Role.VIEWER) if owned(spec) else ALL
+    """Organisations whose records of ``spec`` the principal may read (perhaps only publicly); None: all."""
+    return principal.organisations(Role.PUBLIC) if owned(spec) else ALL
 
 
 def shows_personal(principal: Principal, spec: Entity, owner: str | None) -> bool:
@@ -61,16 +67,50 @@ def shows_personal(principal: Principal, spec: Entity, owner: str | None) -> boo
     return bool(personal_fields(spec)) and principal.allows(Role.VIEWER, owner, personal_data=True)
 
 
+def sees_restricted(principal: Principal, spec: Entity, owner: str | None) -> bool:
+    """May the principal read restricted fields and the exact restricted location of such a record?"""
+    if not owned(spec):
+        return principal.organisations(Role.VIEWER) != frozenset()
+    return principal.allows(Role.VIEWER, owner)
+
+
+def hidden_fields(principal: Principal, spec: Entity, owner: str | None) -> tuple[str, ...]:
+    """Fields of a record owned by ``owner`` the principal may not read."""
+    personal = () if shows_personal(principal, spec, owner) else personal_fields(spec)
+    if sees_restricted(principal, spec, owner):
+        return personal
+    return (*personal, *(f.name for f in spec.fields if f.sensitivity is Sensitivity.RESTRICTED))
+
+
+def _covers(principal: Principal, spec: Entity, role: Role, *, personal_data: bool = False) -> bool:
+    """Does ``role`` (with personal data) extend over every organisation the principal can read?"""
+    granted = principal.organisations(role, personal_data=personal_data)
+    scope = read_scope(principal, spec)
+    return granted is ALL or (scope is not ALL and scope <= granted)
+
+
+def exact_everywhere(principal: Principal, spec: Entity) -> bool:
+    """Does the principal see the exact location of every record of ``spec`` it can read?
+
+    Otherwise spatial filters must not run on exact locations: a shrinking
+    bounding box would find where a generalised record really is.
+    """
+    return spec.geometry_sensitivity is Sensitivity.PUBLIC or not owned(spec) or _covers(principal, spec, Role.VIEWER)
+
+
 def queryable_fields(principal: Principal, spec: Entity) -> list[str]:
     """Fields the principal may filter and sort on.
 
-    Personal fields only when personal data is granted for every organisation
-    the principal can see, so a filter cannot probe a value it may not read.
+    Personal (restricted) fields only when personal data (the viewer role) is
+    granted for every organisation the principal can see, so a filter cannot
+    probe a value it may not read.
     """
-    scope = read_scope(principal, spec)
-    personal_scope = principal.organisations(Role.VIEWER, personal_data=True)
-    covered = personal_scope is ALL or (scope is not ALL and scope <= personal_scope)
-    return [f.name for f in spec.fields if f.sensitivity is not Sensitivity.PERSONAL or covered]
+    allowed = {Sensitivity.PUBLIC}
+    if not owned(spec) or _covers(principal, spec, Role.VIEWER):
+        allowed.add(Sensitivity.RESTRICTED)
+    if _covers(principal, spec, Role.VIEWER, personal_data=True):
+        allowed.add(Sensitivity.PERSONAL)
+    return [f.name for f in spec.fields if f.sensitivity in allowed]
 
 
 def check_may_edit(principal: Principal, spec: Entity, owner: str | None) -> None:

@@ -5,7 +5,9 @@ reads through :class:`ScopedReader`, so organisation scope and personal-data
 rules are applied in one place. Scope is a SQL condition, so pagination and
 counts are right; personal fields are blanked unless granted, and every read
 that shows them is logged to the append-only ``personal_data_read`` table in
-the same call.
+the same call. A caller with only the ``public`` role for a record gets its
+restricted fields blanked and its restricted location generalised
+(:mod:`mineaction.access.publication`), and its bounding boxes widened.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ import sqlalchemy as sa
 
 from mineaction.access import policy
 from mineaction.access._db import reading, writing
+from mineaction.access.publication import coarse_bbox, generalise_locations
 from mineaction.access.roles import ALL, Principal
 from mineaction.access.spatial import install_sqlite_functions, intersects
-from mineaction.domain.entities import Entity, entity
+from mineaction.domain.entities import Entity, Sensitivity, entity
 from mineaction.errors import InvalidValue, RecordNotFound
 from mineaction.storage.access_schema import AUDIT_TABLE
 from mineaction.storage.records import Record, record_from_row
@@ -39,7 +42,7 @@ SORTABLE_SYSTEM = ("ref", "recorded_at", "version")
 
 @dataclass(frozen=True)
 class Shown:
-    """A record as this principal sees it; ``withheld`` names blanked personal fields."""
+    """A record as this principal sees it; ``withheld`` names blanked fields (personal, or restricted)."""
 
     record: Record
     withheld: tuple[str, ...] = ()
@@ -89,17 +92,19 @@ class ScopedReader:
         bbox: tuple[float, float, float, float] | None = None,
         where: Where | None = None,
         sort: Sequence[str] = (),
-        limit: int = 100,
+        limit: int | None = 100,
         offset: int = 0,
         count: bool = True,
     ) -> Page:
-        """One page of visible records matching the conditions, and the total when asked."""
+        """One page of visible records matching the conditions (``limit`` None: all), and the total when asked."""
         spec = entity(entity_name)
         source = self.register.table_as_of(spec.name, as_of)
         conditions = [source.c.deleted.is_(False), self.scope(spec, source)]
         if bbox is not None:
             if not spec.geometry:
                 raise InvalidValue(f"{spec.name} records have no geometry to filter by bbox")
+            if not policy.exact_everywhere(self.principal, spec):
+                bbox = coarse_bbox(self.register, bbox)
             conditions.append(intersects(self.register, spec.name, source, shapely.box(*bbox)))
         if where is not None:
             conditions.append(where(source))
@@ -181,17 +186,21 @@ class ScopedReader:
     # -- redaction and audit --------------------------------------------------
 
     def _show(self, spec: Entity, records: list[Record]) -> list[Shown]:
-        personal = policy.personal_fields(spec)
-        if not personal:
-            return [Shown(r) for r in records]
+        owners = [policy.owner_of(spec, r.values) for r in records]
+        located = spec.geometry is not None and spec.geometry_sensitivity is not Sensitivity.PUBLIC
+        moved = [i for i, o in enumerate(owners) if located and not policy.sees_restricted(self.principal, spec, o)]
+        places = {}
+        if moved:
+            places = dict(zip(moved, generalise_locations(self.register, [records[i].geometry for i in moved])))
         out, audited = [], []
-        for r in records:
-            if policy.shows_personal(self.principal, spec, policy.owner_of(spec, r.values)):
-                out.append(Shown(r))
+        for i, (r, owner) in enumerate(zip(records, owners)):
+            hidden = policy.hidden_fields(self.principal, spec, owner)
+            if policy.shows_personal(self.principal, spec, owner):
                 audited.append(r)
-            else:
-                blanked = {**r.values, **{name: None for name in personal}}
-                out.append(Shown(replace(r, values=blanked), personal))
+            if hidden or i in places:
+                r = replace(r, values={**r.values, **dict.fromkeys(hidden)},
+                            geometry=places[i] if i in places else r.geometry)
+            out.append(Shown(r, hidden))
         if audited:
             self.log_personal_reads(spec, [r.id for r in audited])
         return out

@@ -4,6 +4,12 @@ A grant gives one role in one organisation, or in every organisation
 (``organisation_id`` None: national authority staff). Roles are ordered, each
 including the ones below it. Reading victims' personal data is never implied
 by a role: it is a separate flag on a grant.
+
+``public`` is below every mine action role: an account for a public map,
+a donor or the press sees what may be published of those organisations'
+records: public fields only, and restricted locations (hazards, finds,
+accidents) generalised as the programme configures
+(:attr:`Programme.public_locations`). Restricted data needs ``viewer`` or above.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ __all__ = ["ALL", "Grant", "Principal", "Role"]
 
 
 class Role(IntEnum):
+    PUBLIC = 0
     VIEWER = 1
     FIELD_REPORTER = 2
     REVIEWER = 3
@@ -75,6 +82,9 @@ class Principal:
 
     @property
     def scope_key(self) -> str:
-        """A short stable text naming what this principal may see, for cache keys."""
-        orgs = self.organisations(Role.VIEWER)
-        return "*" if orgs is ALL else ",".join(sorted(orgs))
+        """A short stable text naming what this principal may see, and how exactly, for cache keys."""
+        keys = []
+        for role in (Role.VIEWER, Role.PUBLIC):
+            orgs = self.organisations(role)
+            keys.append("*" if orgs is ALL else ",".join(sorted(orgs)))
+        return "|".join(keys)

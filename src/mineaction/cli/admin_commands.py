@@ -1,8 +1,10 @@
-"""``backup``, ``restore``, ``redact`` and ``audit``: keeping a register safe, erasing personal data,
-and reading who changed permissions or read personal data."""
+"""``backup``, ``restore``, ``redact``, ``audit`` and ``public-locations``: keeping a register safe,
+erasing personal data, reading who changed permissions or read personal data, and choosing how
+precisely public outputs show restricted locations."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,7 +13,9 @@ import typer
 from rich.table import Table
 
 from mineaction.access import audit as audit_log
+from mineaction.access.publication import describe
 from mineaction.cli.options import DbOption, console
+from mineaction.domain.generalisation import Generalisation
 from mineaction.errors import InvalidValue, StorageError
 from mineaction.storage import backup as backups
 from mineaction.storage import redaction
@@ -132,8 +136,27 @@ def _state_text(state: dict[str, Any] | None) -> str:
     return f"{'' if state['active'] else 'DISABLED; '}{grants or 'no grants'}"
 
 
+def public_locations(
+    method: Annotated[str | None, typer.Argument(
+        help="exact, grid or admin; none: show the current setting.")] = None,
+    cell_m: Annotated[float, typer.Option(help="grid: side of a cell in metres.")] = 1000.0,
+    admin_level: Annotated[int, typer.Option(help="admin: level of the admin areas shown.")] = 1,
+    db: DbOption = "mineaction.gpkg",
+) -> None:
+    """How precisely hazards, finds and accidents are shown to accounts with only the public role."""
+    with Register.open(db) as register:
+        programme = register.programme
+        if method is None:
+            console.print(f"public locations: {describe(register)}")
+            return
+    chosen = Generalisation(method, cell_m, admin_level)  # type: ignore[arg-type]  # checked by Generalisation
+    with Register.create(db, dataclasses.replace(programme, public_locations=chosen)) as register:
+        console.print(f"[green]public locations[/]: {describe(register)} (restart `mineaction serve` to apply)")
+
+
 def install(app: typer.Typer) -> None:
     app.command()(backup)
     app.command()(restore)
     app.command()(redact)
     app.command()(audit)
+    app.command("public-locations")(public_locations)

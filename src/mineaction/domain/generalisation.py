@@ -46,7 +46,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mineaction.errors import InvalidValue
 
-__all__ = ["AdminAreas", "Generalisation", "generalise", "to_admin_areas", "to_grid"]
+__all__ = ["AdminAreas", "Generalisation", "coarsen_bbox", "generalise", "to_admin_areas", "to_grid"]
 
 _TO_GRID = Transformer.from_crs("EPSG:4326", "EPSG:6933", always_xy=True)
 _FROM_GRID = Transformer.from_crs("EPSG:6933", "EPSG:4326", always_xy=True)
@@ -58,13 +58,13 @@ _MAX_CELLS = 1_000_000  # candidate cells in one call: a tiny cell over a huge a
 class Generalisation:
     """How public outputs show locations (programme configuration)."""
 
-    method: Literal["grid", "admin"] = "grid"
+    method: Literal["grid", "admin", "exact"] = "grid"  # exact: published as drawn
     cell_m: float = 1000.0  # grid: side of a cell in metres (its area is cell_m²)
     admin_level: int = 1  # admin: level of the areas shown
 
     def __post_init__(self) -> None:
-        if self.method not in ("grid", "admin"):
-            raise InvalidValue(f"generalisation method {self.method!r}: use 'grid' or 'admin'")
+        if self.method not in ("grid", "admin", "exact"):
+            raise InvalidValue(f"generalisation method {self.method!r}: use 'grid', 'admin' or 'exact'")
         if not (np.isfinite(self.cell_m) and self.cell_m > 0):
             raise InvalidValue(f"grid cell size {self.cell_m!r} m: give a positive number of metres")
         if self.admin_level < 1:
@@ -171,6 +171,8 @@ def generalise(
     geometries: ArrayLike, config: Generalisation, admin_areas: AdminAreas | None = None
 ) -> NDArray[np.object_]:
     """Geometries as a public output may show them under ``config``."""
+    if config.method == "exact":
+        return _present(geometries)[0].copy()
     if config.method == "grid":
         return to_grid(geometries, config.cell_m)
     if admin_areas is None:
@@ -178,3 +180,26 @@ def generalise(
     pcodes, areas = admin_areas.at_level(config.admin_level)
     return to_admin_areas(geometries, list(pcodes), list(areas))[0]
 
+
+
+def coarsen_bbox(
+    bbox: tuple[float, float, float, float], config: Generalisation, admin_areas: AdminAreas | None = None
+) -> tuple[float, float, float, float]:
+    """``bbox`` widened to the bounds of every grid cell or admin area it reaches.
+
+    Filtering exact locations by the widened box answers only "which cells
+    (areas) does a record reach", so a caller shown generalised locations
+    cannot narrow one down by shrinking the box. Outside every admin area the
+    box is kept as given.
+    """
+    if config.method == "exact":
+        return bbox
+    box = shapely.box(*bbox)
+    if config.method == "grid":  # the cells of its two corners span every cell it reaches
+        low, high = to_grid(shapely.points([bbox[:2], bbox[2:]]), config.cell_m)
+        return (*low.bounds[:2], *high.bounds[2:])
+    if admin_areas is None:
+        raise InvalidValue("generalising to admin areas needs the admin areas", hint="pass admin_areas=")
+    areas = admin_areas.at_level(config.admin_level)[1]
+    reached = [a for a in areas if a.intersects(box)]
+    return tuple(shapely.union_all([box, *reached]).bounds)

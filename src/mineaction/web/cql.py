@@ -23,6 +23,7 @@ from pygeofilter import ast, values
 from pygeofilter.parsers.cql2_text import parse
 from pyproj import Transformer
 
+from mineaction.access.publication import coarse_bbox
 from mineaction.access.spatial import intersects
 from mineaction.domain.entities import Entity, Kind
 from mineaction.errors import InvalidValue
@@ -48,9 +49,15 @@ Condition = Callable[[sa.FromClause], sa.ColumnElement[bool]]
 
 
 def compile_filter(
-    text: str, spec: Entity, register: Register, queryables: list[str], *, crs: str = "OGC:CRS84"
+    text: str, spec: Entity, register: Register, queryables: list[str], *, crs: str = "OGC:CRS84",
+    coarse: bool = False,
 ) -> Condition:
-    """A condition builder for ``text``; geometries in it are read in ``crs``."""
+    """A condition builder for ``text``; geometries in it are read in ``crs``.
+
+    ``coarse``: the caller sees locations generalised, so a spatial test
+    compares with the grid cells or admin areas around the geometry's bounds
+    (:func:`~mineaction.access.publication.coarse_bbox`), never the geometry itself.
+    """
     if len(text) > MAX_FILTER_LENGTH:
         raise InvalidValue(f"filter longer than {MAX_FILTER_LENGTH} characters")
     try:
@@ -61,16 +68,17 @@ def compile_filter(
     except RecursionError:
         raise InvalidValue("filter is nested too deeply") from None
     kinds = {**_SYSTEM_KINDS, **{f.name: f.kind for f in spec.fields if f.name in queryables}}
-    compiler = _Compiler(spec, register, kinds, crs)
+    compiler = _Compiler(spec, register, kinds, crs, coarse)
     compiler.check(tree)
     return lambda source: compiler.build(tree, source)
 
 
 class _Compiler:
-    def __init__(self, spec: Entity, register: Register, kinds: dict[str, Kind], crs: str) -> None:
+    def __init__(self, spec: Entity, register: Register, kinds: dict[str, Kind], crs: str, coarse: bool) -> None:
         self.spec = spec
         self.register = register
         self.kinds = kinds
+        self.coarse = coarse
         self.to_lonlat = None if crs == "OGC:CRS84" else Transformer.from_crs(crs, "OGC:CRS84")
 
     def check(self, node: Any) -> None:
@@ -201,5 +209,7 @@ class _Compiler:
             geometry = shapely.transform(geometry, lambda xy: np.column_stack(transform(xy[:, 0], xy[:, 1])))
         if source is None:
             return None
+        if self.coarse:
+            geometry = shapely.box(*coarse_bbox(self.register, geometry.bounds))
         return intersects(self.register, self.spec.name, source, geometry)
 

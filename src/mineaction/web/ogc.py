@@ -252,7 +252,8 @@ def items(reader: ScopedReader, spec: Entity, query: ItemsQuery, base: str, self
     if query.filter:
         filter_crs = check_crs(register, query.filter_crs, "filter-crs")
         where = compile_filter(query.filter, spec, register, policy.queryable_fields(reader.principal, spec),
-                               crs="OGC:CRS84" if filter_crs == CRS84 else filter_crs)
+                               crs="OGC:CRS84" if filter_crs == CRS84 else filter_crs,
+                               coarse=not policy.exact_everywhere(reader.principal, spec))
     page = reader.select(spec.name, as_of=query.as_of, bbox=bbox, where=where,
                          limit=query.limit, offset=query.offset)
     links = [{"href": self_url(query.offset), "rel": "self", "type": GEOJSON, "title": "this page"},

@@ -88,7 +88,7 @@ def public_schema(name: str) -> type[BaseModel]:
         "recorded_by": (str, ...),
         "changeset_id": (int, ...),
         "deleted": (bool, False),
-        "withheld": (list[str], Field(default_factory=list, description="personal fields not shown to you")),
+        "withheld": (list[str], Field(default_factory=list, description="fields not shown to you: personal, or restricted under the public role")),
     }
     for f in spec.fields:
         fields[f.name] = (_TYPES[f.kind] | None, Field(None, description=_description(spec, f.name)))

@@ -3,7 +3,10 @@
 PostGIS builds each tile in the database with ``ST_AsMVT``; the embedded
 GeoPackage selects through its R-tree and encodes in Python
 (``mapbox-vector-tile``). Both filter by the principal's organisation scope,
-and carry only the non-personal fields listed in :data:`LAYERS`.
+and carry only the non-personal fields listed in :data:`LAYERS`. A caller
+that does not see every location exactly (the ``public`` role) gets its tiles
+from the scoped reader, on both backends: locations generalised as the
+programme configures, restricted fields left out.
 
 Tiles are cached per (layer, z, x, y, scope) and the whole cache is dropped
 as soon as the register's newest changeset differs from the one the cached
@@ -16,6 +19,8 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
 
 import mapbox_vector_tile
 import numpy as np
@@ -24,7 +29,7 @@ import sqlalchemy as sa
 from mapbox_vector_tile.encoder import on_invalid_geometry_ignore
 from pyproj import Transformer
 
-from mineaction.access import ScopedReader
+from mineaction.access import ScopedReader, policy
 from mineaction.access._db import reading
 from mineaction.domain.entities import entity
 from mineaction.errors import InvalidValue
@@ -66,17 +71,25 @@ def render_tile(reader: ScopedReader, layer: str, z: int, x: int, y: int) -> byt
     bounds = tile_bounds(z, x, y)
     register = reader.register
     table = register.tables[layer]
+    exact = policy.exact_everywhere(reader.principal, entity(layer))
     scope = reader.scope(entity(layer), table)
-    if register.dialect == "postgresql":
+    if register.dialect == "postgresql" and exact:
         return _postgis_tile(reader, table, scope, layer, properties, z, x, y)
     margin = (bounds[2] - bounds[0]) * BUFFER / EXTENT
     west, south = _TO_LONLAT.transform(bounds[0] - margin, bounds[1] - margin)
     east, north = _TO_LONLAT.transform(bounds[2] + margin, bounds[3] + margin)
+    if not exact:
+        shown = reader.select(layer, bbox=(west, south, east, north), limit=None, count=False).items
+        rows: list[Sequence[Any]] = [
+            (*(s.record.ref if p == "ref" else s.record.values.get(p) for p in properties), s.record.geometry)
+            for s in shown
+        ]
+        return _encode(layer, properties, rows, bounds, margin)
     query = sa.select(*(table.c[p] for p in properties), table.c[GEOMETRY_COLUMN]).where(
         table.c.deleted.is_(False), scope, register.bbox_clause(layer, table, (west, south, east, north))
     )
     with reading(register.engine, f"reading {layer} for a tile") as connection:
-        rows = connection.execute(query).all()
+        rows = list(connection.execute(query).all())
     return _encode(layer, properties, rows, bounds, margin)
 
 
@@ -104,7 +117,7 @@ def _postgis_tile(
 
 
 def _encode(
-    layer: str, properties: tuple[str, ...], rows: list[sa.Row], bounds: tuple[float, float, float, float],
+    layer: str, properties: tuple[str, ...], rows: list[Sequence[Any]], bounds: tuple[float, float, float, float],
     margin: float,
 ) -> bytes:
     """MVT bytes, with the per-coordinate work vectorised (as ``ST_AsMVTGeom`` does it in C).

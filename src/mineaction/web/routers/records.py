@@ -91,7 +91,8 @@ def _install(spec: Entity) -> None:
     ) -> dict[str, Any]:
         where = None
         if filter:
-            where = compile_filter(filter, spec, reader.register, policy.queryable_fields(reader.principal, spec))
+            where = compile_filter(filter, spec, reader.register, policy.queryable_fields(reader.principal, spec),
+                                   coarse=not policy.exact_everywhere(reader.principal, spec))
         page = reader.select(name, as_of=as_of, bbox=parse_bbox(bbox), where=where, sort=_sort(sort),
                              limit=limit, offset=offset)
         following = None

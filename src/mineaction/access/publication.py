@@ -1,0 +1,68 @@
+"""Locations as a caller without the viewer role (only ``public``) may see them.
+
+How precisely is a programme setting, :attr:`Programme.public_locations`
+(exact, grid cells of a size, or admin areas of a level), kept in the
+register so that every interface applies the same one. The reader
+generalises records through :func:`generalise_locations`, and widens
+bounding-box filters through :func:`coarse_bbox` so that a shrinking box
+cannot find a generalised record's exact place.
+
+Admin areas come from the register's own gazetteer, read once and kept
+until an admin area changes.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+import sqlalchemy as sa
+from numpy.typing import ArrayLike, NDArray
+
+from mineaction.access._db import reading
+from mineaction.domain.generalisation import AdminAreas, coarsen_bbox, generalise
+from mineaction.storage.register import Register
+from mineaction.storage.schema import GEOMETRY_COLUMN, history_name
+
+__all__ = ["coarse_bbox", "describe", "generalise_locations"]
+
+_ADMIN_AREAS: weakref.WeakKeyDictionary[Register, tuple[tuple[int, int], AdminAreas]] = weakref.WeakKeyDictionary()
+
+
+def describe(register: Register) -> str:
+    """The setting in words, e.g. ``grid 1000 m`` or ``admin level 1``."""
+    config = register.programme.public_locations
+    if config.method == "grid":
+        return f"grid {config.cell_m:g} m"
+    return f"admin level {config.admin_level}" if config.method == "admin" else "exact"
+
+
+def _admin_areas(register: Register) -> AdminAreas | None:
+    config = register.programme.public_locations
+    if config.method != "admin":
+        return None
+    table, history = register.tables["admin_area"], register.tables[history_name("admin_area")]
+    with reading(register.engine, "reading admin areas for public locations") as connection:
+        changed = connection.execute(sa.select(sa.func.coalesce(sa.func.max(history.c.changeset_id), 0))).scalar_one()
+        key = (changed, config.admin_level)
+        cached = _ADMIN_AREAS.get(register)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        rows = connection.execute(
+            sa.select(table.c.pcode, table.c.level, table.c[GEOMETRY_COLUMN])
+            .where(table.c.deleted.is_(False), table.c.level == config.admin_level, table.c[GEOMETRY_COLUMN].is_not(None))
+            .order_by(table.c.pcode)
+        ).all()
+    areas = AdminAreas([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+    _ADMIN_AREAS[register] = (key, areas)
+    return areas
+
+
+def generalise_locations(register: Register, geometries: ArrayLike) -> NDArray[np.object_]:
+    """Lon/lat geometries as the programme publishes them (None where withheld)."""
+    return generalise(geometries, register.programme.public_locations, _admin_areas(register))
+
+
+def coarse_bbox(register: Register, bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """``bbox`` widened to the grid cells or admin areas it reaches, for filtering exact locations."""
+    return coarsen_bbox(bbox, register.programme.public_locations, _admin_areas(register))
