@@ -221,25 +221,24 @@ def submit(
                 parents = {h for s in fresh for h in s.depends_on.values()} - set(ids)
                 parent_ids = {h: v[0] for h, v in _lookup(connection, table.c.content_hash, parents, table.c.id).items()}
                 parent_ids.update(ids)
-                rows = []
-                for k, s in enumerate(fresh):
+                names = {name: entity(name).name for name in {s.entity for s in fresh}}
+                for s in fresh:
                     if s.action not in ACTIONS:
                         raise InvalidValue(f"{s.source_feature}: unknown action {s.action!r}")
-                    missing = [h for h in s.depends_on.values() if h not in parent_ids]
-                    if missing:
+                    if any(h not in parent_ids for h in s.depends_on.values()):
                         raise InvalidValue(f"{s.source_feature}: depends on a report that is not in the queue")
-                    rows.append({
-                        "id": ids[s.content_hash], "ref": f"FR-{first + k:07d}", "import_id": import_id,
-                        "entity": entity(s.entity).name, "action": s.action, "target_id": s.target_id,
-                        "base_version": s.base_version, "field_values": s.values,
-                        "geometry_wkb": s.geometry_wkb,
-                        "depends_on": {f: parent_ids[h] for f, h in s.depends_on.items()} or None,
-                        "content_hash": s.content_hash, "source_feature": s.source_feature,
-                        "attachments": list(s.attachments) or None, "status": "submitted",
-                        "submitted_at": now, "submitted_by": user,
-                    })
-                register.insert_rows(connection, "field_report", rows)
-                submitted += len(rows)
+                register.insert_columns(connection, ["field_report"], {
+                    "id": list(ids.values()), "ref": [f"FR-{first + k:07d}" for k in range(len(fresh))],
+                    "import_id": import_id, "entity": [names[s.entity] for s in fresh],
+                    "action": [s.action for s in fresh], "target_id": [s.target_id for s in fresh],
+                    "base_version": [s.base_version for s in fresh], "field_values": [s.values for s in fresh],
+                    "geometry_wkb": [s.geometry_wkb for s in fresh],
+                    "depends_on": [{f: parent_ids[h] for f, h in s.depends_on.items()} or None for s in fresh],
+                    "content_hash": list(ids), "source_feature": [s.source_feature for s in fresh],
+                    "attachments": [list(s.attachments) or None for s in fresh], "status": "submitted",
+                    "submitted_at": now, "submitted_by": user,
+                }, len(fresh))
+                submitted += len(fresh)
             connection.execute(imports.insert(), [{
                 "id": import_id, "source_name": source.name, "source_sha256": source.sha256,
                 "source_format": source.format, "mapping": source.mapping, "imported_at": now,
@@ -297,25 +296,6 @@ def _selected_fids(connection: sa.Connection, table: sa.Table, refs: Sequence[st
     return [r.fid for r in sorted(rows, key=lambda r: (_ENTITY_ORDER[r.entity], r.fid))]
 
 
-def _to_apply(connection: sa.Connection, table: sa.Table, refs: Sequence[str] | None, import_id: str | None,
-              chunk: int) -> Iterator[Sequence[int]]:
-    """Chunks of report fids in apply order; a whole import is paged by fid, never held in memory."""
-    if refs is not None:
-        yield from _chunks(_selected_fids(connection, table, refs), chunk)
-        return
-    if import_id is None:
-        raise InvalidValue("say which reports to review", hint="give report refs or an import id")
-    for name in ENTITIES:
-        last = 0
-        while fids := connection.execute(
-            sa.select(table.c.fid).where(table.c.import_id == import_id, table.c.status == "submitted",
-                                         table.c.entity == name, table.c.fid > last)
-            .order_by(table.c.fid).limit(chunk)
-        ).scalars().all():
-            yield fids
-            last = fids[-1]
-
-
 @dataclass(frozen=True)
 class _Pending:
     """What approval needs of a submitted report (reading every column of a million costs minutes)."""
@@ -331,15 +311,35 @@ class _Pending:
     depends_on: dict[str, str]
 
 
-def _pending(connection: sa.Connection, table: sa.Table, fids: Sequence[int]) -> list[_Pending]:
-    """The reports, their values parsed in one ``json.loads`` and their geometries in one ``from_wkb``."""
+def _pending(connection: sa.Connection, table: sa.Table, *where: sa.ColumnElement[bool],
+             limit: int | None = None) -> list[_Pending]:
+    """Submitted reports in fid order, their values parsed in one ``json.loads``, geometries in one ``from_wkb``."""
     names = ("fid", "ref", "entity", "action", "target_id", "base_version", "geometry_wkb", "depends_on")
     text = sa.type_coerce(table.c.field_values, sa.Text)  # raw JSON: parsed below for all rows at once
-    rows = connection.execute(sa.select(*[table.c[n] for n in names], text).where(table.c.fid.in_(fids))).all()
+    rows = connection.execute(
+        sa.select(*[table.c[n] for n in names], text).where(*where).order_by(table.c.fid).limit(limit)
+    ).all()
     values = json.loads(f"[{','.join(r[8] for r in rows)}]")
     geometries = shapely.from_wkb(np.asarray([None if r[6] is None else bytes(r[6]) for r in rows], dtype=object))
     return [_Pending(r[0], r[1], r[2], r[3], r[4], r[5], v, g, r[7] or {})
             for r, v, g in zip(rows, values, geometries)]
+
+
+def _to_apply(connection: sa.Connection, table: sa.Table, refs: Sequence[str] | None, import_id: str | None,
+              chunk: int) -> Iterator[list[_Pending]]:
+    """Chunks of reports in apply order; a whole import is paged by fid, never held in memory."""
+    if refs is not None:
+        for part in _chunks(_selected_fids(connection, table, refs), chunk):
+            yield [p for sub in _chunks(part) for p in _pending(connection, table, table.c.fid.in_(sub))]
+        return
+    if import_id is None:
+        raise InvalidValue("say which reports to review", hint="give report refs or an import id")
+    for name in ENTITIES:
+        last = 0
+        while loaded := _pending(connection, table, table.c.import_id == import_id, table.c.entity == name,
+                                 table.c.fid > last, table.c.status == "submitted", limit=chunk):
+            yield loaded
+            last = loaded[-1].fid
 
 
 class _Approver:
@@ -349,6 +349,7 @@ class _Approver:
         self.w, self.table = writer, table
         self.outcome = ReviewOutcome()
         self._marks: list[dict[str, Any]] = []
+        self._reviewed = {"b_at": _for_driver(writer.connection, table.c.reviewed_at, writer.at), "b_by": writer.user}
 
     def _resolve(self, reports: Sequence[_Pending]) -> None:
         parents = {pid for r in reports for pid in r.depends_on.values()}
@@ -366,7 +367,7 @@ class _Approver:
 
     def _mark(self, report: _Pending, status: str, note: str | None, record_id=None, version=None) -> None:
         self._marks.append({"b_fid": report.fid, "b_status": status, "b_note": note, "b_record": record_id,
-                            "b_version": version})
+                            "b_version": version, **self._reviewed})
         if status == "approved":
             self.outcome.approved.append(report.ref)
         else:
@@ -376,10 +377,8 @@ class _Approver:
         self._resolve(reports)
         adds = [r for r in reports if r.action == "add"]
         if adds:
-            # the same keys in every row: Writer.add_many inserts with one executemany
-            keys = sorted({k for r in adds for k in r.values})
-            rows = [{k: r.values.get(k) for k in keys} for r in adds]
-            records = self.w.add_many(adds[0].entity, rows, [r.geometry for r in adds], where=[r.ref for r in adds])
+            records = self.w.add_many(adds[0].entity, [r.values for r in adds], [r.geometry for r in adds],
+                                      where=[r.ref for r in adds])
             for r, rec in zip(adds, records):
                 self._mark(r, "approved", None, rec.id, rec.version)
         for r in reports:
@@ -404,15 +403,33 @@ class _Approver:
         if not self._marks:
             return
         t = self.table
-        self.w.connection.execute(
-            t.update().where(t.c.fid == sa.bindparam("b_fid")).values(
-                status=sa.bindparam("b_status"), review_note=sa.bindparam("b_note"),
-                record_id=sa.bindparam("b_record"), record_version=sa.bindparam("b_version"),
-                reviewed_at=self.w.at, reviewed_by=self.w.user,
-            ),
-            self._marks,
-        )
+        _executemany(self.w.connection, t.update().where(t.c.fid == sa.bindparam("b_fid")).values(
+            status=sa.bindparam("b_status"), review_note=sa.bindparam("b_note"), record_id=sa.bindparam("b_record"),
+            record_version=sa.bindparam("b_version"), reviewed_at=sa.bindparam("b_at"),
+            reviewed_by=sa.bindparam("b_by"),
+        ), self._marks)
         self._marks = []
+
+
+def _for_driver(connection: sa.Connection, column: sa.Column, value: Any) -> Any:
+    """A value as the driver takes it for ``column`` (e.g. a GeoPackage timestamp as its text)."""
+    process = column.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+    return value if process is None or value is None else process(value)
+
+
+def _executemany(connection: sa.Connection, statement: sa.Executable, rows: Sequence[dict[str, Any]]) -> None:
+    """Run ``statement`` once per row straight through the driver.
+
+    SQLAlchemy's per-row parameter handling costs twice the UPDATE itself
+    when a million reports are approved, so the values must already be what
+    the driver takes (text, numbers, None; :func:`_for_driver`).
+    """
+    compiled = statement.compile(dialect=connection.dialect)
+    if compiled.positional:
+        order = compiled.positiontup or []
+        connection.exec_driver_sql(str(compiled), [tuple(row[name] for name in order) for row in rows])
+    else:
+        connection.exec_driver_sql(str(compiled), list(rows))
 
 
 def approve(
@@ -432,10 +449,7 @@ def approve(
     table = register.tables["field_report"]
     with register.write(user, reason, operation="review") as w:
         approver = _Approver(w, table)
-        for part in _to_apply(w.connection, table, refs, import_id, chunk):
-            loaded: list[_Pending] = []
-            for sub in _chunks(part):
-                loaded.extend(_pending(w.connection, table, sub))
+        for loaded in _to_apply(w.connection, table, refs, import_id, chunk):
             loaded.sort(key=lambda r: (_ENTITY_ORDER[r.entity], r.ref))
             start = 0
             while start < len(loaded):  # one add_many per entity run
