@@ -87,9 +87,22 @@ def decode(blob: bytes | None) -> BaseGeometry | None:
     return shapely.from_wkb(blob[_wkb_offset(blob):])
 
 
+#: where the WKB starts, by the header's flags byte (its envelope indicator); None where invalid
+_OFFSET_BY_FLAGS = [
+    8 + _ENVELOPE_BYTES[(flags >> 1) & 0b111] if (flags >> 1) & 0b111 in _ENVELOPE_BYTES else None
+    for flags in range(256)
+]
+
+
 def decode_many(blobs: Iterable[bytes | None]) -> np.ndarray:
     """Shapely geometries from many GeoPackage binaries, vectorised over the WKB parse."""
-    wkbs = [None if b is None else b[_wkb_offset(b):] for b in blobs]
+    wkbs: list[bytes | None] = []
+    for blob in blobs:
+        if blob is None:
+            wkbs.append(None)
+            continue
+        offset = _OFFSET_BY_FLAGS[blob[3]] if blob[:2] == b"GP" else None
+        wkbs.append(blob[offset:] if offset is not None else blob[_wkb_offset(blob):])  # the latter raises, saying why
     return shapely.from_wkb(np.asarray(wkbs, dtype=object))
 
 
