@@ -29,6 +29,7 @@ from xml.etree import ElementTree as ET
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyogrio
 import pyogrio.raw
 import shapely
@@ -88,9 +89,10 @@ def _visible(level: Sensitivity, sensitivity: Sensitivity) -> bool:
 
 
 def _raw(register: Register, column: sa.ColumnElement[Any], kind: Kind | None) -> sa.ColumnElement[Any]:
-    """Dates, times and geometries as the driver returns them: parsing them row by row costs more than
-    the export itself, and NumPy, Shapely and the GeoPackage decoder do it for whole columns."""
-    if kind is Kind.DATE or column.name == "recorded_at":
+    """Dates, times, code lists and geometries as the driver returns them: parsing them row by row costs
+    more than the export itself, and Arrow, ``json.loads``, Shapely and the GeoPackage decoder do it for
+    whole columns."""
+    if kind in (Kind.DATE, Kind.CODES) or column.name == "recorded_at":
         return sa.type_coerce(column, sa.Text).label(column.name)
     if column.name == GEOMETRY_COLUMN:  # GeoPackage blobs; PostGIS sends EWKB as hex text
         raw = sa.LargeBinary if register.dialect == "sqlite" else sa.Text
@@ -125,6 +127,9 @@ def _select(register: Register, connection: sa.Connection, spec: Entity, as_of: 
                 parts.append(_decode(register, list(values)))
             else:
                 columns[name].extend(values)
+    for f in spec.fields:
+        if f.kind is Kind.CODES:
+            columns[f.name] = _json_lists(columns[f.name])
     n = len(columns["id"])
     keep = np.ones(n, dtype=bool)
     geometries = None
@@ -151,18 +156,32 @@ def _select(register: Register, connection: sa.Connection, spec: Entity, as_of: 
     return _Layer(spec, fields, columns, geometries)
 
 
+def _json_lists(texts: list[str | None]) -> list[list[str] | None]:
+    """Code lists stored as JSON text, parsed in one ``json.loads`` for the whole column."""
+    return json.loads(f"[{','.join('null' if t is None else t for t in texts)}]")
+
+
 _ARROW_TYPES = {Kind.INTEGER: pa.int64(), Kind.REAL: pa.float64(), Kind.BOOLEAN: pa.bool_()}
+
+
+def _arrow_text(values: list[Any]) -> pa.Array:
+    """Text as Arrow strings, converted by Arrow itself when the driver gave text (it almost always does)."""
+    try:
+        return pa.array(values, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([None if v is None else str(v) for v in values], type=pa.string())
 
 
 def _arrow_column(kind: Kind, values: list[Any], *, iso_dates: bool) -> pa.Array:
     if kind in _ARROW_TYPES:
         return pa.array(values, type=_ARROW_TYPES[kind])
     if kind is Kind.DATE:  # ISO text (GeoPackage) or dates (PostGIS)
-        text = pa.array([None if v is None else str(v)[:10] for v in values], type=pa.string())
+        array = pa.array(values)
+        text = pc.utf8_slice_codeunits(array, 0, 10) if pa.types.is_string(array.type) else array.cast(pa.string())
         return text if iso_dates else text.cast(pa.date32())
     if kind is Kind.CODES:
         values = [None if v is None else ";".join(v) for v in values]
-    return pa.array([None if v is None else str(v) for v in values], type=pa.string())
+    return _arrow_text(values)
 
 
 def _arrow_table(layer: _Layer, *, iso_dates: bool) -> pa.Table:
