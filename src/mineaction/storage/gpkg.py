@@ -221,32 +221,32 @@ def register_features(
 
 def insert_with_rtree(
     execute: Callable[..., Any], table: str, column: str, insert_sql: str, params: list[tuple], bounds: np.ndarray,
-    fid: str = "fid",
+    *, first_fid: int, fid: str = "fid",
 ) -> None:
     """Insert many rows of a spatially indexed table and their R-tree entries at once.
 
     The spec's insert trigger calls ``ST_MinX`` & co. for every row, here
     Python functions, and five callbacks a row cost more than the insert.
-    So for a batch the trigger is set aside, the rows go in (SQLite numbers
-    new rows ``max(fid) + 1`` on, so their fids are known), every non-empty
-    box (``bounds``: minx, miny, maxx, maxy per row, NaN when empty) goes
-    into the R-tree in one statement, and the trigger is put back. It all
-    happens inside the caller's transaction: other connections never see the
-    table without its trigger, and a failure or crash rolls back the lot.
-    ``execute(sql, params)`` runs a statement, or many with a list of tuples.
+    So for a batch the trigger is set aside, the rows go in, numbered from
+    ``first_fid`` (SQLite numbers new rows ``max(fid) + 1`` on; the caller
+    holds the write lock), every non-empty box (``bounds``: minx, miny, maxx,
+    maxy per row, NaN when empty) goes into the R-tree in one statement, and
+    the trigger is put back. It all happens inside the caller's transaction:
+    other connections never see the table without its trigger, and a failure
+    or crash rolls back the lot. ``execute(sql, params)`` runs a statement,
+    or many with a list of tuples.
     """
     rtree = f"rtree_{table}_{column}"
-    first = execute(f'SELECT coalesce(max("{fid}"), 0) + 1 FROM "{table}"', ()).fetchone()[0]
     execute(f'DROP TRIGGER "{rtree}_insert"', ())
     try:
         execute(insert_sql, params)
     finally:
         execute(rtree_ddl(table, column, fid)[1], ())
     last = execute(f'SELECT max("{fid}") FROM "{table}"', ()).fetchone()[0]
-    if last - first + 1 != len(params):
-        raise RuntimeError(f"{table}: expected fids {first}..{first + len(params) - 1}, the table ends at {last}")
+    if last - first_fid + 1 != len(params):
+        raise RuntimeError(f"{table}: expected fids {first_fid}..{first_fid + len(params) - 1}, the table ends at {last}")
     keep = ~np.isnan(bounds).any(axis=1)
-    fids, boxes = np.arange(first, first + len(params))[keep], bounds[keep]
+    fids, boxes = np.arange(first_fid, first_fid + len(params))[keep], bounds[keep]
     execute(
         f'INSERT INTO "{rtree}" VALUES (?, ?, ?, ?, ?)',
         list(zip(fids.tolist(), boxes[:, 0].tolist(), boxes[:, 2].tolist(), boxes[:, 1].tolist(), boxes[:, 3].tolist())),

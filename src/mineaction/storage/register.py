@@ -264,47 +264,63 @@ class Register:
     def insert_rows(self, connection: sa.Connection, table_name: str, rows: Sequence[dict[str, Any]]) -> None:
         """Insert many rows given as dicts; absent fields are NULL."""
         names = {name for row in rows for name in row}
-        self.insert_columns(connection, [table_name], {n: [row.get(n) for row in rows] for n in names}, len(rows))
+        self.insert_columns(connection, table_name, {n: [row.get(n) for row in rows] for n in names}, len(rows))
 
     def insert_columns(
-        self, connection: sa.Connection, table_names: Sequence[str], columns: dict[str, Any], n: int
+        self, connection: sa.Connection, table_name: str, columns: dict[str, Any], n: int, *, copy_to: str | None = None
     ) -> None:
-        """Insert the same ``n`` rows into each table (an entity's current and history tables).
+        """Insert ``n`` rows, and the same rows into ``copy_to`` (an entity's history, same columns).
 
         A column is a list or array with a value per row, or one value shared
         by every row; absent columns are NULL. Values are converted once, a
-        column at a time, and shared by the tables. Batches of
-        :data:`BULK_ROWS` or more take each backend's bulk path: on SQLite the
-        R-tree is filled in one statement (:func:`gpkg.insert_with_rtree`), on
-        PostgreSQL the rows go in by ``COPY``. SQLAlchemy's per-row parameter
-        handling would cost more than the database's own work.
+        column at a time: SQLAlchemy's per-row parameter handling would cost
+        more than the database's own work. Batches of :data:`BULK_ROWS` or
+        more take each backend's bulk path: on SQLite the R-tree is filled in
+        one statement (:func:`gpkg.insert_with_rtree`), on PostgreSQL the rows
+        go in by ``COPY``; and the database copies them into ``copy_to``
+        itself (``INSERT … SELECT``) rather than being sent them twice.
         """
         if n == 0:
             return
-        first = self.tables[table_names[0]]
-        names = [c.name for c in first.columns if c.name != "fid"]
+        table = self.tables[table_name]
+        names = [c.name for c in table.columns if c.name != "fid"]
+        quoted = ", ".join(f'"{name}"' for name in names)
+        targets = [table_name] if copy_to is None else [table_name, copy_to]
         if self.dialect == "postgresql" and n < BULK_ROWS:
             rows = [{name: _value(columns.get(name), i) for name in names} for i in range(n)]
-            for table_name in table_names:
-                connection.execute(self.tables[table_name].insert(), rows)
+            for target in targets:
+                connection.execute(self.tables[target].insert(), rows)
             return
-        data = [self._driver_values(connection, first.c[name], columns.get(name), n) for name in names]
-        params = list(zip(*data))
+        params = list(zip(*(self._driver_values(connection, table.c[name], columns.get(name), n) for name in names)))
+        if self.dialect == "postgresql":
+            with connection.connection.dbapi_connection.cursor() as cursor:
+                with cursor.copy(f'COPY "{table_name}" ({quoted}) FROM STDIN') as copy:
+                    for row in params:
+                        copy.write_row(row)
+            if copy_to is not None:
+                connection.exec_driver_sql(
+                    f'INSERT INTO "{copy_to}" ({quoted}) SELECT {quoted} FROM "{table_name}" WHERE id = ANY(%(ids)s)',
+                    {"ids": list(columns["id"])},
+                )
+            return
+        insert = f'INSERT INTO "{{}}" ({quoted}) VALUES ({", ".join("?" for _ in names)})'
+        if n < BULK_ROWS:
+            for target in targets:
+                connection.exec_driver_sql(insert.format(target), params)
+            return
+        # the write lock is ours from BEGIN IMMEDIATE: new rows are numbered first, first + 1, …
+        first = connection.exec_driver_sql(f'SELECT coalesce(max(fid), 0) + 1 FROM "{table_name}"').scalar_one()
         geometries = columns.get(GEOMETRY_COLUMN)
-        for table_name in table_names:
-            quoted = ", ".join(f'"{name}"' for name in names)
-            if self.dialect == "postgresql":
-                with connection.connection.dbapi_connection.cursor() as cursor:
-                    with cursor.copy(f'COPY "{table_name}" ({quoted}) FROM STDIN') as copy:
-                        for row in params:
-                            copy.write_row(row)
-                continue
-            sql = f'INSERT INTO "{table_name}" ({quoted}) VALUES ({", ".join("?" for _ in names)})'
-            if n >= BULK_ROWS and geometries is not None and table_name in ENTITIES:
-                gpkg.insert_with_rtree(connection.exec_driver_sql, table_name, GEOMETRY_COLUMN, sql, params,
-                                       shapely.bounds(geometries))
-            else:
-                connection.exec_driver_sql(sql, params)
+        if geometries is not None and table_name in ENTITIES:
+            gpkg.insert_with_rtree(connection.exec_driver_sql, table_name, GEOMETRY_COLUMN, insert.format(table_name),
+                                   params, shapely.bounds(geometries), first_fid=first)
+        else:
+            connection.exec_driver_sql(insert.format(table_name), params)
+        if copy_to is not None:
+            connection.exec_driver_sql(
+                f'INSERT INTO "{copy_to}" ({quoted}) SELECT {quoted} FROM "{table_name}" WHERE fid >= ? ORDER BY fid',
+                (first,),
+            )
 
     def _driver_values(self, connection: sa.Connection, column: sa.Column, values: Any, n: int) -> Sequence[Any]:
         """One column's values as the driver takes them: n of them, converted once each."""
@@ -312,7 +328,8 @@ class Register:
             geometries = np.asarray(values if _per_row(values) else [values] * n, dtype=object)
             if self.dialect == "sqlite":
                 return gpkg.encode_many(geometries)
-            return shapely.to_wkb(shapely.set_srid(geometries, 4326), hex=True, include_srid=True, output_dimension=2)
+            ewkb = shapely.to_wkb(shapely.set_srid(geometries, 4326), include_srid=True, output_dimension=2)
+            return [None if b is None else b.hex() for b in ewkb]  # COPY text; 4x faster than GEOS's hex writer
         process = column.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
         if self.dialect == "postgresql" and not isinstance(column.type, JSONText):
             process = None  # COPY takes Python dates, numbers and booleans as they are

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import operator
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import shapely
@@ -227,7 +228,7 @@ def submit(
                         raise InvalidValue(f"{s.source_feature}: unknown action {s.action!r}")
                     if any(h not in parent_ids for h in s.depends_on.values()):
                         raise InvalidValue(f"{s.source_feature}: depends on a report that is not in the queue")
-                register.insert_columns(connection, ["field_report"], {
+                register.insert_columns(connection, "field_report", {
                     "id": list(ids.values()), "ref": [f"FR-{first + k:07d}" for k in range(len(fresh))],
                     "import_id": import_id, "entity": [names[s.entity] for s in fresh],
                     "action": [s.action for s in fresh], "target_id": [s.target_id for s in fresh],
@@ -296,8 +297,7 @@ def _selected_fids(connection: sa.Connection, table: sa.Table, refs: Sequence[st
     return [r.fid for r in sorted(rows, key=lambda r: (_ENTITY_ORDER[r.entity], r.fid))]
 
 
-@dataclass(frozen=True)
-class _Pending:
+class _Pending(NamedTuple):
     """What approval needs of a submitted report (reading every column of a million costs minutes)."""
 
     fid: int
@@ -348,8 +348,8 @@ class _Approver:
     def __init__(self, writer: Writer, table: sa.Table):
         self.w, self.table = writer, table
         self.outcome = ReviewOutcome()
-        self._marks: list[dict[str, Any]] = []
-        self._reviewed = {"b_at": _for_driver(writer.connection, table.c.reviewed_at, writer.at), "b_by": writer.user}
+        self._marks: list[tuple[Any, ...]] = []  # per report the values of _MARK, in its order
+        self._reviewed = (_for_driver(writer.connection, table.c.reviewed_at, writer.at), writer.user)
 
     def _resolve(self, reports: Sequence[_Pending]) -> None:
         parents = {pid for r in reports for pid in r.depends_on.values()}
@@ -366,8 +366,7 @@ class _Approver:
                 r.values[name] = record_id
 
     def _mark(self, report: _Pending, status: str, note: str | None, record_id=None, version=None) -> None:
-        self._marks.append({"b_fid": report.fid, "b_status": status, "b_note": note, "b_record": record_id,
-                            "b_version": version, **self._reviewed})
+        self._marks.append((report.fid, status, note, record_id, version, *self._reviewed))
         if status == "approved":
             self.outcome.approved.append(report.ref)
         else:
@@ -403,12 +402,14 @@ class _Approver:
         if not self._marks:
             return
         t = self.table
-        _executemany(self.w.connection, t.update().where(t.c.fid == sa.bindparam("b_fid")).values(
-            status=sa.bindparam("b_status"), review_note=sa.bindparam("b_note"), record_id=sa.bindparam("b_record"),
-            record_version=sa.bindparam("b_version"), reviewed_at=sa.bindparam("b_at"),
-            reviewed_by=sa.bindparam("b_by"),
-        ), self._marks)
+        bound = [f"b_{name}" for name in _MARK]  # a bound parameter may not take its column's name
+        _executemany(self.w.connection, t.update().where(t.c.fid == sa.bindparam(bound[0])).values(
+            {name: sa.bindparam(b) for name, b in zip(_MARK[1:], bound[1:])}), bound, self._marks)
         self._marks = []
+
+
+#: what marking a report reviewed writes: its fid, then the columns set
+_MARK = ("fid", "status", "review_note", "record_id", "record_version", "reviewed_at", "reviewed_by")
 
 
 def _for_driver(connection: sa.Connection, column: sa.Column, value: Any) -> Any:
@@ -417,8 +418,9 @@ def _for_driver(connection: sa.Connection, column: sa.Column, value: Any) -> Any
     return value if process is None or value is None else process(value)
 
 
-def _executemany(connection: sa.Connection, statement: sa.Executable, rows: Sequence[dict[str, Any]]) -> None:
-    """Run ``statement`` once per row straight through the driver.
+def _executemany(connection: sa.Connection, statement: sa.Executable, names: Sequence[str],
+                 rows: Sequence[tuple[Any, ...]]) -> None:
+    """Run ``statement`` once per row (values of the bound parameters ``names``) straight through the driver.
 
     SQLAlchemy's per-row parameter handling costs twice the UPDATE itself
     when a million reports are approved, so the values must already be what
@@ -426,10 +428,10 @@ def _executemany(connection: sa.Connection, statement: sa.Executable, rows: Sequ
     """
     compiled = statement.compile(dialect=connection.dialect)
     if compiled.positional:
-        order = compiled.positiontup or []
-        connection.exec_driver_sql(str(compiled), [tuple(row[name] for name in order) for row in rows])
+        pick = operator.itemgetter(*[names.index(name) for name in compiled.positiontup or []])
+        connection.exec_driver_sql(str(compiled), [pick(row) for row in rows])
     else:
-        connection.exec_driver_sql(str(compiled), list(rows))
+        connection.exec_driver_sql(str(compiled), [dict(zip(names, row)) for row in rows])
 
 
 def approve(

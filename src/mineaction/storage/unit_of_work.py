@@ -133,7 +133,7 @@ class Writer:
             ref=self._allocate_refs(spec, refs, n),
             **self._system(version=1, deleted=False),
         )
-        self.register.insert_columns(self.connection, [spec.name, history_name(spec.name)], columns, n)
+        self.register.insert_columns(self.connection, spec.name, columns, n, copy_to=history_name(spec.name))
         self.register._changed(spec.name)
         return RecordColumns(spec.name, columns, n)
 
@@ -299,7 +299,7 @@ class Writer:
         )
         if updated.rowcount != 1:  # a concurrent writer got there first
             raise StaleEdit(f"{spec.name} {current.ref} changed while you were editing it")
-        self.register.insert_columns(self.connection, [history_name(spec.name)], {k: [v] for k, v in row.items()}, 1)
+        self.register.insert_columns(self.connection, history_name(spec.name), {k: [v] for k, v in row.items()}, 1)
         self.register._changed(spec.name)
         return RecordColumns(spec.name, {k: [v] for k, v in row.items()}, 1)[0]
 
