@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 import shapely
 import shapely.geometry
+import sqlalchemy as sa
 from pyproj import Transformer
 from typer.testing import CliRunner
 
 from mineaction.cli.app import app
 from mineaction.domain.generalisation import to_grid
+from mineaction.storage.register import Register
 from mineaction.web.tiles import EXTENT, lonlat_to_tile, tile_bounds
 from tests.common import square_m
 from tests.web.conftest import _fresh_target
@@ -121,13 +123,24 @@ def test_public_tiles_draw_grid_cells_without_restricted_properties(server, seed
     assert viewer_props["status"] == "active" and "status" not in public_props and "hazard_type" not in public_props
 
 
+def _last_changeset(register: Register) -> dict:
+    table = register.tables["changeset"]
+    with register.engine.connect() as connection:
+        return dict(connection.execute(sa.select(table).order_by(table.c.id.desc()).limit(1)).one()._mapping)
+
+
 @pytest.fixture(scope="module")
 def admin_server(web_backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """A server on a register whose programme publishes locations as level-1 admin areas."""
     with _fresh_target(web_backend, request, tmp_path_factory) as target:
         seeded = seed(target)
-        result = CliRunner().invoke(app, ["public-locations", "admin", "--admin-level", "1", "--db", target])
+        result = CliRunner().invoke(app, ["public-locations", "admin", "--admin-level", "1", "--user", "im.chief",
+                                          "--reason", "publication policy 2026-3", "--db", target])
         assert result.exit_code == 0 and "admin level 1" in result.output, result.output
+        with Register.open(target) as register:  # the decision is recorded like any edit
+            decided = _last_changeset(register)
+        assert (decided["user_name"], decided["reason"], decided["operation"]) == (
+            "im.chief", "publication policy 2026-3", "settings")
         with running(target) as s:
             yield s, seeded
 

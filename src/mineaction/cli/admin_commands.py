@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import getpass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -141,16 +142,18 @@ def public_locations(
         help="exact, grid or admin; none: show the current setting.")] = None,
     cell_m: Annotated[float, typer.Option(help="grid: side of a cell in metres.")] = 1000.0,
     admin_level: Annotated[int, typer.Option(help="admin: level of the admin areas shown.")] = 1,
+    user: Annotated[str, typer.Option(help="Who decides (kept in the register's changesets).")] = "",
+    reason: Annotated[str, typer.Option(help="Why, e.g. the decision or policy it follows.")] = "",
     db: DbOption = "mineaction.gpkg",
 ) -> None:
     """How precisely hazards, finds and accidents are shown to accounts with only the public role."""
     with Register.open(db) as register:
-        programme = register.programme
         if method is None:
             console.print(f"public locations: {describe(register)}")
             return
-    chosen = Generalisation(method, cell_m, admin_level)  # type: ignore[arg-type]  # checked by Generalisation
-    with Register.create(db, dataclasses.replace(programme, public_locations=chosen)) as register:
+        chosen = Generalisation(method, cell_m, admin_level)  # type: ignore[arg-type]  # checked by Generalisation
+        register.update_programme(dataclasses.replace(register.programme, public_locations=chosen),
+                                  user=user or getpass.getuser(), reason=reason or f"public locations: {method}")
         console.print(f"[green]public locations[/]: {describe(register)} (restart `mineaction serve` to apply)")
 
 

@@ -183,6 +183,11 @@ class Register:
 
     # -- settings and vocabularies ----------------------------------------
 
+    def update_programme(self, programme: Programme, *, user: str, reason: str) -> None:
+        """Change the programme's settings; like any edit, a changeset says who, when and why."""
+        with self.write(user, reason, operation="settings") as w:
+            self._store_programme(w.connection, programme)
+
     def _store_programme(self, connection: sa.Connection, programme: Programme) -> None:
         table = self.tables["programme_setting"]
         connection.execute(table.delete().where(table.c.key == "programme"))
