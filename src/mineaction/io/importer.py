@@ -369,7 +369,7 @@ class _Validator:
             if not (ok[i] and (complete[i] or (current is not None and not release))):
                 self._explain(job, plan, batch, i, geometry_errors, current)
                 continue
-            submission = self._submission(job, plan, batch, i, fields, links, hashes[i], stored[i],
+            submission = self._submission(job, spec, plan, batch, i, fields, links, hashes[i], stored[i],
                                           geometries[i] if spec.geometry else None, wkbs[i], current)
             if submission is not None:
                 out.append(submission)
@@ -445,10 +445,10 @@ class _Validator:
         self.report.valid -= 1
         self.report.skipped += 1
 
-    def _submission(self, job: Job, plan: ColumnPlan, batch: Batch, i: int, fields: dict[str, _Column],
+    def _submission(self, job: Job, spec: Entity, plan: ColumnPlan, batch: Batch, i: int, fields: dict[str, _Column],
                     links: dict[str, list[tuple[str, str] | None]], content_hash: str, stored: str,
                     geometry: BaseGeometry | None, wkb: bytes | None, current: Record | None) -> Submission | None:
-        spec, label = job.mapping.spec, batch.labels[i]
+        label = batch.labels[i]
         action = "release" if job.mapping.action == "release" else "add"
         depends_on: dict[str, str] = {}
         for name, resolved in links.items():
@@ -464,17 +464,18 @@ class _Validator:
                 depends_on[name] = found[1]
         values = ({name: column.linked(i, links.get(name)) for name, column in fields.items() if column.has(i)}
                   if current is not None or action == "release" or spec.name == "activity" else {})
-        identity = {k: batch.columns[c][i] for k, c in plan.identity.items()}
+        identity = {k: batch.columns[c][i] for k, c in plan.identity.items()} if plan.identity else {}
         target = self._existing(current, identity, values, geometry, label) if current is not None else None
         if target == "identical":
             self.report.skipped += 1
             return None
         if action == "release" and not self._check_release(label, values, depends_on, geometry):
             return None
-        for key in (identity.get("id"), identity.get("ref"), batch.keys[i] if batch.keys else None):
-            if key:
-                self.links.in_file[f"{spec.name}:{key}"] = (("id", target[0]) if isinstance(target, tuple)
-                                                            else ("hash", content_hash))
+        if identity or batch.keys:  # a row other rows may link to
+            for key in (identity.get("id"), identity.get("ref"), batch.keys[i] if batch.keys else None):
+                if key:
+                    self.links.in_file[f"{spec.name}:{key}"] = (("id", target[0]) if isinstance(target, tuple)
+                                                                else ("hash", content_hash))
         if spec.name == "activity" and target is None and not depends_on.get("hazard_id"):  # new, on a known hazard
             hazard = self.register.get("hazard", values["hazard_id"])
             self.activities[content_hash] = (hazard.id, hazard.ref, hazard.geometry, values["activity_type"], label)
