@@ -65,8 +65,7 @@ def plot_hazard_map(
         first = int(np.flatnonzero(~polygonal)[0])
         kind = "nothing" if geoms[first] is None else geoms[first].geom_type
         raise InvalidValue(f"polygons[{first}]: expected a Polygon or MultiPolygon, got {kind}")
-    # Exterior rings counter-clockwise, holes clockwise: holes stay empty when filled.
-    paths, owner = polygon_paths(shapely.orient_polygons(geoms))
+    paths, owner = polygon_paths(geoms)
     part_values = vals[owner]
     known = ~np.isnan(part_values)
     fig = new_figure(8, 7)
