@@ -13,6 +13,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -78,17 +79,32 @@ def gpkg_register(gpkg_template: Path, tmp_path: Path) -> Iterator[Register]:
     register.close()
 
 
-@pytest.fixture
-def postgis_url(request: pytest.FixtureRequest) -> Iterator[str]:
+@contextmanager
+def postgis_database(request: pytest.FixtureRequest, prefix: str, *, migrated: bool = True) -> Iterator[str]:
+    """URL of a PostgreSQL database of the caller's own, dropped afterwards.
+
+    ``migrated``: a clone of the session's migrated template (a fresh empty
+    register), else an empty database (a restore target). The template is
+    asked for either way, so that without PostGIS the caller skips with the
+    reason, or fails in CI, in one place.
+    """
     template = request.getfixturevalue("postgis_template")
-    name = f"mineaction_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = _pg_admin()
     with admin.connect() as c:
-        c.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE {template}")
-    yield _pg_url(name)
-    with admin.connect() as c:
-        c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    admin.dispose()
+        c.exec_driver_sql(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if migrated else ""))
+    try:
+        yield _pg_url(name)
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+
+@pytest.fixture
+def postgis_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    with postgis_database(request, "mineaction_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,14 +8,13 @@ records stay at version 1, so tests do not disturb one another.
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import _pg_admin, _pg_url
+from tests.conftest import postgis_database
 from tests.web.seed import Seeded, seed
 from tests.web.server import Server, running
 
@@ -33,17 +32,8 @@ def _fresh_target(backend: str, request: pytest.FixtureRequest, tmp_path_factory
         shutil.copy(request.getfixturevalue("gpkg_template"), path)
         yield str(path)
         return
-    template = request.getfixturevalue("postgis_template")
-    name = f"mineaction_web_{uuid.uuid4().hex[:12]}"
-    admin = _pg_admin()
-    with admin.connect() as c:
-        c.exec_driver_sql(f"CREATE DATABASE {name} TEMPLATE {template}")
-    try:
-        yield _pg_url(name)
-    finally:
-        with admin.connect() as c:
-            c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.dispose()
+    with postgis_database(request, "mineaction_web") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
