@@ -225,6 +225,12 @@ def test_features_returns_exact_window_hits_with_fields(register: Register) -> N
     assert hits.geometries[0].equals(register.get("hazard", a.id).geometry)
     assert len(register.features("hazard")) == 2
     assert len(register.records("hazard", bbox=window)) == 1
+    # every kind of value comes back as records() gives it: dates, real numbers, codes
+    typed = register.features("hazard", bbox=window, fields=("reported_on", "area_m2", "contamination"))
+    record = register.get("hazard", a.id)
+    assert {f: v[0] for f, v in typed.properties.items()} == {
+        f: record[f] for f in ("reported_on", "area_m2", "contamination")}
+    assert isinstance(typed.properties["reported_on"][0], dt.date)
     with pytest.raises(MineActionError, match="no geometry"):
         register.features("victim")
 

@@ -593,10 +593,11 @@ def _as_columns(result: sa.CursorResult, query: sa.Select, dialect: sa.Dialect) 
     Taken from the driver's rows directly: a Row object per map feature
     costs as much as fetching it, and a window can hold thousands.
     """
-    rows = result.cursor.fetchall()
+    cursor = result.cursor
+    rows = cursor.fetchall()
     columns = [list(c) for c in zip(*rows)] if rows else [[] for _ in query.selected_columns]
     for k, selected in enumerate(query.selected_columns):
-        process = selected.type.dialect_impl(dialect).result_processor(dialect, None)
+        process = selected.type.dialect_impl(dialect).result_processor(dialect, cursor.description[k][1])
         if process is not None:
             columns[k] = [None if v is None else process(v) for v in columns[k]]
     return columns
