@@ -48,3 +48,10 @@ def test_errors_say_what_to_do_next(tmp_path: Path) -> None:
     assert "no register at" in result.stderr and "mineaction init --db" in result.stderr
     bad = runner.invoke(app, ["init", "--db", str(tmp_path / "x.gpkg"), "--extent", "1,2,3"])
     assert bad.exit_code != 0
+
+
+def test_start_up_leaves_plotting_and_statistics_libraries_unloaded() -> None:
+    """Every command module is imported to build the app; matplotlib and SciPy wait for the commands that use them."""
+    code = "import sys, mineaction.cli.app; print(sorted(m for m in ('matplotlib', 'scipy') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

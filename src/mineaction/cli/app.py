@@ -1,4 +1,10 @@
-"""The ``mineaction`` command: one Typer app, errors mapped to messages once."""
+"""The ``mineaction`` command: one Typer app, errors mapped to messages once.
+
+Every command module is imported to build the app, whichever command runs, so
+command modules import matplotlib, SciPy, pandas and what loads them inside
+the commands that use them, so that ``mineaction --help`` and ``mineaction
+status`` do not wait for them.
+"""
 
 from __future__ import annotations
 

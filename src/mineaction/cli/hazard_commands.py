@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
 from rich.table import Table
 
-from mineaction.charts.hazard_curves import plot_evidence_comparison, plot_hazard_curves, plot_profile_comparison
-from mineaction.charts.hazard_map import plot_hazard_map
 from mineaction.cli.options import DbOption, console
-from mineaction.domain.geometry import to_crs
-from mineaction.domain.residual_hazard import assess_residual_hazard
 from mineaction.errors import InvalidValue
-from mineaction.residual.register_hazards import ResidualTable, available_profiles, residual_table
 from mineaction.storage.register import Register
+
+if TYPE_CHECKING:
+    from mineaction.residual.register_hazards import ResidualTable
 
 __all__ = ["CURVE_AGES", "install", "print_residual_table"]
 
@@ -41,6 +39,8 @@ def print_residual_table(table: ResidualTable, top: int) -> None:
 
 def _local_geometries(register: Register, refs: list[str]) -> list:
     """Hazard outlines in the programme's projected CRS, so the map keeps shapes true."""
+    from mineaction.domain.geometry import to_crs
+
     geoms = np.asarray([register.get("hazard", ref).geometry for ref in refs], dtype=object)
     return list(to_crs(geoms, register.programme.local_crs))
 
@@ -57,6 +57,12 @@ def hazard(
     out: Annotated[Path, typer.Option(help="Folder for the table, map and curves.")] = Path("out/hazard"),
 ) -> None:
     """Residual hazard of every hazard with a reliability profile: f(t), e(t), P(≥1 functional)."""
+    # here, not at the top: SciPy and matplotlib would slow every other command's start (see cli.app)
+    from mineaction.charts.hazard_curves import plot_evidence_comparison, plot_hazard_curves, plot_profile_comparison
+    from mineaction.charts.hazard_map import plot_hazard_map
+    from mineaction.domain.residual_hazard import assess_residual_hazard
+    from mineaction.residual.register_hazards import available_profiles, residual_table
+
     day = dt.date.fromisoformat(on) if on else dt.date.today()
     known = available_profiles(profiles)
     with Register.open(db) as register:

@@ -7,32 +7,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mineaction.charts.planning import plot_burn_down, plot_priority_map, plot_released_by_year
 from mineaction.cli.options import DbOption, console
-from mineaction.domain.prioritisation import explain
 from mineaction.errors import InvalidValue
-from mineaction.planning import (
-    Completion,
-    CriteriaOptions,
-    Prioritisation,
-    compare_plans,
-    criteria_matrix,
-    forecast_completion,
-    forecast_inputs,
-    prioritise,
-    read_pairwise,
-)
-from mineaction.planning.completion import Order
-from mineaction.planning.criteria import DEFAULT_COST_PER_M2, DEFAULT_LAND_USE_WEIGHTS
-from mineaction.planning.forecast_inputs import PRIORITY_LAND_USES
-from mineaction.planning.ranking import Method
 from mineaction.storage.register import Register
+
+# mineaction.planning and domain.prioritisation load SciPy and pandas: imported in the commands (see cli.app)
+if TYPE_CHECKING:
+    from mineaction.planning import Completion, Prioritisation
+    from mineaction.planning.completion import Order
+    from mineaction.planning.ranking import Method
 
 __all__ = ["install"]
 
@@ -86,6 +75,8 @@ def _say(progress: Progress, step: str) -> None:
 
 
 def _show_prioritisation(result: Prioritisation, top: int) -> None:
+    from mineaction.domain.prioritisation import explain
+
     weights = Table(title="Criteria", title_justify="left")
     for column in ("criterion", "measures", "unit", "direction", "weight"):
         weights.add_column(column, justify="right" if column == "weight" else "left")
@@ -130,10 +121,12 @@ def prioritise_command(
         formats=_DATE, help="Count accidents from this date (default five years before --on).")] = None,
     on: Annotated[dt.datetime | None, typer.Option(
         formats=_DATE, help="Date to evaluate residual hazard on (default today).")] = None,
-    costs: Annotated[str | None, typer.Option(help="Cost per m² by method, e.g. " + ",".join(
-        f"{k}={v:g}" for k, v in DEFAULT_COST_PER_M2.items()) + " (the illustrative default).")] = None,
-    land_use_weights: Annotated[str | None, typer.Option(help="Weight of each blocked land use, e.g. " + ",".join(
-        f"{k}={v:g}" for k, v in DEFAULT_LAND_USE_WEIGHTS.items()) + " (the default).")] = None,
+    costs: Annotated[str | None, typer.Option(
+        help="Cost per m² by method, e.g. manual=3,mechanical=0.8,mdd=1.5. Default: illustrative costs; "
+             "give the programme's own.")] = None,
+    land_use_weights: Annotated[str | None, typer.Option(
+        help="Weight of each blocked land use, e.g. housing=3,agriculture=2,forest=1. Default: built-in weights, "
+             "homes and essential services highest.")] = None,
     top: Annotated[int, typer.Option(min=1, help="Hazards to show in the table (the CSV has all).")] = 20,
     runs: Annotated[int, typer.Option(min=1, help="Perturbed weight vectors for the sensitivity analysis.")] = 500,
     seed: Annotated[int, typer.Option(help="Seed of the sensitivity analysis.")] = 0,
@@ -141,6 +134,10 @@ def prioritise_command(
     = Path("out/prioritise"),
 ) -> None:
     """Rank live hazards for clearance, explain each rank, and map the priorities."""
+    from mineaction.charts.planning import plot_priority_map
+    from mineaction.planning import CriteriaOptions, criteria_matrix, prioritise, read_pairwise
+    from mineaction.planning.criteria import DEFAULT_COST_PER_M2, DEFAULT_LAND_USE_WEIGHTS
+
     options = CriteriaOptions(
         on=on.date() if on else dt.date.today(),
         event_distance_m=accident_distance,
@@ -205,12 +202,17 @@ def forecast_command(
     runs: Annotated[int, typer.Option(min=1, help="Monte Carlo runs.")] = 2000,
     seed: Annotated[int, typer.Option(help="Seed; plans compared share it.")] = 0,
     admin_level: Annotated[int, typer.Option(min=1, help="Admin level of the completion table.")] = 2,
-    priority_uses: Annotated[str, typer.Option(help="Blocked land uses that make land priority land.")]
-    = ",".join(sorted(PRIORITY_LAND_USES)),
+    priority_uses: Annotated[str | None, typer.Option(
+        help="Blocked land uses that make land priority land, e.g. housing,schools. Default: homes and essential "
+             "services.")] = None,
     out: Annotated[Path, typer.Option(help="Folder for completion.csv, what-if.csv and the charts.")]
     = Path("out/forecast"),
 ) -> None:
     """Forecast P50/P90 completion per admin area and nationally; compare a what-if plan."""
+    from mineaction.charts.planning import plot_burn_down, plot_released_by_year
+    from mineaction.planning import compare_plans, forecast_completion, forecast_inputs
+    from mineaction.planning.forecast_inputs import PRIORITY_LAND_USES
+
     base_teams = _pairs(teams, "--teams") or {}
     alt_teams = _pairs(what_if_teams, "--what-if-teams")
     first_day = start.date() if start else dt.date.today()
@@ -218,7 +220,8 @@ def forecast_command(
     with _steps("remaining land, productivity and release share") as progress:
         with Register.open(db) as register:
             inputs = forecast_inputs(register, admin_level=admin_level,
-                                     priority_uses=[u.strip() for u in priority_uses.split(",") if u.strip()])
+                                     priority_uses=PRIORITY_LAND_USES if priority_uses is None
+                                     else [u.strip() for u in priority_uses.split(",") if u.strip()])
         _say(progress, f"{runs:,} Monte Carlo runs")
         if alt_teams is not None or what_if_order is not None:
             comparison = compare_plans(inputs, (base_teams, _ORDER[order]),

@@ -9,8 +9,6 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mineaction.charts.hazard_curves import plot_evidence_comparison, plot_profile_comparison
-from mineaction.charts.register_map import plot_register_map
 from mineaction.cli.hazard_commands import CURVE_AGES, print_residual_table
 from mineaction.cli.options import DbOption, console
 from mineaction.demo.fictional_programme import DEMO_ASSESSMENT_DATE, build_demo, demo_programme
@@ -19,7 +17,6 @@ from mineaction.domain.geometry import Extent
 from mineaction.domain.programme import Programme
 from mineaction.errors import InvalidValue, MineActionError
 from mineaction.storage.engine import is_postgres_url
-from mineaction.residual.register_hazards import available_profiles, residual_table
 from mineaction.storage.register import Register
 from mineaction.storage.statistics import hazard_balance, released_area
 
@@ -101,6 +98,8 @@ def demo(
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite an existing demo file.")] = False,
 ) -> None:
     """Build a FICTIONAL programme, print land release and draw the map."""
+    from mineaction.charts.register_map import plot_register_map  # matplotlib: not at start-up (see cli.app)
+
     if not is_postgres_url(db) and Path(db).exists():
         if not replace:
             raise MineActionError(f"{db} already exists", hint="pass --replace to rebuild the demo, or --db another file")
@@ -125,6 +124,9 @@ def demo(
 
 def _demo_residual_hazard(register: Register, out: Path) -> list[Path]:
     """Design bound beside degraded field reliability, and what the demo's clearance finds change."""
+    from mineaction.charts.hazard_curves import plot_evidence_comparison, plot_profile_comparison
+    from mineaction.residual.register_hazards import available_profiles, residual_table
+
     profiles = available_profiles()
     design, degraded = profiles["ccw-apii-design-bound"], profiles["degraded-field-example-a"]
     written = list(plot_profile_comparison([design, degraded], out / "hazard-curves-design-vs-degraded", ages=CURVE_AGES))

@@ -8,11 +8,8 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from mineaction.charts.register_map import plot_register_map
-from mineaction.charts.report_charts import plot_released_by_month
 from mineaction.cli.options import DbOption, console
-from mineaction.reports.annual import DEFAULT_SUPPRESSION, annual_report
-from mineaction.reports.writers import write_csv, write_pdf, write_xlsx
+from mineaction.reports import DEFAULT_SUPPRESSION
 from mineaction.storage.register import Register
 
 __all__ = ["install"]
@@ -25,6 +22,12 @@ def report(
     suppress_below: Annotated[int, typer.Option(min=3, help="Counts of people below this are suppressed.")] = DEFAULT_SUPPRESSION,
 ) -> None:
     """Annual report: land release, EO destroyed, APMBC and CCM Article 7, casualties, EORE."""
+    # here, not at the top: pandas, SciPy and matplotlib would slow every other command's start (see cli.app)
+    from mineaction.charts.register_map import plot_register_map
+    from mineaction.charts.report_charts import plot_released_by_month
+    from mineaction.reports.annual import annual_report
+    from mineaction.reports.writers import write_csv, write_pdf, write_xlsx
+
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Register.open(db) as register, Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("report")

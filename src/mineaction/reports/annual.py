@@ -22,13 +22,13 @@ import sqlalchemy as sa
 
 import mineaction
 from mineaction.domain.disclosure import suppress_small_counts
+from mineaction.reports import DEFAULT_SUPPRESSION
 from mineaction.reports.model import Report, ReportTable
 from mineaction.storage.register import Register
 from mineaction.storage.statistics import admin_ancestors, released_area
 
 __all__ = ["DEFAULT_SUPPRESSION", "annual_report"]
 
-DEFAULT_SUPPRESSION = 5
 _RELEASE_TYPES = ("cancelled", "reduced", "cleared")
 
 
