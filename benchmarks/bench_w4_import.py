@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import EAST, NORTH, SOUTH, WEST, run_measured, save
+from common import EAST, NORTH, SOUTH, WEST, own_peak_mib, run_measured, save
 
 from mineaction.demo.fictional_programme import DEMO_CRS, _gazetteer, demo_programme
 from mineaction.domain.geometry import to_wgs84
@@ -90,7 +89,7 @@ def worker(source: str, target: str, out: str) -> None:
     register.close()
     Path(out).write_text(json.dumps({
         "queue_s": queued - start, "approve_s": approved - queued, "reports": result.queued.submitted,
-        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mib": own_peak_mib(),
     }))
 
 

@@ -17,14 +17,13 @@ Run: ``.venv/bin/python benchmarks/bench_w5_export.py [N]``
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from common import run_measured, save, write_hazard_gpkg
+from common import own_peak_mib, run_measured, save, write_hazard_gpkg
 
 LOADER = Path(__file__).with_name("load_hazards.py")
 
@@ -36,7 +35,7 @@ def worker(register_path: str, target: str, out: str) -> None:
 
     with Register.open(register_path) as register:
         export(register, target, entities=["hazard"])
-    Path(out).write_text(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    Path(out).write_text(str(own_peak_mib()))
 
 
 def main() -> None:

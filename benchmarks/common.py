@@ -88,3 +88,21 @@ def save(name: str, payload: dict) -> Path:
     out = RESULTS / f"{name}.json"
     out.write_text(json.dumps(payload, indent=2))
     return out
+
+
+def own_peak_mib() -> float:
+    """This process's own peak RSS in MiB.
+
+    ``ru_maxrss`` of a process started by another counts the parent's
+    resident memory at the fork before ``exec`` (a benchmark's parent holds
+    the generated data: 830 MiB at a million points), so on Linux the peak
+    is read from the process's own memory map (``VmHWM``).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
