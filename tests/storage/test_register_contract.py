@@ -23,7 +23,7 @@ from mineaction.errors import (
 )
 from mineaction.domain.geometry import to_wgs84
 from mineaction.storage.register import Register
-from tests.common import E0, N0, UTM, add_organisation, box_m, hazard_values, square_m
+from tests.common import E0, N0, UTM, activity_values, add_organisation, box_m, hazard_values, square_m
 
 GEOD = Geod(ellps="WGS84")
 
@@ -112,6 +112,16 @@ def test_a_failed_write_leaves_nothing(register: Register) -> None:
     assert register.count("hazard") == 1 and register.count("organisation") == 1
     with register.engine.connect() as c:
         assert c.execute(sa.text("SELECT count(*) FROM changeset")).scalar() == changesets
+
+
+@pytest.mark.parametrize(("depth", "fragment"), [(2.5, "not a whole number"), (-1_724_572_642_502_366, "outside")])
+def test_whole_numbers_must_be_whole_and_fit_the_column(register: Register, depth: float, fragment: str) -> None:
+    """A depth of -1.7e15 cm once reached PostgreSQL and came back as a 503 'integer out of range'."""
+    with register.write("alice", "a hazard") as w:
+        hazard = w.add("hazard", hazard_values(add_organisation(w).id), square_m(0, 0, 50))
+    with pytest.raises(InvalidValue, match=rf"clearance_depth_cm: .* is not a valid integer \({fragment}"):
+        with register.write("alice", "an activity") as w:
+            w.add("activity", activity_values(hazard.id, hazard["organisation_id"], clearance_depth_cm=depth))
 
 
 @pytest.mark.parametrize(

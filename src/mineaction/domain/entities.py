@@ -284,10 +284,16 @@ def entity(name: str) -> Entity:
         ) from None
 
 
+#: whole numbers are stored as 32-bit integers (PostgreSQL INTEGER): counts, depths, ages
+_INT_RANGE = (-(2**31), 2**31 - 1)
+
+
 def _to_int(value: Any) -> int:
     number = float(value)
     if not number.is_integer():
         raise ValueError("not a whole number")
+    if not _INT_RANGE[0] <= number <= _INT_RANGE[1]:
+        raise ValueError(f"outside {_INT_RANGE[0]:,}..{_INT_RANGE[1]:,}")
     return int(number)
 
 
