@@ -78,6 +78,13 @@ class RecordColumns(Sequence[Record]):
     def __len__(self) -> int:
         return self._n
 
+    def column(self, name: str) -> list[Any]:
+        """One value of every record, without making the records (``id``, ``version``, a field)."""
+        column = self._columns.get(name)
+        if isinstance(column, np.ndarray):
+            return column.tolist()
+        return list(column) if isinstance(column, (list, tuple)) else [column] * self._n
+
     def __getitem__(self, index):  # type: ignore[override]
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(self._n))]

@@ -316,9 +316,10 @@ def _pending(connection: sa.Connection, table: sa.Table, *where: sa.ColumnElemen
     """Submitted reports in fid order, their values parsed in one ``json.loads``, geometries in one ``from_wkb``."""
     names = ("fid", "ref", "entity", "action", "target_id", "base_version", "geometry_wkb", "depends_on")
     text = sa.type_coerce(table.c.field_values, sa.Text)  # raw JSON: parsed below for all rows at once
-    rows = connection.execute(
-        sa.select(*[table.c[n] for n in names], text).where(*where).order_by(table.c.fid).limit(limit)
-    ).all()
+    query = sa.select(*[table.c[n] for n in names], text).where(*where).order_by(table.c.fid).limit(limit)
+    if connection.dialect.name == "postgresql":  # an erasure committing meanwhile must not be applied over
+        query = query.with_for_update()
+    rows = connection.execute(query).all()
     values = json.loads(f"[{','.join(r[8] for r in rows)}]")
     geometries = shapely.from_wkb(np.asarray([None if r[6] is None else bytes(r[6]) for r in rows], dtype=object))
     return [_Pending(r[0], r[1], r[2], r[3], r[4], r[5], v, g, r[7] or {})
@@ -378,8 +379,8 @@ class _Approver:
         if adds:
             records = self.w.add_many(adds[0].entity, [r.values for r in adds], [r.geometry for r in adds],
                                       where=[r.ref for r in adds])
-            for r, rec in zip(adds, records):
-                self._mark(r, "approved", None, rec.id, rec.version)
+            for r, record_id, version in zip(adds, records.column("id"), records.column("version")):
+                self._mark(r, "approved", None, record_id, version)
         for r in reports:
             if r.action == "add":
                 continue

@@ -91,7 +91,7 @@ class Writer:
         repair: bool = False,
         refs: Sequence[str | None] | None = None,
         where: Sequence[str] | None = None,
-    ) -> Sequence[Record]:
+    ) -> RecordColumns:
         """Add many new records at once; values and geometries are checked a column at a time.
 
         Every row is checked before anything is written; the first bad row
@@ -117,7 +117,7 @@ class Writer:
         repair: bool = False,
         refs: Sequence[str | None] | None = None,
         where: Sequence[str] | None = None,
-    ) -> Sequence[Record]:
+    ) -> RecordColumns:
         n = len(rows)
         labels = list(where) if where is not None else [f"{spec.name}[{i}]" for i in range(n)]
         columns: dict[str, Any] = clean_columns(spec, rows, self.register.vocabularies(), where=labels)
