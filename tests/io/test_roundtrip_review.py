@@ -18,6 +18,8 @@ import pytest
 import shapely
 
 from mineaction.domain.entities import ENTITIES, Kind, Sensitivity
+from mineaction.domain.generalisation import Generalisation, to_grid
+from mineaction.domain.geometry import geodesic_area
 from mineaction.errors import ConflictError, InvalidValue
 from mineaction.io import SourceError, ValidationReport, import_file
 from mineaction.io.export import PersonalDataRefused, export
@@ -184,7 +186,17 @@ def test_export_respects_sensitivity(source: Register, tmp_path: Path) -> None:
         export(source, tmp_path / "p.gpkg", level=Sensitivity.PERSONAL)
     public = export(source, tmp_path / "public.gpkg", level=Sensitivity.PUBLIC).paths[0]
     hazard = pyogrio.read_info(public, layer="hazard")
-    assert hazard["geometry_type"] is None and "area_m2" in hazard["fields"] and "status" not in hazard["fields"]
+    assert "area_m2" in hazard["fields"] and "status" not in hazard["fields"]
+    # outlines only as precisely as the programme publishes them: its 1 km grid cells, never the drawn vertices
+    assert source.programme.public_locations == Generalisation("grid", 1000.0)
+    exact = pyogrio.read_dataframe(default, layer="hazard").set_index("ref").geometry
+    shown = pyogrio.read_dataframe(public, layer="hazard").set_index("ref").geometry
+    assert sorted(shown.index) == sorted(exact.index)
+    for ref, cells in shown.items():
+        assert shapely.equals(cells, shapely.union_all(to_grid(np.array([exact[ref]]), 1000.0)[0]))
+        assert cells.covers(exact[ref]) and geodesic_area(cells) >= 0.99e6
+        drawn = {tuple(c) for c in shapely.get_coordinates(exact[ref]).round(9)}
+        assert not drawn & {tuple(c) for c in shapely.get_coordinates(cells).round(9)}
 
 
 def test_exports_record_their_register_version_and_styles(source: Register, tmp_path: Path) -> None:

@@ -9,7 +9,9 @@ software version, inside the file where the format allows, else beside it.
 Field sensitivity decides what leaves: by default fields up to RESTRICTED
 (the mine action community); PERSONAL fields (victims' names, ages, sex,
 notes) only with an explicit ``personal_data_permission``. A PUBLIC export
-also drops restricted geometries (hazard outlines in a conflict area).
+shows restricted locations (hazard outlines in a conflict area) only as
+precisely as the programme publishes them (``Programme.public_locations``:
+grid cells or admin areas), as the web does for public callers.
 All entities are read in one database transaction, so the layers agree.
 """
 
@@ -38,6 +40,7 @@ import yaml
 from shapely.geometry.base import BaseGeometry
 
 from mineaction import __version__
+from mineaction.access.publication import coarse_bbox, generalise_locations
 from mineaction.domain.entities import ENTITIES, Entity, Field, Kind, Sensitivity, entity
 from mineaction.errors import InvalidValue, MineActionError
 from mineaction.io import styles
@@ -69,6 +72,7 @@ class _Layer:
     fields: tuple[Field, ...]
     columns: dict[str, list[Any]]  # system columns and fields, one list per column
     geometries: np.ndarray | None  # None: no geometry in this export
+    geometry_type: str  # GeoPackage type name: the entity's, or MULTIPOLYGON when shown as cells or areas
 
     def __len__(self) -> int:
         return len(self.columns["id"])
@@ -151,9 +155,18 @@ def _select(register: Register, connection: sa.Connection, spec: Entity, as_of: 
             refs = dict(connection.execute(sa.select(target.c.id, target.c.ref)).all())
             columns[f.name] = [refs.get(v, v) for v in columns[f.name]]
     columns = {n: columns[n] for n in (*_SYSTEM, *(f.name for f in fields))}
+    geometry_type = spec.geometry or ""
     if geometries is not None and not _visible(level, spec.geometry_sensitivity):
-        geometries = None
-    return _Layer(spec, fields, columns, geometries)
+        geometries = _as_multipolygons(generalise_locations(register, geometries))  # as the programme publishes
+        geometry_type = "MULTIPOLYGON"
+    return _Layer(spec, fields, columns, geometries, geometry_type)
+
+
+def _as_multipolygons(geometries: np.ndarray) -> np.ndarray:
+    """Grid cells or admin areas as one type, MultiPolygon, as a GeoPackage layer must hold."""
+    single = np.flatnonzero(shapely.get_type_id(geometries) == shapely.GeometryType.POLYGON)
+    geometries[single] = shapely.multipolygons(geometries[single], indices=np.arange(len(single)))
+    return geometries
 
 
 def _json_lists(texts: list[str | None]) -> list[list[str] | None]:
@@ -203,7 +216,7 @@ def _ogr_write(path: Path, layer: _Layer, driver: str, metadata: dict[str, Any],
     spatial = layer.geometries is not None
     pyogrio.raw.write_arrow(
         table, path, layer=layer.spec.name, driver=driver, geometry_name=GEOMETRY_COLUMN if spatial else None,
-        geometry_type=_GEOMETRY_TYPES[layer.spec.geometry or ""] if spatial else None,
+        geometry_type=_GEOMETRY_TYPES[layer.geometry_type] if spatial else None,
         crs="EPSG:4326" if spatial else None, layer_metadata={k: str(v) for k, v in metadata.items()}, **options,
     )
 
@@ -218,7 +231,7 @@ def _write_gpkg(register: Register, path: Path, layers: list[_Layer], metadata: 
     for layer in layers:
         _ogr_write(path, layer, "GPKG", metadata, append=path.exists(),
                    dataset_metadata={k: str(v) for k, v in metadata.items()})
-    styled = [(layer, styles.qml(layer.spec.name, layer.spec.geometry or "", _labels(register, layer.spec)))
+    styled = [(layer, styles.qml(layer.spec.name, layer.geometry_type, _labels(register, layer.spec)))
               for layer in layers if layer.geometries is not None]
     connection = sqlite3.connect(path)
     try:
@@ -404,6 +417,8 @@ def export(
         if organisation is not None:
             organisation_id = _organisation_id(connection, register, organisation)
         exported: dict[str, set[str]] = {}
+        if bbox is not None and level is Sensitivity.PUBLIC:  # a shrinking box must not locate a generalised record
+            bbox = coarse_bbox(register, bbox)
         layers = [_select(register, connection, ENTITIES[n], as_of, organisation_id, bbox, exported, level)
                   for n in names]
         connection.rollback()  # read only
