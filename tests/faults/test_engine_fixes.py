@@ -30,6 +30,7 @@ from sqlalchemy import event
 
 from mineaction.errors import StorageError
 from mineaction.storage.engine import set_redacting
+from mineaction.storage.records import Record
 from mineaction.storage.register import Register
 from tests.common import add_organisation, square_m
 from tests.faults.canary import Canary
@@ -53,12 +54,16 @@ def test_set_redacting_lets_one_connection_rewrite_history(gpkg_register: Regist
             allowed.exec_driver_sql(rewrite)
 
 
-def test_a_failed_write_never_puts_personal_data_in_error_text(register: Register) -> None:
-    canary = Canary.new()
+def _accident(register: Register) -> Record:
     with register.write("im.officer", "accident report") as w:
         org = add_organisation(w)
-        accident = w.add("accident", {"occurred_on": dt.date(2025, 5, 2), "accident_type": "mine",
-                                      "organisation_id": org.id}, square_m(50, 50, 10).centroid)
+        return w.add("accident", {"occurred_on": dt.date(2025, 5, 2), "accident_type": "mine",
+                                  "organisation_id": org.id}, square_m(50, 50, 10).centroid)
+
+
+def test_a_failed_write_never_puts_personal_data_in_error_text(register: Register) -> None:
+    canary = Canary.new()
+    accident = _accident(register)
     values = canary.plant("victim", {"accident_id": accident.id, "sex": "male", "victim_group": "civilian",
                                      "outcome": "killed"})
     texts, failed_at = [], []
@@ -81,10 +86,7 @@ def test_a_failed_write_never_puts_personal_data_in_error_text(register: Registe
 def test_a_refused_row_never_puts_its_values_in_error_text(register: Register) -> None:
     """A real constraint violation (NULL id), not an injected one: the database's own message."""
     canary = Canary.new()
-    with register.write("im.officer", "accident report") as w:
-        org = add_organisation(w)
-        accident = w.add("accident", {"occurred_on": dt.date(2025, 5, 2), "accident_type": "mine",
-                                      "organisation_id": org.id}, square_m(50, 50, 10).centroid)
+    accident = _accident(register)
     row = {"id": None, "ref": "VIC-X", "version": 1, "changeset_id": 1, "recorded_by": "x", "deleted": False,
            "recorded_at": dt.datetime(2025, 5, 3), **canary.plant("victim", {"accident_id": accident.id})}
     with pytest.raises(StorageError, match="refused") as caught, register.write("im.officer", "a victim") as w:
