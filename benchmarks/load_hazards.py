@@ -1,18 +1,22 @@
 """Load a hazard GeoPackage into a new register (the measured part of W1, W2, W3).
 
 Streams the source in chunks with pyogrio and writes everything in one
-transaction through ``Writer.add_many``. Usage: ``load_hazards.py SOURCE TARGET``.
+transaction through ``Writer.add_many``. Usage: ``load_hazards.py SOURCE TARGET
+[PEAK_JSON]``; with PEAK_JSON it writes its own peak memory there.
 """
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pyogrio
 import pyogrio.raw
 import shapely
 
+from common import own_peak_mib
 from mineaction.demo.fictional_programme import DEMO_CRS, _gazetteer, demo_programme
 from mineaction.storage.register import Register
 
@@ -36,3 +40,5 @@ def load(source: str, target: str) -> Register:
 
 if __name__ == "__main__":
     load(sys.argv[1], sys.argv[2]).close()
+    if len(sys.argv) > 3:
+        Path(sys.argv[3]).write_text(json.dumps({"peak_mib": own_peak_mib()}))
