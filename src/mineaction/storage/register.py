@@ -338,6 +338,8 @@ class Register:
         process = column.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
         if self.dialect == "postgresql" and not isinstance(column.type, JSONText):
             process = None  # COPY takes Python dates, numbers and booleans as they are
+        if isinstance(column.type, sa.LargeBinary):
+            process = None  # sqlite3 and psycopg take bytes as they are
         convert = (lambda v: v) if process is None else (lambda v: None if v is None else process(v))
         if not _per_row(values):
             return itertools.repeat(convert(values), n)  # type: ignore[return-value]
@@ -345,7 +347,7 @@ class Register:
             return values.tolist() if isinstance(values, np.ndarray) else values
         if isinstance(column.type, JSONText):
             return _json_once_per_list(convert, values)
-        return [convert(v) for v in values]
+        return [None if v is None else process(v) for v in values]
 
     def _changed(self, entity_name: str) -> None:
         if entity_name == "admin_area":
