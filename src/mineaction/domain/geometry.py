@@ -31,6 +31,7 @@ __all__ = [
     "Extent",
     "EDGE_STEP_DEG",
     "Repair",
+    "as_multipolygons",
     "check_extent",
     "geodesic_area",
     "prepare_geometry",
@@ -234,6 +235,13 @@ def geodesic_area(geometries: BaseGeometry | np.ndarray | list) -> float | np.nd
     projected = shapely.transform(_split_long_edges(geoms), _to_equal_area)
     out = np.nan_to_num(shapely.area(projected))  # None has no area: 0
     return float(out[0]) if single else out
+
+
+def as_multipolygons(geometries: np.ndarray) -> np.ndarray:
+    """Polygons made one-part MultiPolygons, in place: one geometry type, as a GeoPackage layer must hold."""
+    single = np.flatnonzero(shapely.get_type_id(geometries) == shapely.GeometryType.POLYGON)
+    geometries[single] = shapely.multipolygons(geometries[single], indices=np.arange(len(single)))
+    return geometries
 
 
 def _to_equal_area(coords: np.ndarray) -> np.ndarray:

@@ -42,6 +42,7 @@ from shapely.geometry.base import BaseGeometry
 from mineaction import __version__
 from mineaction.access.publication import coarse_bbox, generalise_locations
 from mineaction.domain.entities import ENTITIES, Entity, Field, Kind, Sensitivity, entity
+from mineaction.domain.geometry import as_multipolygons
 from mineaction.errors import InvalidValue, MineActionError
 from mineaction.io import styles
 from mineaction.storage import gpkg
@@ -157,16 +158,10 @@ def _select(register: Register, connection: sa.Connection, spec: Entity, as_of: 
     columns = {n: columns[n] for n in (*_SYSTEM, *(f.name for f in fields))}
     geometry_type = spec.geometry or ""
     if geometries is not None and not _visible(level, spec.geometry_sensitivity):
-        geometries = _as_multipolygons(generalise_locations(register, geometries))  # as the programme publishes
+        geometries = as_multipolygons(generalise_locations(register, geometries))  # as the programme publishes
         geometry_type = "MULTIPOLYGON"
     return _Layer(spec, fields, columns, geometries, geometry_type)
 
-
-def _as_multipolygons(geometries: np.ndarray) -> np.ndarray:
-    """Grid cells or admin areas as one type, MultiPolygon, as a GeoPackage layer must hold."""
-    single = np.flatnonzero(shapely.get_type_id(geometries) == shapely.GeometryType.POLYGON)
-    geometries[single] = shapely.multipolygons(geometries[single], indices=np.arange(len(single)))
-    return geometries
 
 
 def _json_lists(texts: list[str | None]) -> list[list[str] | None]:

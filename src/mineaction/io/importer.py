@@ -316,7 +316,7 @@ class _Validator:
         would, at a fraction of the cost. Rows then just pick their value's result.
         """
         mapping = job.mapping
-        spec, translator = mapping.spec, self.translator(mapping)
+        translator = self.translator(mapping)
         sources = {name: batch.columns[column] for name, column in plan.fields.items()}
         sources.update({name: [None] * len(batch) for name in mapping.defaults if name not in sources})
         fields = {}

@@ -340,13 +340,13 @@ class Register:
             process = None  # COPY takes Python dates, numbers and booleans as they are
         if isinstance(column.type, sa.LargeBinary):
             process = None  # sqlite3 and psycopg take bytes as they are
-        convert = (lambda v: v) if process is None else (lambda v: None if v is None else process(v))
         if not _per_row(values):
-            return itertools.repeat(convert(values), n)  # type: ignore[return-value]
+            shared = values if process is None or values is None else process(values)
+            return itertools.repeat(shared, n)  # type: ignore[return-value]
         if process is None:
             return values.tolist() if isinstance(values, np.ndarray) else values
         if isinstance(column.type, JSONText):
-            return _json_once_per_list(convert, values)
+            return _json_once_per_list(process, values)
         return [None if v is None else process(v) for v in values]
 
     def _changed(self, entity_name: str) -> None:
@@ -585,7 +585,7 @@ def _json_once_per_list(encode: Any, values: Sequence[Any]) -> list[Any]:
                 done[key] = encode(value)
             out.append(done[key])
         else:
-            out.append(encode(value))
+            out.append(None if value is None else encode(value))
     return out
 
 

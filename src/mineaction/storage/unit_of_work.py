@@ -20,7 +20,9 @@ import uuid6
 from shapely.geometry.base import BaseGeometry
 
 from mineaction.domain.entities import ENTITIES, Entity, clean_columns, entity
-from mineaction.domain.geometry import WGS84, Repair, check_extent, geodesic_area, prepare_geometry, to_wgs84
+from mineaction.domain.geometry import (
+    WGS84, Repair, as_multipolygons, check_extent, geodesic_area, prepare_geometry, to_wgs84,
+)
 from mineaction.domain.ledger import ExistingPart, check_outline, check_release
 from mineaction.errors import InvalidGeometry, InvalidValue, RecordNotFound, StaleEdit
 from mineaction.storage.records import Record, RecordColumns, record_from_row
@@ -299,9 +301,10 @@ class Writer:
         )
         if updated.rowcount != 1:  # a concurrent writer got there first
             raise StaleEdit(f"{spec.name} {current.ref} changed while you were editing it")
-        self.register.insert_columns(self.connection, history_name(spec.name), {k: [v] for k, v in row.items()}, 1)
+        columns = {k: [v] for k, v in row.items()}
+        self.register.insert_columns(self.connection, history_name(spec.name), columns, 1)
         self.register._changed(spec.name)
-        return RecordColumns(spec.name, {k: [v] for k, v in row.items()}, 1)[0]
+        return RecordColumns(spec.name, columns, 1)[0]
 
     def _check_links(self, spec: Entity, columns: dict[str, list[Any]], labels: Sequence[str]) -> None:
         """Resolve links given as id or ref to ids, refusing any that is not a live record."""
@@ -353,8 +356,7 @@ class Writer:
                 if repaired:
                     self.repairs.append((label, repaired))
         if spec.geometry == "MULTIPOLYGON":
-            single = np.flatnonzero(shapely.get_type_id(prepared) == shapely.GeometryType.POLYGON)
-            prepared[single] = shapely.multipolygons(prepared[single], indices=np.arange(len(single)))
+            prepared = as_multipolygons(prepared)
         return prepared
 
     def _derive(self, spec: Entity, geoms: np.ndarray) -> dict[str, list[Any]]:
