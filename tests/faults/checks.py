@@ -90,7 +90,7 @@ def _check_sqlite(register: Register, connection: sa.Connection) -> None:
             for row in connection.exec_driver_sql(f'SELECT id, minx, maxx, miny, maxy FROM "{rtree}"')
         }
         expected = {
-            fid: gpkg._envelope(blob)
+            fid: gpkg.envelope(blob)
             for fid, blob in connection.exec_driver_sql(f'SELECT fid, "{GEOMETRY_COLUMN}" FROM "{name}"')
         }
         expected = {fid: env for fid, env in expected.items() if env is not None}

@@ -34,9 +34,9 @@ def test_geometry_blob_round_trip() -> None:
     assert blob[:2] == b"GP" and blob[3] == 0b11  # little-endian, XY envelope
     assert gpkg.decode(blob).equals_exact(polygon, 0)
     minx, miny, maxx, maxy = polygon.bounds
-    assert gpkg._envelope(blob) == (minx, maxx, miny, maxy)
+    assert gpkg.envelope(blob) == (minx, maxx, miny, maxy)
     empty = gpkg.encode(shapely.Polygon())
-    assert gpkg._envelope(empty) is None and gpkg.decode(empty).is_empty
+    assert gpkg.envelope(empty) is None and gpkg.decode(empty).is_empty
     with pytest.raises(ValueError, match="GP"):
         gpkg.decode(b"XX\x00\x01")
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 import struct
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import shapely
@@ -25,12 +24,14 @@ from shapely.geometry.base import BaseGeometry
 
 __all__ = [
     "APPLICATION_ID",
+    "FLAGS_XY_LE",
     "USER_VERSION",
     "decode",
     "decode_many",
     "encode",
     "encode_many",
-    "insert_with_rtree",
+    "envelope",
+    "envelopes",
     "install_core_tables",
     "register_attributes",
     "register_features",
@@ -42,7 +43,7 @@ USER_VERSION = 10300
 SRS_ID = 4326
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 _HEADER = struct.Struct("<2sBBi4d")  # magic, version, flags, srs_id, minx maxx miny maxy
-_FLAGS_XY_LE = 0b0000_0011  # little endian, XY envelope
+FLAGS_XY_LE = 0b0000_0011  # little endian, XY envelope
 _FLAGS_EMPTY_LE = 0b0001_0001  # little endian, empty, no envelope
 _EMPTY_HEADER = struct.Struct("<2sBBi")
 
@@ -67,7 +68,7 @@ def encode_many(geometries: Sequence[BaseGeometry | None] | np.ndarray, srs_id: 
         elif is_empty:
             out.append(_EMPTY_HEADER.pack(b"GP", 0, _FLAGS_EMPTY_LE, srs_id) + wkb)
         else:
-            out.append(_HEADER.pack(b"GP", 0, _FLAGS_XY_LE, srs_id, minx, maxx, miny, maxy) + wkb)
+            out.append(_HEADER.pack(b"GP", 0, FLAGS_XY_LE, srs_id, minx, maxx, miny, maxy) + wkb)
     return out
 
 
@@ -106,7 +107,7 @@ def decode_many(blobs: Iterable[bytes | None]) -> np.ndarray:
     return shapely.from_wkb(np.asarray(wkbs, dtype=object))
 
 
-def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
+def envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
     """(minx, maxx, miny, maxy) from the header, or computed when absent; None if empty."""
     if blob is None or (blob[3] >> 4) & 1:
         return None
@@ -120,9 +121,29 @@ def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
     return minx, maxx, miny, maxy
 
 
+def envelopes(blobs: Sequence[bytes | None]) -> np.ndarray:
+    """(minx, maxx, miny, maxy) per blob, NaN for a missing or empty geometry.
+
+    Blobs written as this module writes them (flags :data:`FLAGS_XY_LE`)
+    carry a little-endian XY envelope at bytes 8–40, and only those 40 bytes
+    are needed; they are read in one NumPy pass. Others go through
+    :func:`envelope`.
+    """
+    standard = [blob is not None and blob[3] == FLAGS_XY_LE and blob[:2] == b"GP" for blob in blobs]
+    out = np.full((len(blobs), 4), np.nan)
+    picked = np.flatnonzero(standard)
+    if len(picked):
+        out[picked] = np.frombuffer(b"".join(blobs[i][8:40] for i in picked.tolist()), dtype="<f8").reshape(-1, 4)
+    for i in np.flatnonzero(~np.asarray(standard, dtype=bool)).tolist():
+        box = envelope(blobs[i])
+        if box is not None:
+            out[i] = box
+    return out
+
+
 def _envelope_part(index: int):
     def function(blob: bytes | None) -> float | None:
-        env = _envelope(blob)
+        env = envelope(blob)
         return None if env is None else env[index]
 
     return function
@@ -130,7 +151,7 @@ def _envelope_part(index: int):
 
 def register_functions(connection: sqlite3.Connection) -> None:
     """Define the SQL functions the GeoPackage R-tree triggers call."""
-    connection.create_function("ST_IsEmpty", 1, lambda b: None if b is None else int(_envelope(b) is None), deterministic=True)
+    connection.create_function("ST_IsEmpty", 1, lambda b: None if b is None else int(envelope(b) is None), deterministic=True)
     for index, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
         connection.create_function(name, 1, _envelope_part(index), deterministic=True)
 
@@ -217,40 +238,6 @@ def register_features(
     )
     for statement in rtree_ddl(table, column, fid):
         execute(statement)
-
-
-def insert_with_rtree(
-    execute: Callable[..., Any], table: str, column: str, insert_sql: str, params: list[tuple], bounds: np.ndarray,
-    *, first_fid: int, fid: str = "fid",
-) -> None:
-    """Insert many rows of a spatially indexed table and their R-tree entries at once.
-
-    The spec's insert trigger calls ``ST_MinX`` & co. for every row, here
-    Python functions, and five callbacks a row cost more than the insert.
-    So for a batch the trigger is set aside, the rows go in, numbered from
-    ``first_fid`` (SQLite numbers new rows ``max(fid) + 1`` on; the caller
-    holds the write lock), every non-empty box (``bounds``: minx, miny, maxx,
-    maxy per row, NaN when empty) goes into the R-tree in one statement, and
-    the trigger is put back. It all happens inside the caller's transaction:
-    other connections never see the table without its trigger, and a failure
-    or crash rolls back the lot. ``execute(sql, params)`` runs a statement,
-    or many with a list of tuples.
-    """
-    rtree = f"rtree_{table}_{column}"
-    execute(f'DROP TRIGGER "{rtree}_insert"', ())
-    try:
-        execute(insert_sql, params)
-    finally:
-        execute(rtree_ddl(table, column, fid)[1], ())
-    last = execute(f'SELECT max("{fid}") FROM "{table}"', ()).fetchone()[0]
-    if last - first_fid + 1 != len(params):
-        raise RuntimeError(f"{table}: expected fids {first_fid}..{first_fid + len(params) - 1}, the table ends at {last}")
-    keep = ~np.isnan(bounds).any(axis=1)
-    fids, boxes = np.arange(first_fid, first_fid + len(params))[keep], bounds[keep]
-    execute(
-        f'INSERT INTO "{rtree}" VALUES (?, ?, ?, ?, ?)',
-        list(zip(fids.tolist(), boxes[:, 0].tolist(), boxes[:, 2].tolist(), boxes[:, 1].tolist(), boxes[:, 3].tolist())),
-    )
 
 
 def rtree_ddl(t: str, c: str, i: str) -> list[str]:

@@ -33,7 +33,7 @@ from mineaction.errors import MineActionError, RecordNotFound, StorageError
 from mineaction.storage.engine import create_engine, is_postgres_url
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.records import Record, record_from_row
-from mineaction.storage import gpkg
+from mineaction.storage import gpkg, gpkg_rtree
 from mineaction.storage.schema import GEOMETRY_COLUMN, GeoPackageGeometry, JSONText, build_metadata, history_name
 from mineaction.storage.unit_of_work import Writer, utcnow
 from mineaction.storage.vocabulary import seed_vocabularies
@@ -241,7 +241,10 @@ class Register:
                         self.tables["changeset"].insert().returning(self.tables["changeset"].c.id),
                         [{"recorded_at": at, "user_name": user, "reason": reason, "operation": operation}],
                     ).scalar_one()
-                    yield Writer(self, connection, changeset_id, user, at)
+                    writer = Writer(self, connection, changeset_id, user, at)
+                    yield writer
+                    for table_name, fids in writer.unindexed.items():
+                        gpkg_rtree.index_rows(connection.exec_driver_sql, table_name, GEOMETRY_COLUMN, fids)
 
     @contextlib.contextmanager
     def _caches_dropped_on_failure(self) -> Iterator[None]:
@@ -272,7 +275,8 @@ class Register:
         self.insert_columns(connection, table_name, {n: [row.get(n) for row in rows] for n in names}, len(rows))
 
     def insert_columns(
-        self, connection: sa.Connection, table_name: str, columns: dict[str, Any], n: int, *, copy_to: str | None = None
+        self, connection: sa.Connection, table_name: str, columns: dict[str, Any], n: int, *, copy_to: str | None = None,
+        unindexed: dict[str, list[range]] | None = None,
     ) -> None:
         """Insert ``n`` rows, and the same rows into ``copy_to`` (an entity's history, same columns).
 
@@ -280,10 +284,13 @@ class Register:
         by every row; absent columns are NULL. Values are converted once, a
         column at a time: SQLAlchemy's per-row parameter handling would cost
         more than the database's own work. Batches of :data:`BULK_ROWS` or
-        more take each backend's bulk path: on SQLite the R-tree is filled in
-        one statement (:func:`gpkg.insert_with_rtree`), on PostgreSQL the rows
-        go in by ``COPY``; and the database copies them into ``copy_to``
-        itself (``INSERT … SELECT``) rather than being sent them twice.
+        more take each backend's bulk path: on PostgreSQL the rows go in by
+        ``COPY``; on SQLite they go in with the R-tree's insert trigger set
+        aside and are indexed in one go (:mod:`gpkg_rtree`), at once or, when
+        ``unindexed`` is given, by the caller before it commits (their fid
+        ranges are added to it, by table). Either way the database copies
+        the rows into ``copy_to`` itself (``INSERT … SELECT``) rather than
+        being sent them twice.
         """
         if n == 0:
             return
@@ -317,8 +324,12 @@ class Register:
         first = connection.exec_driver_sql(f'SELECT coalesce(max(fid), 0) + 1 FROM "{table_name}"').scalar_one()
         geometries = columns.get(GEOMETRY_COLUMN)
         if geometries is not None and table_name in ENTITIES:
-            gpkg.insert_with_rtree(connection.exec_driver_sql, table_name, GEOMETRY_COLUMN, insert.format(table_name),
-                                   params, shapely.bounds(geometries), first_fid=first)
+            fids = gpkg_rtree.insert_unindexed(connection.exec_driver_sql, table_name, GEOMETRY_COLUMN,
+                                               insert.format(table_name), params, first_fid=first)
+            if unindexed is None:
+                gpkg_rtree.index_rows(connection.exec_driver_sql, table_name, GEOMETRY_COLUMN, [fids])
+            else:
+                unindexed.setdefault(table_name, []).append(fids)
         else:
             connection.exec_driver_sql(insert.format(table_name), params)
         if copy_to is not None:

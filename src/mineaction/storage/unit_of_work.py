@@ -67,6 +67,8 @@ class Writer:
         self.user = user
         self.at = at
         self.repairs: list[tuple[str, Repair]] = []
+        #: rows bulk-added on SQLite that join the R-tree at commit (fid ranges by table)
+        self.unindexed: dict[str, list[range]] = {}
 
     # -- public operations -------------------------------------------------
 
@@ -135,7 +137,8 @@ class Writer:
             ref=self._allocate_refs(spec, refs, n),
             **self._system(version=1, deleted=False),
         )
-        self.register.insert_columns(self.connection, spec.name, columns, n, copy_to=history_name(spec.name))
+        self.register.insert_columns(self.connection, spec.name, columns, n, copy_to=history_name(spec.name),
+                                     unindexed=self.unindexed)
         self.register._changed(spec.name)
         return RecordColumns(spec.name, columns, n)
 
