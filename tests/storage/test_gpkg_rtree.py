@@ -68,9 +68,10 @@ def _check(connection: sqlite3.Connection, rng: np.random.Generator) -> None:
         assert found == set(stored[hit, 0].astype(int).tolist())
 
 
-@pytest.mark.parametrize("n", [1, 51, 52, 2_601, 6_000])
+@pytest.mark.parametrize("n", [1, 51, 52, 2_601, 6_000, 60_000])
 def test_a_rebuilt_tree_is_sound_and_complete(n: int) -> None:
-    """Sizes around the node capacity (51 cells) and 51², so trees of one, two and three levels are built."""
+    """Sizes around the node capacity (51 cells) and 51², so trees of one, two and three levels are built;
+    60,000 rows are read and written in two slices."""
     rng = np.random.default_rng(n)
     connection = _database()
     index_rows(_execute(connection), TABLE, COLUMN, [_bulk_insert(connection, _boxes(rng, n))])

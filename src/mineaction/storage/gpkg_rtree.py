@@ -39,6 +39,7 @@ Execute = Callable[..., Any]
 
 _CELL = np.dtype([("id", ">i8"), ("box", ">f4", (4,))])  # 24 bytes, as the module stores a 2-D cell
 _NODE_HEADER = struct.Struct(">HH")  # depth (root only), number of cells
+_SLICE = 50_000  # rows read or written per statement
 
 
 def rtree_name(table: str, column: str) -> str:
@@ -89,12 +90,16 @@ def _row_boxes(execute: Execute, table: str, column: str, fids: Sequence[range],
     """Ids and (minx, maxx, miny, maxy) boxes of the non-empty geometries among rows ``fids``."""
     # a blob with the usual little-endian XY envelope (flags 0x03) is read only as far as its envelope
     head = f'CASE WHEN substr("{column}", 4, 1) = x\'{FLAGS_XY_LE:02x}\' THEN substr("{column}", 1, 40) ELSE "{column}" END'
-    rows = [row for r in fids for row in execute(
-        f'SELECT "{fid}", {head} FROM "{table}" WHERE "{fid}" BETWEEN ? AND ?', (r.start, r.stop - 1)).fetchall()]
-    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-    boxes = envelopes([row[1] for row in rows])
-    present = ~np.isnan(boxes).any(axis=1)
-    return ids[present], boxes[present]
+    query = f'SELECT "{fid}", {head} FROM "{table}" WHERE "{fid}" BETWEEN ? AND ?'
+    id_parts, box_parts = [], []
+    for r in fids:
+        for start in range(r.start, r.stop, _SLICE):  # bounded memory for a million rows
+            rows = execute(query, (start, min(start + _SLICE, r.stop) - 1)).fetchall()
+            boxes = envelopes([row[1] for row in rows])
+            present = ~np.isnan(boxes).any(axis=1)
+            id_parts.append(np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))[present])
+            box_parts.append(boxes[present])
+    return np.concatenate(id_parts or [np.empty(0, np.int64)]), np.concatenate(box_parts or [np.empty((0, 4))])
 
 
 def _entries_outside(execute: Execute, rtree: str, fids: Sequence[range]) -> tuple[np.ndarray, np.ndarray]:
@@ -145,7 +150,9 @@ def _rebuild(execute: Execute, rtree: str, ids: np.ndarray, boxes: np.ndarray) -
         execute(f'DELETE FROM "{rtree}_{shadow}"', ())
     execute(f'INSERT INTO "{rtree}_node" VALUES (?, ?)', nodes)
     execute(f'INSERT INTO "{rtree}_parent" VALUES (?, ?)', parents)
-    execute(f'INSERT INTO "{rtree}_rowid" VALUES (?, ?)', list(zip(leaves["id"].tolist(), leaf_of.tolist())))
+    for start in range(0, len(leaves), _SLICE):
+        part = slice(start, start + _SLICE)
+        execute(f'INSERT INTO "{rtree}_rowid" VALUES (?, ?)', list(zip(leaves["id"][part].tolist(), leaf_of[part].tolist())))
 
 
 def _pack(ids: np.ndarray, boxes: np.ndarray, capacity: int) -> list[tuple[np.ndarray, np.ndarray]]:
