@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
-from pyproj import Geod
+from pyproj import Geod, Transformer
 
 from mineaction.domain.geometry import EDGE_STEP_DEG, geodesic_area
 
@@ -58,3 +58,55 @@ def test_a_cut_polygon_adds_up() -> None:
     left, right = shapely.box(29.9, 47.9, 30.02, 48.1), shapely.box(30.02, 47.9, 30.1, 48.1)
     parts = [triangle.intersection(left), triangle.intersection(right)]
     assert sum(geodesic_area(parts)) == pytest.approx(geodesic_area(triangle), abs=0.01)
+
+
+def _planar_area_after_projection(geometries: np.ndarray) -> np.ndarray:
+    """The definition geodesic_area computes: split long edges, project to EASE-Grid 2.0, planar area."""
+    to_ease = Transformer.from_crs("EPSG:4326", "EPSG:6933", always_xy=True)
+    projected = shapely.transform(
+        shapely.segmentize(geometries, EDGE_STEP_DEG), lambda xy: np.column_stack(to_ease.transform(*xy.T))
+    )
+    return np.nan_to_num(shapely.area(projected))
+
+
+def _with_holes(lon: float, lat: float, radius_deg: float, rng: np.random.Generator) -> shapely.Polygon:
+    """A 30-point star with two round holes.
+
+    Its vertices lie 0.5-1 radius out at even angles, so its edges stay
+    beyond 0.5·cos(6°) ≈ 0.497 radius; the holes (0.2 radius, centred
+    ±0.25 radius out) reach 0.45 and are 0.1 radius apart.
+    """
+    angles = np.linspace(0, 2 * np.pi, 30, endpoint=False)
+    r = radius_deg * rng.uniform(0.5, 1.0, 30)
+    outer = np.column_stack([lon + r * np.cos(angles), lat + r * np.sin(angles)])
+    holes = [shapely.Point(lon + dx * radius_deg, lat).buffer(radius_deg / 5, 4).exterior for dx in (-0.25, 0.25)]
+    return shapely.Polygon(outer, holes)
+
+
+def test_coordinate_arithmetic_equals_projected_geometry_area() -> None:
+    """geodesic_area works on coordinate arrays; the same numbers through projected geometries agree.
+
+    Both project the same vertices with the same transformer and sum the
+    same shoelace terms; only the order of additions and the last bit of
+    split points differ, each ~1e-16 of the area per term: 1e-9 relative
+    leaves a wide margin and still catches a misplaced ring or a lost hole.
+    """
+    rng = np.random.default_rng(7)
+    lat = rng.uniform(-70, 70, 40)
+    small = [_star(30.0, la, 2e-4, 40, rng) for la in lat[:10]]  # no edge to split
+    long_edged = [_star(31.0, la, 3e-2, 8, rng) for la in lat[10:20]]  # every edge split
+    holed = [_with_holes(32.0, la, 1e-2, rng) for la in lat[20:30]]
+    multi = [
+        shapely.MultiPolygon([_with_holes(33.0, la, 1e-2, rng), _with_holes(33.1, la, 3e-2, rng)]) for la in lat[30:]
+    ]
+    mixed = [
+        shapely.GeometryCollection([holed[0], shapely.LineString([(30, 10), (31, 11)]), shapely.Point(30, 10)]),
+        shapely.GeometryCollection([shapely.GeometryCollection([long_edged[0]]), multi[0]]),
+        shapely.Polygon(), None, shapely.Point(1, 2),
+    ]
+    geometries = np.array([*small, *long_edged, *holed, *multi, *mixed], dtype=object)
+    assert shapely.is_valid(geometries[:40]).all() and (shapely.get_num_interior_rings(holed) == 2).all()
+    ours = geodesic_area(geometries)
+    reference = _planar_area_after_projection(geometries)
+    assert ours == pytest.approx(reference, rel=1e-9, abs=0)
+    assert ours[40] == pytest.approx(ours[20], rel=1e-12) and ours[-3:].tolist() == [0.0, 0.0, 0.0]
