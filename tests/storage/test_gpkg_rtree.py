@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import subprocess
 
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ from mineaction.storage import gpkg
 from mineaction.storage.gpkg_rtree import index_rows, insert_unindexed, rtree_name
 from mineaction.storage.register import Register
 from tests.common import add_organisation, hazard_values, square_m
+from tests.conftest import missing_service
 
 TABLE, COLUMN = "site", "geom"
 RTREE = rtree_name(TABLE, COLUMN)
@@ -136,3 +139,23 @@ def test_rows_changed_after_a_bulk_add_in_the_same_unit_of_work_are_indexed_as_t
         assert np.allclose(box, (minx, maxx, miny, maxy), rtol=2**-22, atol=0)
         assert c.exec_driver_sql("SELECT count(*) FROM rtree_hazard_geom").scalar_one() == 600
         assert c.exec_driver_sql("SELECT rtreecheck('rtree_hazard_geom')").scalar_one() == "ok"
+
+
+def test_gdal_finds_through_the_rebuilt_index_what_shapely_finds(gpkg_register: Register) -> None:
+    """ogrinfo's spatial filter goes through the R-tree: a bulk-built tree missing entries would lose features."""
+    if shutil.which("ogrinfo") is None:
+        missing_service("GDAL's ogrinfo is not installed (apt install gdal-bin)")
+    rng = np.random.default_rng(17)
+    outlines = [square_m(x, y, s) for x, y, s in zip(rng.uniform(0, 20_000, 3_000), rng.uniform(0, 20_000, 3_000),
+                                                       rng.uniform(20, 400, 3_000))]
+    with gpkg_register.write("tester", "bulk add") as w:
+        organisation = add_organisation(w)
+        w.add_many("hazard", [hazard_values(organisation.id)] * len(outlines), outlines)
+    minx, miny, maxx, maxy = shapely.bounds(shapely.union_all(outlines))
+    for fx0, fy0 in rng.uniform(0, 0.8, (5, 2)):
+        window = shapely.box(minx + fx0 * (maxx - minx), miny + fy0 * (maxy - miny),
+                             minx + (fx0 + 0.2) * (maxx - minx), miny + (fy0 + 0.2) * (maxy - miny))
+        listing = subprocess.run(["ogrinfo", "-ro", "-q", "-al", "-geom=NO", "-spat", *map(str, window.bounds),
+                                  str(gpkg_register.target), "hazard"], capture_output=True, text=True, check=True)
+        found = listing.stdout.count("OGRFeature(hazard):")
+        assert found == int(shapely.intersects(np.asarray(outlines), window).sum()) > 0
