@@ -27,6 +27,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from mineaction.domain.admin_areas import AdminIndex
 from mineaction.domain.entities import ENTITIES, entity
 from mineaction.domain.programme import Programme
 from mineaction.errors import MineActionError, RecordNotFound, StorageError
@@ -38,7 +39,7 @@ from mineaction.storage.schema import GEOMETRY_COLUMN, GeoPackageGeometry, JSONT
 from mineaction.storage.unit_of_work import Writer, utcnow
 from mineaction.storage.vocabulary import seed_vocabularies
 
-__all__ = ["AdminIndex", "FeatureSet", "Register"]
+__all__ = ["FeatureSet", "Register"]
 
 BBox = tuple[float, float, float, float]
 
@@ -76,28 +77,6 @@ def _refuse_foreign_file(path: Path) -> None:
         if "not a database" in str(exc) or "no such table" in str(exc):
             raise StorageError(f"{path} is not a mineaction register ({exc})",
                                hint="create a register in a new file: mineaction init --db NEW.gpkg") from None
-
-
-class AdminIndex:
-    """Point-in-polygon lookup of the deepest admin area, for derived ``admin_pcode``."""
-
-    def __init__(self, pcodes: Sequence[str], levels: Sequence[int], geometries: Sequence[Any]):
-        order = np.argsort(-np.asarray(levels, dtype=int), kind="stable")  # deepest first
-        self.pcodes = np.asarray(pcodes, dtype=object)[order]
-        self.geometries = np.asarray(geometries, dtype=object)[order]
-        self.tree = shapely.STRtree(self.geometries)
-
-    def assign(self, geometries: np.ndarray) -> list[str | None]:
-        if len(self.pcodes) == 0 or len(geometries) == 0:
-            return [None] * len(geometries)
-        points = shapely.point_on_surface(np.asarray(geometries, dtype=object))
-        point_idx, area_idx = self.tree.query(points, predicate="within")
-        # tree indices follow self.geometries, sorted deepest first: the smallest index is the deepest area
-        none = len(self.pcodes)
-        deepest = np.full(len(geometries), none)
-        np.minimum.at(deepest, point_idx, area_idx)
-        pcodes = np.append(self.pcodes, None)
-        return pcodes[deepest].tolist()
 
 
 def _alembic_config(connection: sa.Connection) -> Config:
