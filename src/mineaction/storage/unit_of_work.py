@@ -9,7 +9,7 @@ if a newer one exists.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -339,8 +339,8 @@ class Writer:
             raise InvalidGeometry(f"{spec.name}: expected {n} geometries")
         kinds = _GEOMETRY_KINDS[spec.geometry]
         extent = self.register.programme.extent
-        array = np.asarray(list(geometries), dtype=object)
-        reprojected = not any(g is None for g in array)
+        array = np.array(geometries, dtype=object)  # a copy: as_multipolygons works in place
+        reprojected = not shapely.is_missing(array).any()
         if reprojected:
             array = to_wgs84(array, crs)
         if not repair and _all_valid_fast(array, kinds):
@@ -397,19 +397,18 @@ def new_ids(n: int) -> list[str]:
     return [f"{base + i:032x}" for i in range(n)]
 
 
-def _all_valid_fast(geometries: Iterable[BaseGeometry | None], kinds: tuple[str, ...]) -> bool:
-    """True when a vectorised check shows nothing needs the slow, explaining path."""
-    array = np.asarray(list(geometries), dtype=object)
-    if len(array) == 0 or any(g is None for g in array):
-        return False
-    types = shapely.get_type_id(array)
-    allowed = {shapely.GeometryType[k.upper()].value for k in kinds}
-    if not np.isin(types, list(allowed)).all():
-        return False
-    coords = shapely.get_coordinates(array)
+def _all_valid_fast(geometries: np.ndarray, kinds: tuple[str, ...]) -> bool:
+    """True when a vectorised check shows nothing needs the slow, explaining path.
+
+    The cheap checks go first. GEOS validity, the costly one, also refuses NaN
+    and infinite coordinates ("Invalid Coordinate"), so finiteness needs no
+    copy of the coordinates; None has type id -1, never an allowed kind.
+    """
+    allowed = [shapely.GeometryType[k.upper()] for k in kinds]
     return bool(
-        shapely.is_valid(array).all()
-        and not shapely.is_empty(array).any()
-        and not shapely.has_z(array).any()
-        and np.isfinite(coords).all()
+        len(geometries) > 0
+        and np.isin(shapely.get_type_id(geometries), allowed).all()
+        and not shapely.is_empty(geometries).any()
+        and not shapely.has_z(geometries).any()
+        and shapely.is_valid(geometries).all()
     )
