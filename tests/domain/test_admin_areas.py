@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import shapely
 
+from mineaction.domain import admin_areas
 from mineaction.domain.admin_areas import AdminIndex
 
 
@@ -40,19 +41,29 @@ def _probes(areas: list[shapely.Geometry], rng: np.random.Generator) -> np.ndarr
     points = shapely.points(np.concatenate([rng.uniform(-0.2, 2.0, (400, 2)), [(1.5, 0.5)]]))
     centres = rng.uniform(-0.1, 1.9, (200, 2))
     stars = [shapely.Point(c).buffer(r, 3) for c, r in zip(centres, rng.uniform(0.001, 0.1, 200))]
-    vertices = shapely.get_coordinates(np.asarray(areas, dtype=object))
-    on_boundary = shapely.points(np.concatenate([vertices, (vertices[1:] + vertices[:-1]) / 2]))
     empty = [None, shapely.Polygon(), shapely.Point()]
-    return np.array([*points, *stars, *on_boundary, *empty], dtype=object)
+    return np.array([*points, *stars, *on_boundary(areas), *empty], dtype=object)
 
 
+def on_boundary(areas: list[shapely.Geometry]) -> np.ndarray:
+    """Every area vertex and the midpoint of every edge (within rounding of the edge)."""
+    rings = [shapely.get_coordinates(ring) for area in areas for ring in shapely.get_rings(area)]
+    return shapely.points(np.concatenate([xy for ring in rings for xy in (ring, (ring[1:] + ring[:-1]) / 2)]))
+
+
+@pytest.mark.parametrize("grid", [True, False], ids=["grid", "points only"])
 @pytest.mark.parametrize("seed", range(5))
-def test_assign_matches_the_within_definition(seed: int) -> None:
+def test_assign_matches_the_within_definition(seed: int, grid: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(admin_areas, "GRID_MIN_BATCH", 0 if grid else 10**9)
     rng = np.random.default_rng(seed)
     pcodes, levels, areas = _gazetteer(rng)
     probes = _probes(areas, rng)
-    assigned = AdminIndex(pcodes, levels, areas).assign(probes)
+    index = AdminIndex(pcodes, levels, areas)
+    assigned = index.assign(probes)
     assert assigned == _reference(pcodes, levels, areas, probes)
+    if grid:  # the grid answered many probes itself (not those on a boundary or beyond its extent)
+        answered = index._from_grid(shapely.bounds(probes)) >= 0
+        assert answered.sum() >= 100 and not answered[-len(on_boundary(areas)) - 3 : -3].any()
     # the probes reach every case: each level, overlap ties, and outside every area
     assert {levels[pcodes.index(p)] for p in assigned if p} == {1, 2, 3, 4} and None in assigned
     assert {pcodes[-2], pcodes[-1]} <= set(assigned)
@@ -64,6 +75,18 @@ def test_a_point_on_a_boundary_is_not_in_that_area() -> None:
     halves = [shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)]
     index = AdminIndex(["R", "W", "E"], [1, 2, 2], [shapely.box(0, 0, 2, 1), *halves])
     assert index.assign(shapely.points([(1, 0.5), (0, 0.5), (0.5, 0.5)])) == ["R", None, "W"]
+
+
+def test_a_small_area_inside_a_long_bounding_box_is_not_missed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A thin strip over three grid cells whose ends lie in cells of the region alone: the pocket
+    in the middle cell, where the strip's representative point lies, still wins."""
+    monkeypatch.setattr(admin_areas, "GRID_MIN_BATCH", 0)
+    cell = 1 / admin_areas.GRID_CELLS
+    middle = 0.5 + cell / 2  # the centre of a cell
+    pocket = shapely.box(middle - cell / 4, middle - cell / 4, middle + cell / 4, middle + cell / 4)
+    strip = shapely.box(middle - 1.4 * cell, middle - cell / 10, middle + 1.4 * cell, middle + cell / 10)
+    index = AdminIndex(["R", "P"], [1, 2], [shapely.box(0, 0, 1, 1), pocket])
+    assert index.assign([strip]) == _reference(["R", "P"], [1, 2], [shapely.box(0, 0, 1, 1), pocket], [strip]) == ["P"]
 
 
 def test_no_areas_or_no_geometries() -> None:
