@@ -20,9 +20,11 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -75,6 +77,7 @@ def _json(value: Any) -> str:
 
 
 _EXTRA_NONE = _json([None, [], None])  # no id, no photos, no form key: most rows
+_NO_LINKS: Mapping[str, str] = MappingProxyType({})  # the depends_on of plain rows' submissions
 
 
 def _content_hashes(entity_name: str, action: str, values_json: Sequence[str], extras_json: Sequence[str],
@@ -101,17 +104,14 @@ def _factorise(values: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
     in Python, not as text); unhashable ones (lists, objects from JSON forms)
     are each their own.
     """
-    index: dict[Any, int] = {}
     try:
-        if len({type(v) for v in values} - {type(None)}) > 1:
-            codes = [index.setdefault((type(v), v), len(index)) for v in values]
-            distinct = [v for _, v in index]
-        else:
-            codes = [index.setdefault(v, len(index)) for v in values]
-            distinct = list(index)
+        keyed = len(set(map(type, values)) - {type(None)}) > 1
+        keys = list(zip(map(type, values), values)) if keyed else values
+        index = {key: code for code, key in enumerate(dict.fromkeys(keys))}
+        codes = np.fromiter(map(index.__getitem__, keys), dtype=np.intp, count=len(keys))
     except TypeError:
         return np.arange(len(values)), list(values)
-    return np.asarray(codes, dtype=np.intp), distinct
+    return codes, [key[1] for key in index] if keyed else list(index)
 
 
 @dataclass(frozen=True)
@@ -363,8 +363,17 @@ class _Validator:
         stored = _json_objects(fields, n, links)
         hashes = _content_hashes(spec.name, "release" if release else "add", _json_objects(fields, n),
                                  self._extras(plan, batch), wkbs)
+        plain = self._plain(job, spec, plan, batch, fields, links) & ok & complete
+        if plain.all():  # the usual case: every row a new record, nothing to decide row by row
+            self.report.valid += n
+            return list(map(Submission, repeat(spec.name, n), repeat("add", n), stored, wkbs, hashes, batch.labels,
+                            repeat(None, n), repeat(None, n), repeat(_NO_LINKS, n), batch.attachments or repeat((), n)))
         out: list[Submission] = []
         for i, label in enumerate(batch.labels):
+            if plain[i]:
+                out.append(Submission(spec.name, "add", stored[i], wkbs[i], hashes[i], label,
+                                      attachments=batch.attachments[i] if batch.attachments else ()))
+                continue
             current = self._current(spec, ids[i])
             if not (ok[i] and (complete[i] or (current is not None and not release))):
                 self._explain(job, plan, batch, i, geometry_errors, current)
@@ -375,6 +384,26 @@ class _Validator:
                 out.append(submission)
         self.report.valid += len(out)
         return out
+
+    @staticmethod
+    def _plain(job: Job, spec: Entity, plan: ColumnPlan, batch: Batch, fields: dict[str, _Column],
+               links: dict[str, list[tuple[str, str] | None]]) -> np.ndarray:
+        """Rows that, when valid, are new records as they stand: :meth:`_submission` would only wrap them.
+
+        That is every row of a layer adding records of an entity other than
+        activities (which the ledger follows), without ids, form keys or
+        links to rows of the same file; per row, each link found in the register.
+        """
+        n = len(batch)
+        if job.mapping.action == "release" or spec.name == "activity" or plan.identity or batch.keys:
+            return np.zeros(n, dtype=bool)
+        plain = np.ones(n, dtype=bool)
+        for name, resolved in links.items():
+            column = fields[name]
+            by_id = np.array([v is None or (found is not None and found[0] == "id")
+                              for v, found in zip(column.values, resolved)], dtype=bool)
+            plain &= by_id[column.codes]
+        return plain
 
     def _links(self, spec: Entity, fields: dict[str, _Column]) -> dict[str, list[tuple[str, str] | None]]:
         """Each distinct link value resolved once: ("hash", parent's content hash), ("id", register id) or None.
