@@ -20,7 +20,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
@@ -77,7 +77,7 @@ def _json(value: Any) -> str:
 
 
 _EXTRA_NONE = _json([None, [], None])  # no id, no photos, no form key: most rows
-_NO_LINKS: Mapping[str, str] = MappingProxyType({})  # the depends_on of plain rows' submissions
+_NO_LINKS: MappingProxyType[str, str] = MappingProxyType({})  # the depends_on of plain rows' submissions
 
 
 def _content_hashes(entity_name: str, action: str, values_json: Sequence[str], extras_json: Sequence[str],

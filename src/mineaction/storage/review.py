@@ -26,8 +26,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import shapely
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy.dialects import postgresql
 
 from mineaction.domain.entities import ENTITIES, entity
 from mineaction.errors import ConflictError, InvalidValue, RecordNotFound
