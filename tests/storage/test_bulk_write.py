@@ -3,8 +3,10 @@ stores exactly what the row-at-a-time path stores, keeps every index in sync, an
 
 from __future__ import annotations
 
+import gc
 import itertools
 
+import pytest
 import shapely
 
 from mineaction.errors import StorageError
@@ -69,3 +71,19 @@ def test_a_bulk_write_that_fails_anywhere_leaves_nothing(register: Register) -> 
     assert failures >= 5  # changeset, refs, the insert itself, ...
     assert register.count("hazard") == N
     check_all(register)
+
+
+def test_a_unit_of_work_pauses_the_cyclic_collector_and_restores_it_as_it_was(register: Register) -> None:
+    assert gc.isenabled()
+    with register.write("loader", "collector paused") as w:
+        assert not gc.isenabled()
+        add_organisation(w)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(RuntimeError), register.write("loader", "fails"):
+            assert not gc.isenabled()
+            raise RuntimeError("the caller's block fails")
+        assert not gc.isenabled()  # paused by the caller, so it stays paused
+    finally:
+        gc.enable()

@@ -36,7 +36,7 @@ from mineaction.storage.errors import translate_errors
 from mineaction.storage.records import Record, record_from_row
 from mineaction.storage import gpkg, gpkg_rtree
 from mineaction.storage.schema import GEOMETRY_COLUMN, GeoPackageGeometry, JSONText, build_metadata, history_name
-from mineaction.storage.unit_of_work import Writer, utcnow
+from mineaction.storage.unit_of_work import Writer, collector_paused, utcnow
 from mineaction.storage.vocabulary import seed_vocabularies
 
 __all__ = ["FeatureSet", "Register"]
@@ -211,7 +211,7 @@ class Register:
         """One transaction and one changeset: all of the block's writes, or none of them."""
         if not user or not reason:
             raise MineActionError("every change needs a user and a reason", hint="pass user= and reason=")
-        with self._caches_dropped_on_failure(), translate_errors(f"{operation} by {user}"):
+        with self._caches_dropped_on_failure(), translate_errors(f"{operation} by {user}"), collector_paused():
             with self.engine.connect() as connection:
                 connection = connection.execution_options(sqlite_begin="IMMEDIATE")
                 with connection.begin():

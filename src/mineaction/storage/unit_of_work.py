@@ -8,8 +8,10 @@ if a newer one exists.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +33,7 @@ from mineaction.storage.schema import GEOMETRY_COLUMN, history_name
 if TYPE_CHECKING:
     from mineaction.storage.register import Register
 
-__all__ = ["Release", "Writer"]
+__all__ = ["Release", "Writer", "collector_paused"]
 
 _GEOMETRY_KINDS = {
     "POLYGON": ("Polygon",),
@@ -55,6 +57,25 @@ def utcnow() -> dt.datetime:
     """Naive UTC now at the register's resolution (milliseconds)."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a unit of work, which may be a bulk one.
+
+    A bulk write makes and drops millions of dicts, tuples and lists, none
+    in a cycle, so reference counting frees them all; the collector would
+    still scan the whole heap again and again as they pass through (0.7 s of
+    5.5 s CPU when loading 100,000 hazards). It runs again afterwards,
+    unless something else had paused it.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Writer:
