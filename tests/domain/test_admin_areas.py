@@ -42,10 +42,10 @@ def _probes(areas: list[shapely.Geometry], rng: np.random.Generator) -> np.ndarr
     centres = rng.uniform(-0.1, 1.9, (200, 2))
     stars = [shapely.Point(c).buffer(r, 3) for c, r in zip(centres, rng.uniform(0.001, 0.1, 200))]
     empty = [None, shapely.Polygon(), shapely.Point()]
-    return np.array([*points, *stars, *on_boundary(areas), *empty], dtype=object)
+    return np.array([*points, *stars, *_on_boundary(areas), *empty], dtype=object)
 
 
-def on_boundary(areas: list[shapely.Geometry]) -> np.ndarray:
+def _on_boundary(areas: list[shapely.Geometry]) -> np.ndarray:
     """Every area vertex and the midpoint of every edge (within rounding of the edge)."""
     rings = [shapely.get_coordinates(ring) for area in areas for ring in shapely.get_rings(area)]
     return shapely.points(np.concatenate([xy for ring in rings for xy in (ring, (ring[1:] + ring[:-1]) / 2)]))
@@ -63,7 +63,7 @@ def test_assign_matches_the_within_definition(seed: int, grid: bool, monkeypatch
     assert assigned == _reference(pcodes, levels, areas, probes)
     if grid:  # the grid answered many probes itself (not those on a boundary or beyond its extent)
         answered = index._from_grid(shapely.bounds(probes)) >= 0
-        assert answered.sum() >= 100 and not answered[-len(on_boundary(areas)) - 3 : -3].any()
+        assert answered.sum() >= 100 and not answered[-len(_on_boundary(areas)) - 3 : -3].any()
     # the probes reach every case: each level, overlap ties, and outside every area
     assert {levels[pcodes.index(p)] for p in assigned if p} == {1, 2, 3, 4} and None in assigned
     assert {pcodes[-2], pcodes[-1]} <= set(assigned)
@@ -89,6 +89,8 @@ def test_a_small_area_inside_a_long_bounding_box_is_not_missed(monkeypatch: pyte
     assert index.assign([strip]) == _reference(["R", "P"], [1, 2], [shapely.box(0, 0, 1, 1), pocket], [strip]) == ["P"]
 
 
-def test_no_areas_or_no_geometries() -> None:
+@pytest.mark.parametrize("grid_min_batch", [0, 10**9], ids=["grid", "points only"])
+def test_no_areas_or_no_geometries(grid_min_batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(admin_areas, "GRID_MIN_BATCH", grid_min_batch)
     assert AdminIndex([], [], []).assign([shapely.Point(0, 0), None]) == [None, None]
     assert AdminIndex(["R"], [1], [shapely.box(0, 0, 1, 1)]).assign([]) == []
