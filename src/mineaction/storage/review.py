@@ -19,7 +19,7 @@ import operator
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import groupby, repeat
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -395,20 +395,16 @@ def _pending(connection: sa.Connection, table: sa.Table, *where: sa.ColumnElemen
     if connection.dialect.name == "postgresql":  # an erasure committing meanwhile must not be applied over
         query = query.with_for_update()
     rows = _driver_rows(connection, query)
-    if len({r[2] for r in rows}) > 1:
+    entity_of = operator.itemgetter(2)
+    if len(set(map(entity_of, rows))) > 1:
         rows = sorted(rows, key=lambda r: _ENTITY_ORDER[r[2]])  # stable: fid order within an entity
     batches = []
-    start = 0
-    while start < len(rows):
-        end = start + 1
-        while end < len(rows) and rows[end][2] == rows[start][2]:
-            end += 1
-        fids, refs, _, actions, targets, bases, values, wkbs, depends_on = map(list, zip(*rows[start:end]))
+    for name, group in groupby(rows, key=entity_of):
+        fids, refs, _, actions, targets, bases, values, wkbs, depends_on = map(list, zip(*group))
         batches.append(_Batch(
-            rows[start][2], fids, refs, actions, targets, bases, json.loads(f"[{','.join(values)}]"),
+            name, fids, refs, actions, targets, bases, json.loads(f"[{','.join(values)}]"),
             list(shapely.from_wkb(np.asarray([*wkbs, None], dtype=object)[:-1])), depends_on,
         ))
-        start = end
     return batches
 
 
