@@ -13,7 +13,6 @@ version, or a release that now collides with land released since, is flagged
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import operator
 import uuid
@@ -33,7 +32,7 @@ from mineaction.domain.entities import ENTITIES, entity
 from mineaction.errors import ConflictError, InvalidValue, RecordNotFound
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.register import Register
-from mineaction.storage.unit_of_work import Writer, utcnow
+from mineaction.storage.unit_of_work import Writer, collector_paused, utcnow
 
 __all__ = [
     "FieldReport",
@@ -146,25 +145,6 @@ def _report(row: Any, geometry: BaseGeometry | None) -> FieldReport:
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a bulk import or approval runs.
-
-    Such a run makes and drops millions of dicts and tuples, none in a
-    cycle, so reference counting frees them all; the collector would still
-    scan the whole heap again and again as they pass through (a quarter of
-    the CPU time of queueing and approving 200,000 reports). It runs again
-    afterwards, unless something else had paused it.
-    """
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
-
-
-@contextlib.contextmanager
 def _transaction(register: Register, action: str) -> Iterator[sa.Connection]:
     """A write transaction on the queue alone (the register's records are not touched)."""
     with translate_errors(action), register.engine.connect() as connection:
@@ -237,7 +217,7 @@ def submit(
     submitted = skipped = features = 0
     refused = False
     try:
-        with _collector_paused(), _transaction(register, f"import of {source.name} by {user}") as connection:
+        with collector_paused(), _transaction(register, f"import of {source.name} by {user}") as connection:
             for batch in batches:
                 features += len(batch)
                 fresh = _fresh(connection, table, batch, on_skip)
@@ -538,7 +518,7 @@ def approve(
     back, naming the report; the register and the queue stay as they were.
     """
     table = register.tables["field_report"]
-    with _collector_paused(), register.write(user, reason, operation="review") as w:
+    with register.write(user, reason, operation="review") as w:  # which pauses the cyclic collector
         approver = _Approver(w, table)
         for batch in _to_apply(w.connection, table, refs, import_id, chunk):
             approver.apply(batch)
