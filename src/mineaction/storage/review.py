@@ -159,7 +159,7 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 
 
 def _lookup(connection: sa.Connection, column: sa.Column, keys: Iterable[str], *extra: sa.Column) -> dict[str, tuple]:
-    keys = sorted(set(keys))
+    keys = list(set(keys))
     if not keys:
         return {}
     rows = connection.execute(sa.select(column, *extra).where(_among(connection, column, keys)))
@@ -396,7 +396,7 @@ def _driver_rows(connection: sa.Connection, query: sa.Select) -> Sequence[Any]:
     """
     compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     params = tuple(compiled.params[k] for k in compiled.positiontup or ()) if compiled.positional else compiled.params
-    return connection.exec_driver_sql(str(compiled), params).all()
+    return connection.exec_driver_sql(str(compiled), params).cursor.fetchall()  # no Row object per report
 
 
 def _to_apply(connection: sa.Connection, table: sa.Table, refs: Sequence[str] | None, import_id: str | None,
