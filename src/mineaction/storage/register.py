@@ -336,7 +336,10 @@ class Register:
         if process is None:
             return values.tolist() if isinstance(values, np.ndarray) else values
         if isinstance(column.type, JSONText):
-            return _json_once_per_list(process, values)
+            return _json_once_per_list(process, values, text_is_encoded=column.type.text_is_encoded)
+        if column.type.python_type in (dt.date, dt.datetime):  # a batch repeats its dates: convert each once
+            done: dict[Any, Any] = {}
+            return [None if v is None else done[v] if v in done else done.setdefault(v, process(v)) for v in values]
         return [None if v is None else process(v) for v in values]
 
     def _changed(self, entity_name: str) -> None:
@@ -564,12 +567,15 @@ class Register:
             ).scalar_one()
 
 
-def _json_once_per_list(encode: Any, values: Sequence[Any]) -> list[Any]:
-    """JSON text of each value; equal lists of codes, which a batch repeats, are encoded once."""
+def _json_once_per_list(encode: Any, values: Sequence[Any], *, text_is_encoded: bool) -> list[Any]:
+    """JSON text of each value; equal lists of codes, which a batch repeats, are encoded once,
+    and text already encoded (``text_is_encoded``) is taken as it is."""
     done: dict[tuple[str, ...], str] = {}
     out = []
     for value in values:
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        if isinstance(value, str) and text_is_encoded:
+            out.append(value)
+        elif isinstance(value, list) and all(isinstance(item, str) for item in value):
             key = tuple(value)
             if key not in done:
                 done[key] = encode(value)

@@ -32,6 +32,7 @@ class JSONObjectText(JSONText):
     """
 
     cache_ok = True
+    text_is_encoded = True
 
     def process_bind_param(self, value, dialect):
         return value if isinstance(value, str) else super().process_bind_param(value, dialect)

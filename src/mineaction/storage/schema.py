@@ -81,6 +81,8 @@ class JSONText(TypeDecorator):
 
     impl = sa.Text
     cache_ok = True
+    #: whether text given for the column is JSON already (and stored as it is)
+    text_is_encoded = False
 
     def process_bind_param(self, value, dialect):
         return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
