@@ -18,6 +18,7 @@ All entities are read in one database transaction, so the layers agree.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import sqlite3
 import tempfile
@@ -72,11 +73,23 @@ class _Layer:
     spec: Entity
     fields: tuple[Field, ...]
     columns: dict[str, list[Any]]  # system columns and fields, one list per column
-    geometries: np.ndarray | None  # None: no geometry in this export
+    shapes: np.ndarray | None  # None: no geometry in this export, or only its WKB was read
     geometry_type: str  # GeoPackage type name: the entity's, or MULTIPOLYGON when shown as cells or areas
+    wkb: list[bytes | None] | None = None  # ISO WKB as stored in a GeoPackage register, when shapes were not needed
 
     def __len__(self) -> int:
         return len(self.columns["id"])
+
+    @property
+    def spatial(self) -> bool:
+        return self.shapes is not None or self.wkb is not None
+
+    @functools.cached_property
+    def geometries(self) -> np.ndarray | None:
+        """Shapely geometries, decoded only for a writer that needs them (KML)."""
+        if self.shapes is not None or self.wkb is None:
+            return self.shapes
+        return shapely.from_wkb(np.asarray(self.wkb, dtype=object))
 
     def row(self, i: int) -> dict[str, Any]:
         return {name: values[i] for name, values in self.columns.items()}
@@ -125,19 +138,27 @@ def _select(register: Register, connection: sa.Connection, spec: Entity, as_of: 
             query = query.where(source.c[column] == organisation_id)
     columns: dict[str, list[Any]] = {n: [] for n in names if n != GEOMETRY_COLUMN}
     parts = []
+    # straight from a GeoPackage, the stored WKB is what a writer takes, unless locations are filtered or generalised
+    wkb_only = register.dialect == "sqlite" and bbox is None and _visible(level, spec.geometry_sensitivity)
+    wkb: list[bytes | None] = []
     result = connection.execute(query.order_by(source.c.ref).execution_options(yield_per=_PARTITION))
     for partition in result.partitions():  # streamed: a partition's rows and blobs are freed as we go
         for name, values in zip(names, zip(*partition)):
-            if name == GEOMETRY_COLUMN:
-                parts.append(_decode(register, list(values)))
-            else:
+            if name != GEOMETRY_COLUMN:
                 columns[name].extend(values)
+            elif wkb_only:
+                wkb.extend(gpkg.wkb_many(values))
+            else:
+                parts.append(_decode(register, list(values)))
     for f in spec.fields:
         if f.kind is Kind.CODES:
             columns[f.name] = _json_lists(columns[f.name])
     n = len(columns["id"])
     keep = np.ones(n, dtype=bool)
     geometries = None
+    if spec.geometry and wkb_only:
+        exported[spec.name] = set(columns["id"])
+        return _Layer(spec, fields, _linked_as_refs(register, connection, fields, columns), None, spec.geometry, wkb)
     if spec.geometry:
         geometries = np.concatenate(parts) if parts else np.empty(0, dtype=object)
         if bbox is not None and n:
@@ -150,18 +171,24 @@ def _select(register: Register, connection: sa.Connection, spec: Entity, as_of: 
         columns = {n: [v for v, k in zip(values, keep) if k] for n, values in columns.items()}
         geometries = None if geometries is None else geometries[keep]
     exported[spec.name] = set(columns["id"])
-    for f in fields:  # links as refs (HAZ-000012): what people read, and what another register resolves
-        if f.link and columns["id"]:
-            target = register.tables[f.link]
-            refs = dict(connection.execute(sa.select(target.c.id, target.c.ref)).all())
-            columns[f.name] = [refs.get(v, v) for v in columns[f.name]]
-    columns = {n: columns[n] for n in (*_SYSTEM, *(f.name for f in fields))}
+    columns = _linked_as_refs(register, connection, fields, columns)
     geometry_type = spec.geometry or ""
     if geometries is not None and not _visible(level, spec.geometry_sensitivity):
         geometries = as_multipolygons(generalise_locations(register, geometries))  # as the programme publishes
         geometry_type = "MULTIPOLYGON"
     return _Layer(spec, fields, columns, geometries, geometry_type)
 
+
+
+def _linked_as_refs(register: Register, connection: sa.Connection, fields: tuple[Field, ...],
+                    columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The exported columns, links given as refs (HAZ-000012): what people read, and what another register resolves."""
+    for f in fields:
+        if f.link and columns["id"]:
+            target = register.tables[f.link]
+            refs = dict(connection.execute(sa.select(target.c.id, target.c.ref)).all())
+            columns[f.name] = [refs.get(v, v) for v in columns[f.name]]
+    return {n: columns[n] for n in (*_SYSTEM, *(f.name for f in fields))}
 
 
 def _json_lists(texts: list[str | None]) -> list[list[str] | None]:
@@ -200,15 +227,17 @@ def _arrow_table(layer: _Layer, *, iso_dates: bool) -> pa.Table:
         if name == "recorded_at":  # GeoPackage text already is ISO 8601 UTC; PostGIS gives datetimes
             values = [v if isinstance(v, str) else v.isoformat(timespec="milliseconds") + "Z" for v in values]
         arrays[name] = _arrow_column(kinds.get(name, Kind.TEXT), values, iso_dates=iso_dates)
-    if layer.geometries is not None:
-        arrays[GEOMETRY_COLUMN] = pa.array(shapely.to_wkb(layer.geometries, output_dimension=2), type=pa.binary())
+    if layer.wkb is not None:
+        arrays[GEOMETRY_COLUMN] = pa.array(layer.wkb, type=pa.binary())
+    elif layer.shapes is not None:
+        arrays[GEOMETRY_COLUMN] = pa.array(shapely.to_wkb(layer.shapes, output_dimension=2), type=pa.binary())
     return pa.table(arrays)
 
 
 def _ogr_write(path: Path, layer: _Layer, driver: str, metadata: dict[str, Any], **options: Any) -> None:
     # CSV: GDAL would write dates as 2025/03/01; ISO 8601 is what spreadsheets and people expect
     table = _arrow_table(layer, iso_dates=driver == "CSV")
-    spatial = layer.geometries is not None
+    spatial = layer.spatial
     pyogrio.raw.write_arrow(
         table, path, layer=layer.spec.name, driver=driver, geometry_name=GEOMETRY_COLUMN if spatial else None,
         geometry_type=_GEOMETRY_TYPES[layer.geometry_type] if spatial else None,
@@ -227,7 +256,7 @@ def _write_gpkg(register: Register, path: Path, layers: list[_Layer], metadata: 
         _ogr_write(path, layer, "GPKG", metadata, append=path.exists(),
                    dataset_metadata={k: str(v) for k, v in metadata.items()})
     styled = [(layer, styles.qml(layer.spec.name, layer.geometry_type, _labels(register, layer.spec)))
-              for layer in layers if layer.geometries is not None]
+              for layer in layers if layer.spatial]
     connection = sqlite3.connect(path)
     try:
         with connection:
@@ -345,7 +374,7 @@ def _kml_document(register: Register, layers: list[_Layer], metadata: dict[str, 
     ET.SubElement(document, "name").text = f"{metadata['programme']} as of {metadata['as_of']}"
     ET.SubElement(document, "description").text = json.dumps(metadata, indent=1)
     for layer in layers:
-        if layer.geometries is None:
+        if not layer.spatial:
             continue
         categories = styles.categories(layer.spec.name, _labels(register, layer.spec))
         cats = {c.key: i for i, c in enumerate(categories)}
@@ -426,7 +455,7 @@ def export(
                     "organisation": organisation},
     }
     if fmt in ("geojson", "csv", "shapefile", "kml", "kmz"):
-        layers = [layer for layer in layers if layer.geometries is not None or fmt in ("csv", "shapefile")]
+        layers = [layer for layer in layers if layer.spatial or fmt in ("csv", "shapefile")]
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "gpkg":
         paths = _write_gpkg(register, path, layers, metadata)

@@ -36,6 +36,7 @@ __all__ = [
     "register_attributes",
     "register_features",
     "register_functions",
+    "wkb_many",
 ]
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
@@ -97,6 +98,11 @@ _OFFSET_BY_FLAGS = [
 
 def decode_many(blobs: Iterable[bytes | None]) -> np.ndarray:
     """Shapely geometries from many GeoPackage binaries, vectorised over the WKB parse."""
+    return shapely.from_wkb(np.asarray(wkb_many(blobs), dtype=object))
+
+
+def wkb_many(blobs: Iterable[bytes | None]) -> list[bytes | None]:
+    """The WKB inside each GeoPackage binary (its header stripped), for writers that take WKB as it is."""
     wkbs: list[bytes | None] = []
     for blob in blobs:
         if blob is None:
@@ -104,7 +110,7 @@ def decode_many(blobs: Iterable[bytes | None]) -> np.ndarray:
             continue
         offset = _OFFSET_BY_FLAGS[blob[3]] if blob[:2] == b"GP" else None
         wkbs.append(blob[offset:] if offset is not None else blob[_wkb_offset(blob):])  # the latter raises, saying why
-    return shapely.from_wkb(np.asarray(wkbs, dtype=object))
+    return wkbs
 
 
 def envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
