@@ -82,7 +82,7 @@ def _check_sqlite(register: Register, connection: sa.Connection) -> None:
     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
     assert not broken, f"foreign keys broken: {broken[:5]}"
     for name in _SPATIAL:
-        rtree = f"rtree_{name}_{GEOMETRY_COLUMN}"
+        rtree = gpkg.rtree_name(name, GEOMETRY_COLUMN)
         verdict = connection.exec_driver_sql(f"SELECT rtreecheck('{rtree}')").scalar()
         assert verdict == "ok", f"{rtree}: {verdict}"
         index = {

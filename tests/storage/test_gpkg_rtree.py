@@ -11,13 +11,13 @@ import pytest
 import shapely
 
 from mineaction.storage import gpkg
-from mineaction.storage.gpkg_rtree import index_rows, insert_unindexed, rtree_name
+from mineaction.storage.gpkg_rtree import index_rows, insert_unindexed
 from mineaction.storage.register import Register
 from tests.common import add_organisation, hazard_values, square_m
 from tests.conftest import missing_service
 
 TABLE, COLUMN = "site", "geom"
-RTREE = rtree_name(TABLE, COLUMN)
+RTREE = gpkg.rtree_name(TABLE, COLUMN)
 
 
 def _database() -> sqlite3.Connection:

@@ -22,9 +22,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -77,7 +75,6 @@ def _json(value: Any) -> str:
 
 
 _EXTRA_NONE = _json([None, [], None])  # no id, no photos, no form key: most rows
-_NO_LINKS: MappingProxyType[str, str] = MappingProxyType({})  # the depends_on of plain rows' submissions
 
 
 def _content_hashes(entity_name: str, action: str, values_json: Sequence[str], extras_json: Sequence[str],
@@ -364,13 +361,9 @@ class _Validator:
         hashes = _content_hashes(spec.name, "release" if release else "add", _json_objects(fields, n),
                                  self._extras(plan, batch), wkbs)
         plain = self._plain(job, spec, plan, batch, fields, links) & ok & complete
-        if plain.all():  # the usual case: every row a new record, nothing to decide row by row
-            self.report.valid += n
-            return list(map(Submission, repeat(spec.name, n), repeat("add", n), stored, wkbs, hashes, batch.labels,
-                            repeat(None, n), repeat(None, n), repeat(_NO_LINKS, n), batch.attachments or repeat((), n)))
         out: list[Submission] = []
         for i, label in enumerate(batch.labels):
-            if plain[i]:
+            if plain[i]:  # the usual case: a new record as it stands, nothing to decide
                 out.append(Submission(spec.name, "add", stored[i], wkbs[i], hashes[i], label,
                                       attachments=batch.attachments[i] if batch.attachments else ()))
                 continue

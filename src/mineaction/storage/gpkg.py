@@ -36,6 +36,7 @@ __all__ = [
     "register_attributes",
     "register_features",
     "register_functions",
+    "rtree_name",
     "wkb_many",
 ]
 
@@ -246,9 +247,14 @@ def register_features(
         execute(statement)
 
 
+def rtree_name(table: str, column: str) -> str:
+    """The R-tree index of a table's geometry column, named as annex F.3 requires."""
+    return f"rtree_{table}_{column}"
+
+
 def rtree_ddl(t: str, c: str, i: str) -> list[str]:
     """The R-tree virtual table and its six maintenance triggers (GeoPackage annex F.3)."""
-    rt = f"rtree_{t}_{c}"
+    rt = rtree_name(t, c)
     values = f"NEW.{i}, ST_MinX(NEW.{c}), ST_MaxX(NEW.{c}), ST_MinY(NEW.{c}), ST_MaxY(NEW.{c})"
     non_empty = f"(NEW.{c} NOTNULL AND NOT ST_IsEmpty(NEW.{c}))"
     empty = f"(NEW.{c} ISNULL OR ST_IsEmpty(NEW.{c}))"

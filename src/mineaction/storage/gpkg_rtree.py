@@ -31,19 +31,15 @@ from typing import Any
 
 import numpy as np
 
-from mineaction.storage.gpkg import FLAGS_XY_LE, envelopes, rtree_ddl
+from mineaction.storage.gpkg import FLAGS_XY_LE, envelopes, rtree_ddl, rtree_name
 
-__all__ = ["index_rows", "insert_unindexed", "rtree_name"]
+__all__ = ["index_rows", "insert_unindexed"]
 
 Execute = Callable[..., Any]
 
 _CELL = np.dtype([("id", ">i8"), ("box", ">f4", (4,))])  # 24 bytes, as the module stores a 2-D cell
 _NODE_HEADER = struct.Struct(">HH")  # depth (root only), number of cells
 _SLICE = 50_000  # rows read or written per statement
-
-
-def rtree_name(table: str, column: str) -> str:
-    return f"rtree_{table}_{column}"
 
 
 def insert_unindexed(

@@ -603,7 +603,7 @@ def _as_columns(result: sa.CursorResult, query: sa.Select, dialect: sa.Dialect) 
 
 def _rtree(entity_name: str) -> sa.TableClause:
     """A GeoPackage R-tree index table (annex F.3)."""
-    return sa.table(f"rtree_{entity_name}_{GEOMETRY_COLUMN}", sa.column("id"), sa.column("minx"),
+    return sa.table(gpkg.rtree_name(entity_name, GEOMETRY_COLUMN), sa.column("id"), sa.column("minx"),
                     sa.column("maxx"), sa.column("miny"), sa.column("maxy"))
 
 
