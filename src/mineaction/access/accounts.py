@@ -26,7 +26,7 @@ import sqlalchemy as sa
 
 from mineaction.access._db import reading, writing
 from mineaction.access.errors import NotAuthenticated, TooManyAttempts
-from mineaction.access.passwords import hash_password, needs_rehash, verify_password
+from mineaction.access.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from mineaction.access.roles import Grant, Principal, Role
 from mineaction.errors import ConflictError, InvalidValue, RecordNotFound
 from mineaction.storage.access_schema import PERMISSION_LOG
@@ -74,6 +74,7 @@ class AccountStore:
         self.max_failures = max_failures
         self.lockout = lockout
         self.session_ttl = session_ttl
+        dummy_hash()  # ready before the first login, whose timing must not tell unknown accounts apart
 
     # -- accounts and grants ------------------------------------------------
 
