@@ -46,7 +46,7 @@ from mineaction.domain.entities import ENTITIES, Entity, Field, Kind, Sensitivit
 from mineaction.domain.geometry import as_multipolygons
 from mineaction.errors import InvalidValue, MineActionError
 from mineaction.io import styles
-from mineaction.storage import gpkg
+from mineaction.storage import driver_rows, gpkg
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.register import Register
 from mineaction.storage.schema import GEOMETRY_COLUMN
@@ -141,9 +141,9 @@ def _select(register: Register, connection: sa.Connection, spec: Entity, as_of: 
     # straight from a GeoPackage, the stored WKB is what a writer takes, unless locations are filtered or generalised
     wkb_only = register.dialect == "sqlite" and bbox is None and _visible(level, spec.geometry_sensitivity)
     wkb: list[bytes | None] = []
-    result = connection.execute(query.order_by(source.c.ref).execution_options(yield_per=_PARTITION))
-    for partition in result.partitions():  # streamed: a partition's rows and blobs are freed as we go
-        for name, values in zip(names, zip(*partition)):
+    # streamed: a batch's rows and blobs are freed as we go
+    for batch in driver_rows.column_batches(connection, query.order_by(source.c.ref), size=_PARTITION):
+        for name, values in zip(names, batch):
             if name != GEOMETRY_COLUMN:
                 columns[name].extend(values)
             elif wkb_only:
@@ -192,8 +192,10 @@ def _linked_as_refs(register: Register, connection: sa.Connection, fields: tuple
 
 
 def _json_lists(texts: list[str | None]) -> list[list[str] | None]:
-    """Code lists stored as JSON text, parsed in one ``json.loads`` for the whole column."""
-    return json.loads(f"[{','.join('null' if t is None else t for t in texts)}]")
+    """Code lists stored as JSON text, each distinct text parsed once (a register repeats a few
+    combinations of codes); rows with the same codes share one list, which nothing changes."""
+    parsed: dict[str, list[str]] = {}
+    return [None if t is None else parsed[t] if t in parsed else parsed.setdefault(t, json.loads(t)) for t in texts]
 
 
 _ARROW_TYPES = {Kind.INTEGER: pa.int64(), Kind.REAL: pa.float64(), Kind.BOOLEAN: pa.bool_()}

@@ -4,12 +4,16 @@ A driver's error text can carry the row it failed on: PostgreSQL's DETAIL
 line says "Failing row contains (…)" with every value, a victim's name
 included. Error text ends up in logs, tracebacks and API responses, so only
 the driver's primary message and its SQLSTATE code are kept, and the
-original exception is not chained.
+original exception is not chained. Errors of reads taken straight from a
+driver's cursor (:mod:`driver_rows`) come as the driver's own exceptions,
+not SQLAlchemy's, and are translated the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+import sys
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -38,10 +42,16 @@ def translate_errors(action: str) -> Iterator[None]:
         yield
     except MineActionError:
         raise
-    except sa.exc.OperationalError as exc:
+    except (sa.exc.OperationalError, *_driver_errors("OperationalError")) as exc:
         raise StorageError(
             f"{action}: the database is unavailable or locked ({database_message(exc)})",
             hint="check the database is reachable and not in use by a stuck process, then retry",
         ) from None
-    except sa.exc.DBAPIError as exc:
+    except (sa.exc.DBAPIError, *_driver_errors("Error")) as exc:
         raise StorageError(f"{action}: the database refused the operation ({database_message(exc)})") from None
+
+
+def _driver_errors(name: str) -> tuple[type[Exception], ...]:
+    """The DB-API exception class ``name`` of sqlite3 and, once it is loaded, psycopg."""
+    drivers = (sqlite3, sys.modules.get("psycopg"))
+    return tuple(getattr(driver, name) for driver in drivers if driver is not None)

@@ -34,7 +34,7 @@ from mineaction.errors import MineActionError, RecordNotFound, StorageError
 from mineaction.storage.engine import create_engine, is_postgres_url
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.records import Record, record_from_row
-from mineaction.storage import gpkg, gpkg_rtree
+from mineaction.storage import driver_rows, gpkg, gpkg_rtree
 from mineaction.storage.schema import GEOMETRY_COLUMN, GeoPackageGeometry, JSONText, build_metadata, history_name
 from mineaction.storage.unit_of_work import Writer, collector_paused, utcnow
 from mineaction.storage.vocabulary import seed_vocabularies
@@ -485,7 +485,7 @@ class Register:
         query = self._features_query(source, entity_name, tuple(fields), bbox is not None)
         params = dict(zip(("minx", "miny", "maxx", "maxy"), bbox)) if bbox is not None else {}
         with translate_errors(f"reading {entity_name}"), self.engine.connect() as connection:
-            columns = _as_columns(connection.execute(query, params), query, connection.dialect)
+            columns = driver_rows.columns(connection, query, params)  # no Row object per map feature
         blobs = columns[3]
         geometries = gpkg.decode_many(blobs) if self.dialect == "sqlite" else shapely.from_wkb(
             np.asarray([bytes(b) for b in blobs], dtype=object))
@@ -583,22 +583,6 @@ def _json_once_per_list(encode: Any, values: Sequence[Any], *, text_is_encoded: 
         else:
             out.append(None if value is None else encode(value))
     return out
-
-
-def _as_columns(result: sa.CursorResult, query: sa.Select, dialect: sa.Dialect) -> list[list[Any]]:
-    """A result as one list per selected column, each through its type's result processor.
-
-    Taken from the driver's rows directly: a Row object per map feature
-    costs as much as fetching it, and a window can hold thousands.
-    """
-    cursor = result.cursor
-    rows = cursor.fetchall()
-    columns = [list(c) for c in zip(*rows)] if rows else [[] for _ in query.selected_columns]
-    for k, selected in enumerate(query.selected_columns):
-        process = selected.type.dialect_impl(dialect).result_processor(dialect, cursor.description[k][1])
-        if process is not None:
-            columns[k] = [None if v is None else process(v) for v in columns[k]]
-    return columns
 
 
 def _rtree(entity_name: str) -> sa.TableClause:

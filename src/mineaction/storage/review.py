@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql
 
 from mineaction.domain.entities import ENTITIES, entity
 from mineaction.errors import ConflictError, InvalidValue, RecordNotFound
+from mineaction.storage.driver_rows import driver_cursor
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.register import Register
 from mineaction.storage.unit_of_work import Writer, collector_paused, utcnow
@@ -368,13 +369,13 @@ def _pending(connection: sa.Connection, table: sa.Table, *where: sa.ColumnElemen
              limit: int | None = None) -> list[_Batch]:
     """Submitted reports in apply order (entity declaration order, then fid), one batch per entity.
 
-    Rows come as the driver gives them (:func:`_driver_rows`), values are
+    Rows come as the driver gives them (:mod:`driver_rows`), values are
     parsed in one ``json.loads``, geometries in one ``from_wkb``.
     """
     query = sa.select(*[table.c[n] for n in _PENDING]).where(*where).order_by(table.c.fid).limit(limit)
     if connection.dialect.name == "postgresql":  # an erasure committing meanwhile must not be applied over
         query = query.with_for_update()
-    rows = _driver_rows(connection, query)
+    rows = driver_cursor(connection, query).fetchall()  # no Row object per report
     entity_of = operator.itemgetter(2)
     if len(set(map(entity_of, rows))) > 1:
         rows = sorted(rows, key=lambda r: _ENTITY_ORDER[r[2]])  # stable: fid order within an entity
@@ -386,17 +387,6 @@ def _pending(connection: sa.Connection, table: sa.Table, *where: sa.ColumnElemen
             list(shapely.from_wkb(np.asarray([*wkbs, None], dtype=object)[:-1])), depends_on,
         ))
     return batches
-
-
-def _driver_rows(connection: sa.Connection, query: sa.Select) -> Sequence[Any]:
-    """``query``'s rows as the driver returns them (TEXT JSON as text, BLOBs as bytes).
-
-    SQLAlchemy's per-value result processing costs more than the query
-    itself for a page of 20,000 reports.
-    """
-    compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-    params = tuple(compiled.params[k] for k in compiled.positiontup or ()) if compiled.positional else compiled.params
-    return connection.exec_driver_sql(str(compiled), params).cursor.fetchall()  # no Row object per report
 
 
 def _to_apply(connection: sa.Connection, table: sa.Table, refs: Sequence[str] | None, import_id: str | None,
