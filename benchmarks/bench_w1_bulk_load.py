@@ -4,8 +4,8 @@ Workload: N (default 100,000) star-shaped hazard polygons, median ~40
 vertices, generated with a fixed seed in the fictional demo region and written
 to a GeoPackage. The register load streams the file in chunks of 5,000
 features (pyogrio) into one transaction, with full validation, geodesic areas,
-admin-area assignment against a 17-area gazetteer, reference allocation and a
-history row for every record.
+admin-area assignment against a 17-area gazetteer, reference allocation, and
+one changeset (who, when, why) that every new record names as its version 1.
 
 Anchor: ``ogr2ogr`` copying the same file (GeoPackage → GeoPackage, and
 GeoPackage → PostgreSQL for the PostGIS run), measured in the same run.

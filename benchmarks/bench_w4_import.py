@@ -8,7 +8,7 @@ date and operator as a field team's tool writes them (words such as
 user does (``import_file``: streamed in 50,000-feature batches, every feature
 mapped, validated and hashed, queued as field reports in one transaction),
 then the whole import is approved (``review.approve``: every report applied
-through ``Writer.add_many`` as a register record with history).
+through ``Writer.add_many`` as a register record, version 1 of its history).
 
 Anchor: ``ogr2ogr`` loading the same file into a GeoPackage, measured in the
 same run. Goal: ≤ 3× the anchor's time (queue + approve); peak memory ≤ 1 GiB.

@@ -37,7 +37,7 @@ from mineaction.domain.entities import ENTITIES
 from mineaction.domain.geometry import geodesic_area
 from mineaction.storage import gpkg
 from mineaction.storage.register import Register
-from mineaction.storage.schema import GEOMETRY_COLUMN, history_name
+from mineaction.storage.schema import GEOMETRY_COLUMN, all_versions, history_name
 from mineaction.storage.statistics import hazard_balance
 
 __all__ = [
@@ -129,33 +129,29 @@ def _check_postgres(register: Register, connection: sa.Connection) -> None:
 
 
 def check_history(register: Register) -> None:
-    """Current rows are the latest history versions; versions are contiguous; no empty changeset."""
+    """Each record's versions are 1..n: the live one (n) in the current table, 1..n-1 in history,
+    none recorded before the one it replaced; every version names a changeset."""
     with register.engine.connect() as connection:
         used: set[int] = set()
-        for name, spec in ENTITIES.items():
+        for name in ENTITIES:
             current, history = register.tables[name], register.tables[history_name(name)]
-            versions = connection.execute(
-                sa.select(history.c.id, sa.func.count(), sa.func.min(history.c.version), sa.func.max(history.c.version))
+            older = {row[0]: row[1:] for row in connection.execute(
+                sa.select(history.c.id, sa.func.count(), sa.func.min(history.c.version),
+                          sa.func.max(history.c.version), sa.func.max(history.c.recorded_at))
                 .group_by(history.c.id)
-            ).all()
-            gaps = [row for row in versions if row[2] != 1 or row[3] != row[1]]
+            )}
+            gaps = [(i, row) for i, row in older.items() if row[1] != 1 or row[2] != row[0]]
             assert not gaps, f"{name}: history versions not 1..n for {gaps[:3]}"
-            latest = {row[0]: row[3] for row in versions}
-            rows = dict(connection.execute(sa.select(current.c.id, current.c.version)).all())
-            assert rows == latest, f"{name}: current ids/versions differ from the latest history versions"
-            columns = [*_SYSTEM, *(f.name for f in spec.fields)]
-            pairs = [(current.c[c], history.c[c]) for c in columns]
-            if spec.geometry:
-                pairs.append((_geometry_bytes(register, current.c[GEOMETRY_COLUMN]),
-                              _geometry_bytes(register, history.c[GEOMETRY_COLUMN])))
-            differing = connection.execute(
-                sa.select(current.c.ref)
-                .join(history, sa.and_(history.c.id == current.c.id, history.c.version == current.c.version))
-                .where(sa.or_(*(a.is_distinct_from(b) for a, b in pairs)))
-                .limit(5)
-            ).scalars().all()
-            assert not differing, f"{name}: current row differs from its latest history version: {differing}"
-            used.update(connection.execute(sa.select(history.c.changeset_id).distinct()).scalars())
+            live = {i: (version, at) for i, version, at in connection.execute(
+                sa.select(current.c.id, current.c.version, current.c.recorded_at))}
+            orphans = sorted(older.keys() - live.keys())
+            assert not orphans, f"{name}: history holds versions of records that are not in the table: {orphans[:3]}"
+            skipped = [i for i, (version, _) in live.items() if version != (older[i][2] if i in older else 0) + 1]
+            assert not skipped, f"{name}: live versions do not follow their history for {skipped[:3]}"
+            backwards = [i for i, (_, at) in live.items() if i in older and older[i][3] > at]
+            assert not backwards, f"{name}: live versions recorded before the versions they replaced: {backwards[:3]}"
+            for table in (current, history):
+                used.update(connection.execute(sa.select(table.c.changeset_id).distinct()).scalars())
         changesets = set(connection.execute(sa.select(register.tables["changeset"].c.id)).scalars())
         assert used <= changesets, f"history rows name missing changesets {sorted(used - changesets)[:5]}"
         empty = changesets - used
@@ -241,9 +237,9 @@ def check_acknowledged(register: Register, log: WriterLog) -> None:
     with register.engine.connect() as connection:
         found: dict[int, set[tuple[str, str, int]]] = defaultdict(set)
         for name in ENTITIES:
-            history = register.tables[history_name(name)]
+            versions = all_versions(register.tables, name)
             for cs, record_id, version in connection.execute(
-                sa.select(history.c.changeset_id, history.c.id, history.c.version)
+                sa.select(versions.c.changeset_id, versions.c.id, versions.c.version)
             ):
                 found[cs].add((name, record_id, version))
         changeset = register.tables["changeset"]
@@ -268,6 +264,15 @@ def check_all(register: Register, log: WriterLog | None = None) -> None:
 
 
 # -- snapshots -------------------------------------------------------------------
+
+
+def version_rows(register: Register, entity_name: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Column names and every version of every record of an entity (live or superseded), by id and version."""
+    versions = all_versions(register.tables, entity_name)
+    columns = [_geometry_bytes(register, c).label(c.name) if c.name == GEOMETRY_COLUMN else c for c in versions.c]
+    with register.engine.connect() as connection:
+        rows = connection.execute(sa.select(*columns).order_by(versions.c.id, versions.c.version))
+        return [c.name for c in versions.c], [tuple(r) for r in rows]
 
 
 def snapshot(register: Register) -> dict[str, list[tuple[Any, ...]]]:

@@ -22,9 +22,8 @@ from mineaction.domain.entities import ENTITIES
 from mineaction.errors import StorageError
 from mineaction.storage.backup import backup, restore
 from mineaction.storage.register import Register
-from mineaction.storage.schema import history_name
 from tests.common import add_organisation
-from tests.faults.checks import check_all, snapshot
+from tests.faults.checks import check_all, snapshot, version_rows
 from tests.faults.worker import ForkServer
 
 runner = CliRunner()
@@ -48,10 +47,10 @@ def _assert_snapshot_of(source: Register, restored: Register) -> int:
     theirs, ours = snapshot(source), snapshot(restored)
     last = max(row[0] for row in ours["changeset"])
     assert ours["changeset"] == [row for row in theirs["changeset"] if row[0] <= last]
-    for name in ENTITIES:
-        for table in (history_name(name),):
-            cs = [c.name for c in source.tables[table].columns].index("changeset_id")
-            assert ours[table] == [row for row in theirs[table] if row[cs] <= last], table
+    for name in ENTITIES:  # every version written by then, whether live then or superseded since
+        columns, their_versions = version_rows(source, name)
+        cs = columns.index("changeset_id")
+        assert version_rows(restored, name)[1] == [row for row in their_versions if row[cs] <= last], name
     for table in ("vocabulary_term", "programme_setting"):
         assert ours[table] == theirs[table]
     return last

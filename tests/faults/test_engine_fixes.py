@@ -39,7 +39,9 @@ from tests.faults.io_faults import driver_error, failing_statement
 
 def test_set_redacting_lets_one_connection_rewrite_history(gpkg_register: Register) -> None:
     with gpkg_register.write("test", "an organisation") as w:
-        add_organisation(w)
+        org = add_organisation(w)
+    with gpkg_register.write("test", "renamed") as w:  # version 1 goes to history
+        w.update("organisation", org.id, base_version=1, values={"name": "Renamed operator"})
     rewrite = "UPDATE organisation_history SET acronym = 'X'"
     with gpkg_register.engine.connect() as allowed, gpkg_register.engine.connect() as other:
         set_redacting(allowed.connection.dbapi_connection, True)

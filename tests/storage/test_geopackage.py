@@ -58,7 +58,7 @@ def test_ogrinfo_lists_and_reads_every_spatial_table(gpkg_register: Register) ->
     assert "n (Integer) = 5" in hazards.stdout
     history = subprocess.run(["ogrinfo", "-ro", "-q", "-sql", "SELECT COUNT(*) AS n FROM hazard_history", path],
                              capture_output=True, text=True, check=True)
-    assert "n (Integer) = 6" in history.stdout
+    assert "n (Integer) = 1" in history.stdout  # the first outline of the hazard edited; the live ones are above
     # GDAL's own spatial filter goes through our R-tree
     minx, miny, maxx, maxy = square_m(-10, -10, 50).bounds
     spatial = subprocess.run(["ogrinfo", "-ro", "-q", "-spat", str(minx), str(miny), str(maxx), str(maxy), path, "hazard"],

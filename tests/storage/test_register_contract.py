@@ -102,6 +102,20 @@ def test_delete_is_soft_and_history_is_append_only(register: Register) -> None:
     assert len(register.history("hazard", hazard.id)) == 2
 
 
+def test_history_is_kept_by_the_database_even_for_edits_made_outside_the_register(register: Register) -> None:
+    hazard = _add_hazard(register)
+    with register.engine.connect() as c:  # never edited: written once, in the live table only
+        assert c.exec_driver_sql("SELECT count(*) FROM hazard_history").scalar() == 0
+    for statement in ("UPDATE hazard SET status = 'closed'", "UPDATE hazard SET version = 3",
+                      "UPDATE hazard SET version = version + 1, id = 'another'"):
+        with pytest.raises(sa.exc.DBAPIError, match="only by its next version"), register.engine.begin() as c:
+            c.exec_driver_sql(statement)
+    with register.engine.begin() as c:  # a hand-written edit that names its version still keeps the one it replaces
+        c.exec_driver_sql("UPDATE hazard SET status = 'closed', version = version + 1")
+    versions = register.history("hazard", hazard.id)
+    assert [(v.version, v["status"]) for v in versions] == [(1, "active"), (2, "closed")]
+
+
 def test_a_failed_write_leaves_nothing(register: Register) -> None:
     _add_hazard(register)
     changesets = register.engine.connect().execute(sa.text("SELECT count(*) FROM changeset")).scalar()

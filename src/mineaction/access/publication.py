@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from mineaction.access._db import reading
 from mineaction.domain.generalisation import AdminAreas, coarsen_bbox, generalise
 from mineaction.storage.register import Register
-from mineaction.storage.schema import GEOMETRY_COLUMN, history_name
+from mineaction.storage.schema import GEOMETRY_COLUMN
 
 __all__ = ["coarse_bbox", "describe", "generalise_locations"]
 
@@ -41,9 +41,10 @@ def _admin_areas(register: Register) -> AdminAreas | None:
     config = register.programme.public_locations
     if config.method != "admin":
         return None
-    table, history = register.tables["admin_area"], register.tables[history_name("admin_area")]
+    table = register.tables["admin_area"]
     with reading(register.engine, "reading admin areas for public locations") as connection:
-        changed = connection.execute(sa.select(sa.func.coalesce(sa.func.max(history.c.changeset_id), 0))).scalar_one()
+        # every add, edit or deletion leaves its changeset on a live row
+        changed = connection.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.changeset_id), 0))).scalar_one()
         key = (changed, config.admin_level)
         cached = _ADMIN_AREAS.get(register)
         if cached is not None and cached[0] == key:

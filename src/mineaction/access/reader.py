@@ -30,7 +30,7 @@ from mineaction.errors import InvalidValue, RecordNotFound
 from mineaction.storage.access_schema import AUDIT_TABLE
 from mineaction.storage.records import Record, record_from_row
 from mineaction.storage.register import Register
-from mineaction.storage.schema import history_name
+from mineaction.storage.schema import all_versions
 from mineaction.storage.unit_of_work import utcnow
 
 __all__ = ["SORTABLE_SYSTEM", "Page", "ScopedReader", "Shown", "Where"]
@@ -138,11 +138,11 @@ class ScopedReader:
     def history(self, entity_name: str, record_id: str) -> list[Shown]:
         """Every version of a record the principal may see, oldest first."""
         spec = entity(entity_name)
-        history = self.register.tables[history_name(spec.name)]
+        versions = all_versions(self.register.tables, spec.name)
         query = (
-            sa.select(history)
-            .where(sa.or_(history.c.id == record_id, history.c.ref == record_id), self.scope(spec, history))
-            .order_by(history.c.version)
+            sa.select(versions)
+            .where(sa.or_(versions.c.id == record_id, versions.c.ref == record_id), self.scope(spec, versions))
+            .order_by(versions.c.version)
         )
         with reading(self.register.engine, f"reading {spec.name} history") as connection:
             rows = connection.execute(query).all()

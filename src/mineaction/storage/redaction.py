@@ -52,7 +52,7 @@ from mineaction.storage.records import Record, record_from_row
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.register import Register, _naive_utc
 from mineaction.storage.responsibility_schema import REDACTION_LOG
-from mineaction.storage.schema import history_name
+from mineaction.storage.schema import all_versions, history_name
 
 __all__ = [
     "BASES",
@@ -141,9 +141,11 @@ def redact(
                      "fields": list(chosen), "changeset_id": w.changeset_id}
         for key in records:
             current = _locked_current(register, w.connection, entity_name, key)
-            # the Writer writes every version, this one too (deleted records included, which update() refuses)
+            # the Writer writes every version, this one too (deleted records included, which update() refuses);
+            # the version it replaces, names and all, joins the older ones in history, where all are emptied
             w._write_version(spec, current, {**current.values, **blank}, current.geometry, deleted=current.deleted)
-            versions = w.connection.execute(history.update().where(history.c.id == current.id).values(blank)).rowcount
+            older = w.connection.execute(history.update().where(history.c.id == current.id).values(blank)).rowcount
+            versions = older + 1
             linked = sa.and_(queue.c.entity == entity_name,
                              sa.or_(queue.c.record_id == current.id, queue.c.target_id == current.id))
             reports = _scrub_field_reports(w.connection, queue, linked, chosen)
@@ -264,9 +266,9 @@ def purge(register: Register, entity_name: str) -> bool:
 def past_retention(register: Register, entity_name: str, *, recorded_before: dt.datetime) -> list[str]:
     """Ids of records first recorded before ``recorded_before`` that still hold personal data in any version."""
     chosen = _chosen_fields(entity_name, None)
-    history = register.tables[history_name(entity_name)]
-    first = history.alias("first")
-    holding = sa.select(history.c.id).where(sa.or_(*(history.c[f].is_not(None) for f in chosen)))
+    versions = all_versions(register.tables, entity_name)
+    first = all_versions(register.tables, entity_name, "first_versions")
+    holding = sa.select(versions.c.id).where(sa.or_(*(versions.c[f].is_not(None) for f in chosen)))
     query = (
         sa.select(first.c.id)
         .where(first.c.version == 1, first.c.recorded_at < _naive_utc(recorded_before), first.c.id.in_(holding))

@@ -35,7 +35,7 @@ from mineaction.storage.engine import create_engine, is_postgres_url
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.records import Record, record_from_row
 from mineaction.storage import driver_rows, gpkg, gpkg_rtree
-from mineaction.storage.schema import GEOMETRY_COLUMN, GeoPackageGeometry, JSONText, build_metadata, history_name
+from mineaction.storage.schema import GEOMETRY_COLUMN, GeoPackageGeometry, JSONText, all_versions, build_metadata
 from mineaction.storage.unit_of_work import Writer, collector_paused, utcnow
 from mineaction.storage.vocabulary import seed_vocabularies
 
@@ -254,10 +254,10 @@ class Register:
         self.insert_columns(connection, table_name, {n: [row.get(n) for row in rows] for n in names}, len(rows))
 
     def insert_columns(
-        self, connection: sa.Connection, table_name: str, columns: dict[str, Any], n: int, *, copy_to: str | None = None,
+        self, connection: sa.Connection, table_name: str, columns: dict[str, Any], n: int, *,
         unindexed: dict[str, list[range]] | None = None,
     ) -> None:
-        """Insert ``n`` rows, and the same rows into ``copy_to`` (an entity's history, same columns).
+        """Insert ``n`` rows given a column at a time.
 
         A column is a list or array with a value per row, or one value shared
         by every row; absent columns are NULL. Values are converted once, a
@@ -267,55 +267,35 @@ class Register:
         ``COPY``; on SQLite they go in with the R-tree's insert trigger set
         aside and are indexed in one go (:mod:`gpkg_rtree`), at once or, when
         ``unindexed`` is given, by the caller before it commits (their fid
-        ranges are added to it, by table). Either way the database copies
-        the rows into ``copy_to`` itself (``INSERT … SELECT``) rather than
-        being sent them twice.
+        ranges are added to it, by table).
         """
         if n == 0:
             return
         table = self.tables[table_name]
         names = [c.name for c in table.columns if c.name != "fid"]
-        quoted = ", ".join(f'"{name}"' for name in names)
-        targets = [table_name] if copy_to is None else [table_name, copy_to]
         if self.dialect == "postgresql" and n < BULK_ROWS:
-            rows = [{name: _value(columns.get(name), i) for name in names} for i in range(n)]
-            for target in targets:
-                connection.execute(self.tables[target].insert(), rows)
+            connection.execute(table.insert(), [{name: _value(columns.get(name), i) for name in names} for i in range(n)])
             return
         params = list(zip(*(self._driver_values(connection, table.c[name], columns.get(name), n) for name in names)))
+        quoted = ", ".join(f'"{name}"' for name in names)
         if self.dialect == "postgresql":
             with connection.connection.dbapi_connection.cursor() as cursor:
                 with cursor.copy(f'COPY "{table_name}" ({quoted}) FROM STDIN') as copy:
                     for row in params:
                         copy.write_row(row)
-            if copy_to is not None:
-                connection.exec_driver_sql(
-                    f'INSERT INTO "{copy_to}" ({quoted}) SELECT {quoted} FROM "{table_name}" WHERE id = ANY(%(ids)s)',
-                    {"ids": list(columns["id"])},
-                )
             return
-        insert = f'INSERT INTO "{{}}" ({quoted}) VALUES ({", ".join("?" for _ in names)})'
-        if n < BULK_ROWS:
-            for target in targets:
-                connection.exec_driver_sql(insert.format(target), params)
+        insert = f'INSERT INTO "{table_name}" ({quoted}) VALUES ({", ".join("?" for _ in names)})'
+        if n < BULK_ROWS or columns.get(GEOMETRY_COLUMN) is None or table_name not in ENTITIES:
+            connection.exec_driver_sql(insert, params)
             return
         # the write lock is ours from BEGIN IMMEDIATE: new rows are numbered first, first + 1, …
         first = connection.exec_driver_sql(f'SELECT coalesce(max(fid), 0) + 1 FROM "{table_name}"').scalar_one()
-        geometries = columns.get(GEOMETRY_COLUMN)
-        if geometries is not None and table_name in ENTITIES:
-            fids = gpkg_rtree.insert_unindexed(connection.exec_driver_sql, table_name, GEOMETRY_COLUMN,
-                                               insert.format(table_name), params, first_fid=first)
-            if unindexed is None:
-                gpkg_rtree.index_rows(connection.exec_driver_sql, table_name, GEOMETRY_COLUMN, [fids])
-            else:
-                unindexed.setdefault(table_name, []).append(fids)
+        fids = gpkg_rtree.insert_unindexed(connection.exec_driver_sql, table_name, GEOMETRY_COLUMN, insert, params,
+                                           first_fid=first)
+        if unindexed is None:
+            gpkg_rtree.index_rows(connection.exec_driver_sql, table_name, GEOMETRY_COLUMN, [fids])
         else:
-            connection.exec_driver_sql(insert.format(table_name), params)
-        if copy_to is not None:
-            connection.exec_driver_sql(
-                f'INSERT INTO "{copy_to}" ({quoted}) SELECT {quoted} FROM "{table_name}" WHERE fid >= ? ORDER BY fid',
-                (first,),
-            )
+            unindexed.setdefault(table_name, []).append(fids)
 
     def _driver_values(self, connection: sa.Connection, column: sa.Column, values: Any, n: int) -> Sequence[Any]:
         """One column's values as the driver takes them: n of them, converted once each."""
@@ -405,16 +385,16 @@ class Register:
     # -- reading -----------------------------------------------------------
 
     def _as_of_subquery(self, entity_name: str, as_of: dt.datetime) -> sa.Subquery:
-        history = self.tables[history_name(entity_name)]
+        versions = all_versions(self.tables, entity_name)
         latest = (
-            sa.select(history.c.id, sa.func.max(history.c.version).label("version"))
-            .where(history.c.recorded_at <= _naive_utc(as_of))
-            .group_by(history.c.id)
+            sa.select(versions.c.id, sa.func.max(versions.c.version).label("version"))
+            .where(versions.c.recorded_at <= _naive_utc(as_of))
+            .group_by(versions.c.id)
             .subquery()
         )
         return (
-            sa.select(history)
-            .join(latest, sa.and_(history.c.id == latest.c.id, history.c.version == latest.c.version))
+            sa.select(versions)
+            .join(latest, sa.and_(versions.c.id == latest.c.id, versions.c.version == latest.c.version))
             .subquery()
         )
 
@@ -537,12 +517,12 @@ class Register:
 
     def history(self, entity_name: str, record_id: str) -> list[Record]:
         """Every version of one record, oldest first, deletions included."""
-        history = self.tables[history_name(entity(entity_name).name)]
+        versions = all_versions(self.tables, entity(entity_name).name)
         with translate_errors(f"reading {entity_name} history"), self.engine.connect() as connection:
             rows = connection.execute(
-                sa.select(history)
-                .where(sa.or_(history.c.id == record_id, history.c.ref == record_id))
-                .order_by(history.c.version)
+                sa.select(versions)
+                .where(sa.or_(versions.c.id == record_id, versions.c.ref == record_id))
+                .order_by(versions.c.version)
             ).all()
         if not rows:
             raise RecordNotFound(f"no {entity_name} {record_id!r} in the register")

@@ -1,21 +1,28 @@
 """Tables of the register, built from the entity declarations for one backend.
 
-Every entity gets two tables, as in SQL:2011 system-versioned tables:
+Every entity gets two tables, as SQL:2011 system-versioned tables do:
 
-* ``<entity>`` holds the latest version of each record: the layer QGIS opens,
+* ``<entity>`` holds the live version of each record: the layer QGIS opens,
   spatially indexed;
-* ``<entity>_history`` holds *every* version ever written, append-only
-  (triggers refuse UPDATE and DELETE on SQLite; the register never issues
-  them), so any record and the whole register can be read as of a past time.
+* ``<entity>_history`` holds every *superseded* version, append-only. The
+  database writes it itself: a trigger on the current table copies the row
+  being replaced into history, and refuses any update that is not the next
+  version (revision 0001), so no code path, not even a hand-written SQL
+  edit, changes a record without keeping what it was. History triggers
+  refuse UPDATE and DELETE except for a lawful erasure.
 
-A deletion is a new version with ``deleted`` set and its reason in the
-changeset. Who, when and why of each write live in ``changeset``.
+Together they hold every version ever written (:func:`all_versions`), so any
+record and the whole register can be read as of a past time; a record never
+changed is written once, not twice. A deletion is a new version with
+``deleted`` set and its reason in the changeset. Who, when and why of each
+write live in ``changeset``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 
 import geoalchemy2
 import shapely
@@ -26,7 +33,7 @@ from sqlalchemy.types import TypeDecorator, UserDefinedType
 from mineaction.domain.entities import ENTITIES, Entity, Kind
 from mineaction.storage import gpkg
 
-__all__ = ["GEOMETRY_COLUMN", "SYSTEM_COLUMNS", "build_metadata", "history_name"]
+__all__ = ["GEOMETRY_COLUMN", "SYSTEM_COLUMNS", "all_versions", "build_metadata", "history_name", "versioned_columns"]
 
 GEOMETRY_COLUMN = "geom"
 SYSTEM_COLUMNS = ("fid", "id", "ref", "version", "changeset_id", "recorded_at", "recorded_by", "deleted")
@@ -142,6 +149,21 @@ _KIND_TYPES: dict[Kind, sa.types.TypeEngine] = {
 
 def history_name(entity: str) -> str:
     return f"{entity}_history"
+
+
+def versioned_columns(table: sa.Table) -> list[str]:
+    """The columns a version carries: all but ``fid``, which numbers rows within one table."""
+    return [c.name for c in table.columns if c.name != "fid"]
+
+
+def all_versions(tables: Mapping[str, sa.Table], entity: str, name: str | None = None) -> sa.Subquery:
+    """Every version of every record of ``entity``: the superseded ones, then the live ones
+    (as ``name``, for a query that needs it twice)."""
+    current, history = tables[entity], tables[history_name(entity)]
+    names = versioned_columns(current)
+    return sa.union_all(
+        sa.select(*(history.c[n] for n in names)), sa.select(*(current.c[n] for n in names))
+    ).subquery(name or f"{entity}_versions")
 
 
 def _geometry_type(dialect: str, name: str) -> sa.types.TypeEngine:

@@ -1,9 +1,10 @@
 """Writing to the register: one transaction, one changeset, every version kept.
 
-History is written here and only here (NetBox's lesson: no caller records
-history by itself). Each write adds a row to ``<entity>_history`` and makes
-``<entity>`` show it; an edit names the version it was based on and is refused
-if a newer one exists.
+Records are written here and only here (NetBox's lesson: no caller records
+history by itself). A new record is one row of ``<entity>``; an edit writes
+its next version over the live row, and the database's own trigger moves the
+row it replaces into ``<entity>_history`` (:mod:`schema`). An edit names the
+version it was based on and is refused if a newer one exists.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from mineaction.domain.geometry import (
 from mineaction.domain.ledger import ExistingPart, check_outline, check_release
 from mineaction.errors import InvalidGeometry, InvalidValue, RecordNotFound, StaleEdit
 from mineaction.storage.records import Record, RecordColumns, record_from_row
-from mineaction.storage.schema import GEOMETRY_COLUMN, history_name
+from mineaction.storage.schema import GEOMETRY_COLUMN
 
 if TYPE_CHECKING:
     from mineaction.storage.register import Register
@@ -158,8 +159,7 @@ class Writer:
             ref=self._allocate_refs(spec, refs, n),
             **self._system(version=1, deleted=False),
         )
-        self.register.insert_columns(self.connection, spec.name, columns, n, copy_to=history_name(spec.name),
-                                     unindexed=self.unindexed)
+        self.register.insert_columns(self.connection, spec.name, columns, n, unindexed=self.unindexed)
         self.register._changed(spec.name)
         return RecordColumns(spec.name, columns, n)
 
@@ -325,10 +325,8 @@ class Writer:
         )
         if updated.rowcount != 1:  # a concurrent writer got there first
             raise StaleEdit(f"{spec.name} {current.ref} changed while you were editing it")
-        columns = {k: [v] for k, v in row.items()}
-        self.register.insert_columns(self.connection, history_name(spec.name), columns, 1)
         self.register._changed(spec.name)
-        return RecordColumns(spec.name, columns, 1)[0]
+        return RecordColumns(spec.name, {k: [v] for k, v in row.items()}, 1)[0]
 
     def _check_links(self, spec: Entity, columns: dict[str, list[Any]], labels: Sequence[str]) -> None:
         """Resolve links given as id or ref to ids, refusing any that is not a live record."""

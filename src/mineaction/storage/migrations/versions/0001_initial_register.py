@@ -1,5 +1,6 @@
 """Initial register: entity and history tables, changesets, vocabularies; GeoPackage
-metadata and R-tree indexes on SQLite, the PostGIS extension on PostgreSQL.
+metadata and R-tree indexes on SQLite, the PostGIS extension on PostgreSQL; the
+triggers that keep every replaced version in history and refuse deletions.
 
 Until the first release this revision creates the whole schema from
 ``build_metadata`` (no deployed register exists yet). From the first release
@@ -14,7 +15,7 @@ from alembic import op
 
 from mineaction.domain.entities import ENTITIES
 from mineaction.storage import gpkg
-from mineaction.storage.schema import GEOMETRY_COLUMN, build_metadata, history_name
+from mineaction.storage.schema import GEOMETRY_COLUMN, build_metadata, history_name, versioned_columns
 
 revision = "0001"
 down_revision = None
@@ -23,6 +24,14 @@ depends_on = None
 
 _APPEND_ONLY = "history is append-only: versions are never changed or deleted"
 _SOFT_DELETE = "records are never deleted: write a new version with deleted=true and a reason"
+_NEXT_VERSION = "a record changes only by its next version, with the same id"
+
+
+def _keep_replaced(history: str, columns: list[str]) -> str:
+    """SQL that copies the row being replaced (OLD) into ``history``."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    values = ", ".join(f'OLD."{c}"' for c in columns)
+    return f'INSERT INTO "{history}" ({names}) VALUES ({values});'
 
 
 def _sqlite_upgrade(bind) -> None:
@@ -55,11 +64,17 @@ def _sqlite_upgrade(bind) -> None:
             f'CREATE TRIGGER "{spec.name}_no_delete" BEFORE DELETE ON "{spec.name}" '
             f"BEGIN SELECT RAISE(ABORT, '{_SOFT_DELETE}'); END"
         )
+        execute(
+            f'CREATE TRIGGER "{spec.name}_versioned" BEFORE UPDATE ON "{spec.name}" BEGIN '
+            f"SELECT RAISE(ABORT, '{_NEXT_VERSION}') WHERE NEW.version IS NOT OLD.version + 1 OR NEW.id IS NOT OLD.id; "
+            f"{_keep_replaced(history, versioned_columns(metadata.tables[spec.name]))} END"
+        )
 
 
 def _postgres_upgrade(bind) -> None:
     bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
-    build_metadata("postgresql").create_all(bind)
+    metadata = build_metadata("postgresql")
+    metadata.create_all(bind)
     bind.exec_driver_sql(
         """CREATE OR REPLACE FUNCTION mineaction_refuse() RETURNS trigger AS $$
         BEGIN
@@ -71,6 +86,20 @@ def _postgres_upgrade(bind) -> None:
     )
     for spec in ENTITIES.values():
         history = history_name(spec.name)
+        bind.exec_driver_sql(
+            f"""CREATE FUNCTION "{spec.name}_versioned"() RETURNS trigger AS $$
+            BEGIN
+              IF NEW.version IS DISTINCT FROM OLD.version + 1 OR NEW.id IS DISTINCT FROM OLD.id THEN
+                RAISE EXCEPTION '{_NEXT_VERSION}';
+              END IF;
+              {_keep_replaced(history, versioned_columns(metadata.tables[spec.name]))}
+              RETURN NEW;
+            END $$ LANGUAGE plpgsql"""
+        )
+        bind.exec_driver_sql(
+            f'CREATE TRIGGER "{spec.name}_versioned" BEFORE UPDATE ON "{spec.name}" '
+            f'FOR EACH ROW EXECUTE FUNCTION "{spec.name}_versioned"()'
+        )
         bind.exec_driver_sql(
             f'CREATE TRIGGER "{history}_append_only" BEFORE UPDATE OR DELETE ON "{history}" '
             f"FOR EACH ROW EXECUTE FUNCTION mineaction_refuse('history', '{_APPEND_ONLY}')"
