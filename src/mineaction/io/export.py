@@ -49,7 +49,7 @@ from mineaction.io import styles
 from mineaction.storage import driver_rows, gpkg
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.register import Register
-from mineaction.storage.schema import GEOMETRY_COLUMN
+from mineaction.storage.schema import GEOMETRY_COLUMN, gpkg_wkb
 
 __all__ = ["EXPORT_FORMATS", "ExportResult", "PersonalDataRefused", "export"]
 
@@ -112,9 +112,9 @@ def _raw(register: Register, column: sa.ColumnElement[Any], kind: Kind | None) -
     whole columns."""
     if kind in (Kind.DATE, Kind.CODES) or column.name == "recorded_at":
         return sa.type_coerce(column, sa.Text).label(column.name)
-    if column.name == GEOMETRY_COLUMN:  # GeoPackage blobs; PostGIS sends EWKB as hex text
-        raw = sa.LargeBinary if register.dialect == "sqlite" else sa.Text
-        return sa.type_coerce(column, raw).label(column.name)
+    if column.name == GEOMETRY_COLUMN:  # WKB cut from GeoPackage blobs by SQLite; PostGIS sends EWKB as hex text
+        raw = gpkg_wkb(column) if register.dialect == "sqlite" else sa.type_coerce(column, sa.Text)
+        return raw.label(column.name)
     return column
 
 

@@ -26,6 +26,8 @@ __all__ = [
     "APPLICATION_ID",
     "FLAGS_XY_LE",
     "USER_VERSION",
+    "USUAL_HEAD",
+    "USUAL_HEADER_BYTES",
     "decode",
     "decode_many",
     "encode",
@@ -46,6 +48,8 @@ SRS_ID = 4326
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 _HEADER = struct.Struct("<2sBBi4d")  # magic, version, flags, srs_id, minx maxx miny maxy
 FLAGS_XY_LE = 0b0000_0011  # little endian, XY envelope
+#: the first bytes of a blob as :func:`encode_many` writes it (magic, version 0, FLAGS_XY_LE), and its header's size
+USUAL_HEAD, USUAL_HEADER_BYTES = b"GP\x00" + bytes([FLAGS_XY_LE]), 40
 _FLAGS_EMPTY_LE = 0b0001_0001  # little endian, empty, no envelope
 _EMPTY_HEADER = struct.Struct("<2sBBi")
 
@@ -103,11 +107,16 @@ def decode_many(blobs: Iterable[bytes | None]) -> np.ndarray:
 
 
 def wkb_many(blobs: Iterable[bytes | None]) -> list[bytes | None]:
-    """The WKB inside each GeoPackage binary (its header stripped), for writers that take WKB as it is."""
+    """The WKB inside each GeoPackage binary (its header stripped), for writers that take WKB as it is.
+
+    A value that is WKB already (its first byte, the byte order, is 0 or 1;
+    a GeoPackage binary starts with "G") is taken as it is: a query may have
+    cut the usual header off in SQL (``schema.gpkg_wkb``).
+    """
     wkbs: list[bytes | None] = []
     for blob in blobs:
-        if blob is None:
-            wkbs.append(None)
+        if blob is None or blob[0] < 2:
+            wkbs.append(blob)
             continue
         offset = _OFFSET_BY_FLAGS[blob[3]] if blob[:2] == b"GP" else None
         wkbs.append(blob[offset:] if offset is not None else blob[_wkb_offset(blob):])  # the latter raises, saying why

@@ -35,7 +35,9 @@ from mineaction.storage.engine import create_engine, is_postgres_url
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.records import Record, record_from_row
 from mineaction.storage import driver_rows, gpkg, gpkg_rtree
-from mineaction.storage.schema import GEOMETRY_COLUMN, GeoPackageGeometry, JSONText, all_versions, build_metadata
+from mineaction.storage.schema import (
+    GEOMETRY_COLUMN, GeoPackageGeometry, JSONText, all_versions, build_metadata, gpkg_wkb,
+)
 from mineaction.storage.unit_of_work import Writer, collector_paused, utcnow
 from mineaction.storage.vocabulary import seed_vocabularies
 
@@ -490,7 +492,7 @@ class Register:
         if source is self.tables[entity_name] and key in self._query_cache:
             return self._query_cache[key]
         geometry = source.c[GEOMETRY_COLUMN]
-        raw = sa.type_coerce(geometry, sa.LargeBinary) if self.dialect == "sqlite" else sa.func.ST_AsBinary(geometry)
+        raw = gpkg_wkb(geometry) if self.dialect == "sqlite" else sa.func.ST_AsBinary(geometry)
         query = sa.select(source.c.id, source.c.ref, source.c.version, raw.label("wkb"), *(source.c[f] for f in fields))
         query = query.where(source.c.deleted.is_(False))
         if with_bbox:
