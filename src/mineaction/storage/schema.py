@@ -253,8 +253,9 @@ def build_metadata(dialect: str) -> sa.MetaData:
         sa.Index(f"ix_{history.name}_id_version", history.c.id, history.c.version, unique=True)
         sa.Index(f"ix_{history.name}_recorded_at", history.c.recorded_at)
         for f in spec.fields:
-            if f.kind is Kind.LINK:
-                sa.Index(f"ix_{spec.name}_{f.name}", current.c[f.name])
+            if f.kind is Kind.LINK:  # many links are optional (a find's hazard): their NULLs need no entries
+                linked = current.c[f.name].is_not(None)
+                sa.Index(f"ix_{spec.name}_{f.name}", current.c[f.name], sqlite_where=linked, postgresql_where=linked)
     from mineaction.storage.review_schema import add_review_tables  # local: it imports this module
 
     add_review_tables(metadata, dialect)
