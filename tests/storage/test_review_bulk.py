@@ -9,7 +9,7 @@ import shapely
 
 from mineaction.errors import ConflictError
 from mineaction.storage import review
-from mineaction.storage.register import Register
+from mineaction.storage.register import BULK_ROWS, Register
 from tests.common import add_organisation, square_m
 
 SOURCE = review.ImportSource(name="odk.json", sha256="2" * 64, format="odk", mapping="accident report")
@@ -77,3 +77,29 @@ def test_the_cyclic_collector_runs_again_after_bulk_work_even_when_it_fails(regi
 
     assert gc.isenabled()
     assert [r.status for r in review.reports(register, import_id=queued.import_id)] == ["submitted", "submitted"]
+
+
+def _finds(organisation_id: str, numbers: range) -> list[review.Submission]:
+    return [review.Submission(
+        entity="eo_find", action="add", content_hash=f"{i:064x}", source_feature=f"row {i}",
+        values={"category": "uxo", "condition": "unknown", "quantity": 1, "found_on": "2025-03-01",
+                "organisation_id": organisation_id},
+        geometry_wkb=shapely.to_wkb(square_m(i % 100 * 20, i // 100 * 20, 1).centroid, output_dimension=2),
+    ) for i in numbers]
+
+
+def test_a_bulk_batch_that_repeats_one_report_queues_the_rest_without_gaps(register: Register) -> None:
+    """Batches go in whole until one repeats a report: that one is undone to its savepoint and sorted
+    out report by report (on PostgreSQL the whole batch went in by COPY, which the repeat aborted)."""
+    organisation_id = _organisation(register)
+    n = BULK_ROWS + 100
+    earlier = review.submit(register, SOURCE, [_finds(organisation_id, range(10))], user="importer", reason="first")
+    told: list[str] = []
+    later = review.submit(register, SOURCE, [_finds(organisation_id, range(10, n)),
+                                             _finds(organisation_id, range(n, 2 * n)) + _finds(organisation_id, range(3, 4)),
+                                             _finds(organisation_id, range(2 * n, 2 * n + 5))],
+                          user="importer", reason="second", on_skip=lambda s, _: told.append(s.source_feature))
+    assert (later.submitted, later.skipped) == (2 * n + 5 - 10, 1) and told == ["row 3"]
+    refs = [r.ref for r in review.reports(register, import_id=later.import_id)]
+    assert refs == [f"FR-{k:07d}" for k in range(11, 11 + later.submitted)]  # the undone attempt left no gap
+    assert len(review.reports(register, status="submitted")) == earlier.submitted + later.submitted

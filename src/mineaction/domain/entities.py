@@ -331,7 +331,7 @@ def _coerce(f: Field, value: Any, where: str) -> Any:
 def _coerce_column(f: Field, raw: list[Any], where: Sequence[str]) -> list[Any]:
     """One field of many rows; on a bad value, the slow pass names its row."""
     convert = _CONVERT[f.kind]
-    if f.kind in (Kind.DATE, Kind.CODES):
+    if f.kind in (Kind.DATE, Kind.CODES, Kind.INTEGER):  # counts, dates and code lists repeat
         convert = _once_per_value(convert, copy=f.kind is Kind.CODES)
     try:
         return [None if v is None or v == "" else convert(v) for v in raw]

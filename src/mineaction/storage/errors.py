@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from mineaction.errors import MineActionError, StorageError
 
-__all__ = ["database_message", "translate_errors"]
+__all__ = ["database_message", "driver_errors", "translate_errors"]
 
 
 def database_message(exc: BaseException) -> str:
@@ -42,16 +42,16 @@ def translate_errors(action: str) -> Iterator[None]:
         yield
     except MineActionError:
         raise
-    except (sa.exc.OperationalError, *_driver_errors("OperationalError")) as exc:
+    except (sa.exc.OperationalError, *driver_errors("OperationalError")) as exc:
         raise StorageError(
             f"{action}: the database is unavailable or locked ({database_message(exc)})",
             hint="check the database is reachable and not in use by a stuck process, then retry",
         ) from None
-    except (sa.exc.DBAPIError, *_driver_errors("Error")) as exc:
+    except (sa.exc.DBAPIError, *driver_errors("Error")) as exc:
         raise StorageError(f"{action}: the database refused the operation ({database_message(exc)})") from None
 
 
-def _driver_errors(name: str) -> tuple[type[Exception], ...]:
+def driver_errors(name: str) -> tuple[type[Exception], ...]:
     """The DB-API exception class ``name`` of sqlite3 and, once it is loaded, psycopg."""
     drivers = (sqlite3, sys.modules.get("psycopg"))
     return tuple(getattr(driver, name) for driver in drivers if driver is not None)
