@@ -123,6 +123,23 @@ def test_empty_and_missing_geometries_stay_out_of_the_index() -> None:
     _check(connection, rng)
 
 
+def test_boxes_given_as_inserted_index_exactly_what_reading_the_rows_indexes() -> None:
+    rng = np.random.default_rng(8)
+    geometries = _boxes(rng, 3_000)
+    geometries[::7] = shapely.Polygon()
+    geometries[1::11] = None
+    minx, miny, maxx, maxy = shapely.bounds(geometries).T
+    trees = []
+    for given in (None, np.column_stack([minx, maxx, miny, maxy])):
+        connection = _database()
+        fids = _bulk_insert(connection, geometries)
+        index_rows(_execute(connection), TABLE, COLUMN, [fids], boxes=given)
+        _check(connection, rng)
+        trees.append(connection.execute(f"SELECT * FROM {RTREE} ORDER BY id").fetchall())
+    assert len(trees[0]) == 3_000 - len(range(0, 3_000, 7)) - len([i for i in range(1, 3_000, 11) if i % 7])
+    assert trees[0] == trees[1]
+
+
 def test_rows_changed_after_a_bulk_add_in_the_same_unit_of_work_are_indexed_as_they_end(gpkg_register: Register) -> None:
     """The Writer indexes bulk-added rows at commit, from the rows as they then are."""
     register = gpkg_register

@@ -63,15 +63,22 @@ def insert_unindexed(
     return range(first_fid, last + 1)
 
 
-def index_rows(execute: Execute, table: str, column: str, fids: Sequence[range], *, fid: str = "fid") -> None:
+def index_rows(execute: Execute, table: str, column: str, fids: Sequence[range], *, fid: str = "fid",
+               boxes: np.ndarray | None = None) -> None:
     """Put the rows ``fids`` into the table's R-tree, with their geometry as it is now.
 
-    Boxes are read from the rows themselves, so a row changed since it was
-    inserted (whose update trigger may already have indexed it) is indexed as
-    it stands. The index is rebuilt whole when the rows outnumber the entries
-    it holds, and filled entry by entry otherwise.
+    ``boxes`` (minx, maxx, miny, maxy; NaN for no geometry), one per row in
+    ``fids`` order, are the boxes of the rows as inserted: the caller gives
+    them when it knows no row has changed since. Otherwise they are read from
+    the rows themselves, so a changed row (whose update trigger may already
+    have indexed it) is indexed as it stands. The index is rebuilt whole when
+    the rows outnumber the entries it holds, and filled entry by entry otherwise.
     """
-    ids, boxes = _row_boxes(execute, table, column, fids, fid)
+    if boxes is None:
+        ids, boxes = _row_boxes(execute, table, column, fids, fid)
+    else:
+        present = ~np.isnan(boxes).any(axis=1)
+        ids, boxes = np.concatenate([np.arange(r.start, r.stop, dtype=np.int64) for r in fids])[present], boxes[present]
     rtree = rtree_name(table, column)
     held = execute(f'SELECT count(*) FROM "{rtree}_rowid"', ()).fetchone()[0]
     if held > len(ids):

@@ -224,8 +224,19 @@ class Register:
                     ).scalar_one()
                     writer = Writer(self, connection, changeset_id, user, at)
                     yield writer
-                    for table_name, fids in writer.unindexed.items():
-                        gpkg_rtree.index_rows(connection.exec_driver_sql, table_name, GEOMETRY_COLUMN, fids)
+                    for table_name, added in writer.unindexed.items():
+                        self._index_added(connection, table_name, added)
+
+    @staticmethod
+    def _index_added(connection: sa.Connection, table_name: str, added: list[tuple[range, np.ndarray]]) -> None:
+        """Index rows bulk-added in this unit of work: with their boxes as added, unless one has had a
+        new version since (a version 1 is as it was added; the versioning trigger allows nothing else)."""
+        fids = [r for r, _ in added]
+        changed = any(connection.exec_driver_sql(
+            f'SELECT EXISTS (SELECT 1 FROM "{table_name}" WHERE fid BETWEEN ? AND ? AND version > 1)',
+            (r.start, r.stop - 1)).scalar() for r in fids)
+        boxes = None if changed else np.concatenate([b for _, b in added])
+        gpkg_rtree.index_rows(connection.exec_driver_sql, table_name, GEOMETRY_COLUMN, fids, boxes=boxes)
 
     @contextlib.contextmanager
     def _caches_dropped_on_failure(self) -> Iterator[None]:
@@ -257,7 +268,7 @@ class Register:
 
     def insert_columns(
         self, connection: sa.Connection, table_name: str, columns: dict[str, Any], n: int, *,
-        unindexed: dict[str, list[range]] | None = None,
+        unindexed: dict[str, list[tuple[range, np.ndarray]]] | None = None,
     ) -> None:
         """Insert ``n`` rows given a column at a time.
 
@@ -269,7 +280,7 @@ class Register:
         ``COPY``; on SQLite they go in with the R-tree's insert trigger set
         aside and are indexed in one go (:mod:`gpkg_rtree`), at once or, when
         ``unindexed`` is given, by the caller before it commits (their fid
-        ranges are added to it, by table).
+        ranges and boxes are added to it, by table).
         """
         if n == 0:
             return
@@ -294,10 +305,14 @@ class Register:
         first = connection.exec_driver_sql(f'SELECT coalesce(max(fid), 0) + 1 FROM "{table_name}"').scalar_one()
         fids = gpkg_rtree.insert_unindexed(connection.exec_driver_sql, table_name, GEOMETRY_COLUMN, insert, params,
                                            first_fid=first)
+        geometries = columns[GEOMETRY_COLUMN]
+        minx, miny, maxx, maxy = shapely.bounds(np.asarray(geometries if _per_row(geometries) else [geometries] * n,
+                                                           dtype=object)).T
+        boxes = np.column_stack([minx, maxx, miny, maxy])  # NaN for a missing or empty geometry
         if unindexed is None:
-            gpkg_rtree.index_rows(connection.exec_driver_sql, table_name, GEOMETRY_COLUMN, [fids])
+            gpkg_rtree.index_rows(connection.exec_driver_sql, table_name, GEOMETRY_COLUMN, [fids], boxes=boxes)
         else:
-            unindexed.setdefault(table_name, []).append(fids)
+            unindexed.setdefault(table_name, []).append((fids, boxes))
 
     def _driver_values(self, connection: sa.Connection, column: sa.Column, values: Any, n: int) -> Sequence[Any]:
         """One column's values as the driver takes them: n of them, converted once each."""

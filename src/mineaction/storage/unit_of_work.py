@@ -89,8 +89,8 @@ class Writer:
         self.user = user
         self.at = at
         self.repairs: list[tuple[str, Repair]] = []
-        #: rows bulk-added on SQLite that join the R-tree at commit (fid ranges by table)
-        self.unindexed: dict[str, list[range]] = {}
+        #: rows bulk-added on SQLite that join the R-tree at commit (fid ranges and their boxes, by table)
+        self.unindexed: dict[str, list[tuple[range, np.ndarray]]] = {}
 
     # -- public operations -------------------------------------------------
 
