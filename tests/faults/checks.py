@@ -49,11 +49,11 @@ __all__ = [
     "check_ledger",
     "check_storage",
     "snapshot",
+    "version_rows",
 ]
 
 #: R-tree coordinates are 32-bit floats rounded outwards; this is far above that error
 _RTREE_SLACK = 1e-4
-_SYSTEM = ("id", "ref", "version", "changeset_id", "recorded_at", "recorded_by", "deleted")
 
 
 _SPATIAL = [name for name, spec in ENTITIES.items() if spec.geometry]

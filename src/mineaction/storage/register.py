@@ -36,7 +36,7 @@ from mineaction.storage.errors import translate_errors
 from mineaction.storage.records import Record, record_from_row
 from mineaction.storage import driver_rows, gpkg, gpkg_rtree
 from mineaction.storage.schema import (
-    GEOMETRY_COLUMN, GeoPackageGeometry, JSONText, all_versions, build_metadata, gpkg_wkb,
+    GEOMETRY_COLUMN, GeoPackageGeometry, JSONText, all_versions, build_metadata, gpkg_wkb, written_columns,
 )
 from mineaction.storage.unit_of_work import Writer, collector_paused, utcnow
 from mineaction.storage.vocabulary import seed_vocabularies
@@ -285,7 +285,7 @@ class Register:
         if n == 0:
             return
         table = self.tables[table_name]
-        names = [c.name for c in table.columns if c.name != "fid"]
+        names = written_columns(table)
         if self.dialect == "postgresql" and n < BULK_ROWS:
             connection.execute(table.insert(), [{name: _value(columns.get(name), i) for name in names} for i in range(n)])
             return

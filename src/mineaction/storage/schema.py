@@ -34,7 +34,7 @@ from mineaction.domain.entities import ENTITIES, Entity, Kind
 from mineaction.storage import gpkg
 
 __all__ = [
-    "GEOMETRY_COLUMN", "SYSTEM_COLUMNS", "all_versions", "build_metadata", "gpkg_wkb", "history_name", "versioned_columns",
+    "GEOMETRY_COLUMN", "SYSTEM_COLUMNS", "all_versions", "build_metadata", "gpkg_wkb", "history_name", "written_columns",
 ]
 
 GEOMETRY_COLUMN = "geom"
@@ -165,8 +165,9 @@ def history_name(entity: str) -> str:
     return f"{entity}_history"
 
 
-def versioned_columns(table: sa.Table) -> list[str]:
-    """The columns a version carries: all but ``fid``, which numbers rows within one table."""
+def written_columns(table: sa.Table) -> list[str]:
+    """The columns a row is written with: all but ``fid``, which the database numbers within one table
+    (so a version copied into history keeps everything else)."""
     return [c.name for c in table.columns if c.name != "fid"]
 
 
@@ -174,7 +175,7 @@ def all_versions(tables: Mapping[str, sa.Table], entity: str, name: str | None =
     """Every version of every record of ``entity``: the superseded ones, then the live ones
     (as ``name``, for a query that needs it twice)."""
     current, history = tables[entity], tables[history_name(entity)]
-    names = versioned_columns(current)
+    names = written_columns(current)
     return sa.union_all(
         sa.select(*(history.c[n] for n in names)), sa.select(*(current.c[n] for n in names))
     ).subquery(name or f"{entity}_versions")

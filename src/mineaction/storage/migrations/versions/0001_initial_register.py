@@ -15,7 +15,7 @@ from alembic import op
 
 from mineaction.domain.entities import ENTITIES
 from mineaction.storage import gpkg
-from mineaction.storage.schema import GEOMETRY_COLUMN, build_metadata, history_name, versioned_columns
+from mineaction.storage.schema import GEOMETRY_COLUMN, build_metadata, history_name, written_columns
 
 revision = "0001"
 down_revision = None
@@ -67,7 +67,7 @@ def _sqlite_upgrade(bind) -> None:
         execute(
             f'CREATE TRIGGER "{spec.name}_versioned" BEFORE UPDATE ON "{spec.name}" BEGIN '
             f"SELECT RAISE(ABORT, '{_NEXT_VERSION}') WHERE NEW.version IS NOT OLD.version + 1 OR NEW.id IS NOT OLD.id; "
-            f"{_keep_replaced(history, versioned_columns(metadata.tables[spec.name]))} END"
+            f"{_keep_replaced(history, written_columns(metadata.tables[spec.name]))} END"
         )
 
 
@@ -92,7 +92,7 @@ def _postgres_upgrade(bind) -> None:
               IF NEW.version IS DISTINCT FROM OLD.version + 1 OR NEW.id IS DISTINCT FROM OLD.id THEN
                 RAISE EXCEPTION '{_NEXT_VERSION}';
               END IF;
-              {_keep_replaced(history, versioned_columns(metadata.tables[spec.name]))}
+              {_keep_replaced(history, written_columns(metadata.tables[spec.name]))}
               RETURN NEW;
             END $$ LANGUAGE plpgsql"""
         )
