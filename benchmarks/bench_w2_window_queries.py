@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import shapely
 
 sys.path.insert(0, str(Path(__file__).parent))
 

@@ -26,8 +26,6 @@ import time
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 import shapely
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -72,7 +72,12 @@ def timed(fn: Callable[[], object], repeat: int = 1) -> float:
 
 
 def run_measured(args: list[str]) -> tuple[float, float]:
-    """Run a command; return (wall seconds, peak RSS of the child in MiB)."""
+    """Run a command; return (wall seconds, peak RSS of the child in MiB).
+
+    Files written before it (the generated data, an earlier run's output) are
+    flushed to disk first, so their write-back is not timed as part of it.
+    """
+    os.sync()
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     subprocess.run(args, check=True)

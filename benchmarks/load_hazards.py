@@ -2,7 +2,8 @@
 
 Streams the source in one pass, in Arrow batches of 5,000 features (pyogrio
 ``open_arrow``, as ``mineaction import`` reads files), and writes everything in
-one transaction through ``Writer.add_many``. Usage: ``load_hazards.py SOURCE TARGET
+one transaction through ``Writer.add_stream`` (which reads and checks the next
+batch while the current one is written). Usage: ``load_hazards.py SOURCE TARGET
 [PEAK_JSON]``; with PEAK_JSON it writes its own peak memory there.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -32,13 +34,17 @@ def load(source: str, target: str) -> Register:
     # one sequential pass: chunks by skip_features reopened the file and stepped past every earlier feature
     with register.write("benchmark", f"bulk load of {source}", "import") as w, \
             open_arrow(source, batch_size=CHUNK, use_pyarrow=True) as (meta, reader):
-        for batch in reader:
-            fields = [name for name in batch.schema.names if name != meta["geometry_name"]]
-            values = zip(*(batch.column(name).to_pylist() for name in fields))
-            rows = [dict(zip(fields, row), organisation_id=operator.id) for row in values]
-            wkb = batch.column(meta["geometry_name"]).to_numpy(zero_copy_only=False)
-            w.add_many("hazard", rows, shapely.from_wkb(wkb), crs=meta["crs"])
+        w.add_stream("hazard", _batches(meta, reader, operator.id), crs=meta["crs"])
     return register
+
+
+def _batches(meta: dict, reader: Iterable, organisation_id: str) -> Iterator[tuple[list[dict], np.ndarray]]:
+    """Rows and geometries of each Arrow batch, as the register takes them."""
+    for batch in reader:
+        fields = [name for name in batch.schema.names if name != meta["geometry_name"]]
+        values = zip(*(batch.column(name).to_pylist() for name in fields))
+        rows = [dict(zip(fields, row), organisation_id=organisation_id) for row in values]
+        yield rows, shapely.from_wkb(batch.column(meta["geometry_name"]).to_numpy(zero_copy_only=False))
 
 
 if __name__ == "__main__":

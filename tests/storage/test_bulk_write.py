@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import gc
 import itertools
+from collections.abc import Iterator
 
 import pytest
 import shapely
 
-from mineaction.errors import StorageError
+from mineaction.errors import InvalidGeometry, InvalidValue, StorageError
 from mineaction.storage.register import BULK_ROWS, Register
 from tests.common import add_organisation, hazard_values, square_m
 from tests.faults.checks import check_all, snapshot
@@ -87,3 +88,65 @@ def test_a_unit_of_work_pauses_the_cyclic_collector_and_restores_it_as_it_was(re
         assert not gc.isenabled()  # paused by the caller, so it stays paused
     finally:
         gc.enable()
+
+
+def _stream(org_id: str, sizes: list[int]) -> list[tuple[list[dict], list[shapely.Geometry]]]:
+    """Batches of the given sizes, together the rows and outlines of _values and _outlines."""
+    values, outlines, start = _values(org_id, sum(sizes)), _outlines(sum(sizes)), 0
+    batches = []
+    for size in sizes:
+        batches.append((values[start : start + size], outlines[start : start + size]))
+        start += size
+    return batches
+
+
+def test_a_stream_of_batches_stores_what_one_bulk_write_stores(register: Register) -> None:
+    sizes = [BULK_ROWS, 3, BULK_ROWS + 11]  # the bulk path, the row path, the bulk path again
+    with register.write("loader", "organisation") as w:
+        org = add_organisation(w)
+    with register.write("loader", "one batch") as w:
+        whole = w.add_many("hazard", _values(org.id, sum(sizes)), _outlines(sum(sizes)))
+    with register.write("loader", "a stream") as w:
+        assert w.add_stream("hazard", _stream(org.id, sizes)) == sum(sizes)
+    n = sum(sizes)
+    assert register.count("hazard") == 2 * n
+    for i in (0, BULK_ROWS, BULK_ROWS + 2, n - 1):  # first and last row of each batch
+        first, second = register.get("hazard", whole[i].ref), register.get("hazard", f"HAZ-{n + i + 1:06d}")
+        assert second.values["description"] == first.values["description"] == f"field {i}"
+        assert second.values["area_m2"] == pytest.approx(first.values["area_m2"], rel=1e-12)
+        assert second.values["admin_pcode"] == first.values["admin_pcode"]
+        assert shapely.equals_exact(second.geometry, first.geometry, 1e-12)
+    check_all(register)
+
+
+def test_a_bad_row_in_a_stream_is_named_by_its_place_in_the_stream_and_nothing_is_written(register: Register) -> None:
+    with register.write("loader", "organisation") as w:
+        org = add_organisation(w)
+    before = snapshot(register)
+    batches = _stream(org.id, [BULK_ROWS, BULK_ROWS, BULK_ROWS])
+    x0, y0, x1, y1 = square_m(0, 0, 100).bounds
+    bow_tie = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
+    batches[2][1][7] = bow_tie
+    with pytest.raises(InvalidGeometry, match=rf"hazard\[{2 * BULK_ROWS + 7}\].*Self-intersection"):
+        with register.write("loader", "a stream with a bad row") as w:
+            w.add_stream("hazard", batches)
+    assert snapshot(register) == before
+
+
+def test_a_failing_source_stops_the_stream_and_nothing_is_written(register: Register) -> None:
+    with register.write("loader", "organisation") as w:
+        org = add_organisation(w)
+    before = snapshot(register)
+
+    def source() -> Iterator[tuple[list[dict], list[shapely.Geometry]]]:
+        yield from _stream(org.id, [BULK_ROWS])
+        raise OSError("the file ends in the middle of a feature")
+
+    with pytest.raises(OSError, match="middle of a feature"), register.write("loader", "a stream that breaks") as w:
+        w.add_stream("hazard", source())
+    assert snapshot(register) == before
+
+
+def test_released_land_cannot_be_streamed_past_the_ledger(register: Register) -> None:
+    with pytest.raises(InvalidValue, match="release"), register.write("loader", "released land") as w:
+        w.add_stream("released_part", [])

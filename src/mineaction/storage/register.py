@@ -34,7 +34,7 @@ from mineaction.errors import MineActionError, RecordNotFound, StorageError
 from mineaction.storage.engine import create_engine, is_postgres_url
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.records import Record, record_from_row
-from mineaction.storage import driver_rows, gpkg, gpkg_rtree
+from mineaction.storage import driver_rows, gpkg, gpkg_rtree, postgres_copy
 from mineaction.storage.schema import (
     GEOMETRY_COLUMN, GeoPackageGeometry, JSONText, all_versions, build_metadata, gpkg_wkb, written_columns,
 )
@@ -290,13 +290,10 @@ class Register:
             connection.execute(table.insert(), [{name: _value(columns.get(name), i) for name in names} for i in range(n)])
             return
         params = list(zip(*(self._driver_values(connection, table.c[name], columns.get(name), n) for name in names)))
-        quoted = ", ".join(f'"{name}"' for name in names)
         if self.dialect == "postgresql":
-            with connection.connection.dbapi_connection.cursor() as cursor:
-                with cursor.copy(f'COPY "{table_name}" ({quoted}) FROM STDIN') as copy:
-                    for row in params:
-                        copy.write_row(row)
+            postgres_copy.copy_rows(connection, table_name, names, params)
             return
+        quoted = ", ".join(f'"{name}"' for name in names)
         insert = f'INSERT INTO "{table_name}" ({quoted}) VALUES ({", ".join("?" for _ in names)})'
         if n < BULK_ROWS or columns.get(GEOMETRY_COLUMN) is None or table_name not in ENTITIES:
             connection.exec_driver_sql(insert, params)
@@ -320,8 +317,7 @@ class Register:
             geometries = np.asarray(values if _per_row(values) else [values] * n, dtype=object)
             if self.dialect == "sqlite":
                 return gpkg.encode_many(geometries)
-            ewkb = shapely.to_wkb(shapely.set_srid(geometries, 4326), include_srid=True, output_dimension=2)
-            return [None if b is None else b.hex() for b in ewkb]  # COPY text; 4x faster than GEOS's hex writer
+            return shapely.to_wkb(shapely.set_srid(geometries, 4326), include_srid=True, output_dimension=2).tolist()
         process = column.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
         if self.dialect == "postgresql" and not isinstance(column.type, JSONText):
             process = None  # COPY takes Python dates, numbers and booleans as they are

@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ import sqlalchemy as sa
 import uuid6
 from shapely.geometry.base import BaseGeometry
 
+from mineaction.domain.admin_areas import AdminIndex
 from mineaction.domain.entities import ENTITIES, Entity, clean_columns, entity
 from mineaction.domain.geometry import (
     WGS84, Repair, as_multipolygons, check_extent, geodesic_area, prepare_geometry, to_wgs84,
@@ -58,6 +60,14 @@ def utcnow() -> dt.datetime:
     """Naive UTC now at the register's resolution (milliseconds)."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+@dataclass(frozen=True)
+class _Lookups:
+    """The register's vocabularies and admin areas, as checking a batch of rows needs them."""
+
+    vocabularies: dict[str, set[str]]
+    admin_index: AdminIndex | None
 
 
 @contextlib.contextmanager
@@ -125,13 +135,48 @@ class Writer:
         transaction is rolled back whole. Released land goes through
         :meth:`release_many`, which enforces the ledger.
         """
-        spec = entity(entity_name)
-        if spec.name == "released_part":
-            raise InvalidValue(
-                "released land cannot be added directly",
-                hint="use Writer.release() or release_many(), which check the land-release ledger",
-            )
-        return self._add_many(spec, rows, geometries, crs=crs, repair=repair, refs=refs, where=where)
+        return self._add_many(_addable(entity_name), rows, geometries, crs=crs, repair=repair, refs=refs, where=where)
+
+    def add_stream(
+        self,
+        entity_name: str,
+        batches: Iterable[tuple[Sequence[dict[str, Any]], Sequence[BaseGeometry | None] | np.ndarray | None]],
+        *,
+        crs: object = "EPSG:4326",
+    ) -> int:
+        """Add records from a stream of ``(rows, geometries)`` batches; returns how many were added.
+
+        For bulk loads. Each batch is checked as :meth:`add_many` checks it,
+        and the next batch is read and checked while the current one is
+        written: in one helper thread that never touches the connection, so
+        GEOS, PROJ and NumPy (which release the GIL) and the file reader run
+        on one core while the database works on the other. An error names the
+        row by its position in the whole stream, as ``hazard[123456]``.
+        """
+        spec = _addable(entity_name)
+        lookups = self._lookups(spec)
+        source = iter(batches)
+        read = 0
+
+        def check_next() -> tuple[dict[str, Any], int, list[str]] | None:
+            nonlocal read
+            batch = next(source, None)
+            if batch is None:
+                return None
+            rows, geometries = batch
+            labels = [f"{spec.name}[{read + i}]" for i in range(len(rows))]
+            read += len(rows)
+            return self._checked(spec, rows, geometries, lookups, crs=crs, repair=False, labels=labels), len(rows), labels
+
+        added = 0
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mineaction-check") as helper:
+            pending = helper.submit(check_next)
+            while (checked := pending.result()) is not None:
+                pending = helper.submit(check_next)
+                columns, n, labels = checked
+                self._inserted(spec, columns, n, labels, refs=None)
+                added += n
+        return added
 
     def _add_many(
         self,
@@ -146,14 +191,40 @@ class Writer:
     ) -> RecordColumns:
         n = len(rows)
         labels = list(where) if where is not None else [f"{spec.name}[{i}]" for i in range(n)]
-        columns: dict[str, Any] = clean_columns(spec, rows, self.register.vocabularies(), where=labels)
-        self._check_links(spec, columns, labels)
+        columns = self._checked(spec, rows, geometries, self._lookups(spec), crs=crs, repair=repair, labels=labels)
+        return self._inserted(spec, columns, n, labels, refs)
+
+    def _lookups(self, spec: Entity) -> _Lookups:
+        """What checking rows reads from the register, read before the rows are checked."""
+        needs_admin = spec.geometry is not None and "admin_pcode" in spec.field_map
+        return _Lookups(self.register.vocabularies(), self.register.admin_index(self.connection) if needs_admin else None)
+
+    def _checked(
+        self,
+        spec: Entity,
+        rows: Sequence[dict[str, Any]],
+        geometries: Sequence[BaseGeometry | None] | np.ndarray | None,
+        lookups: _Lookups,
+        *,
+        crs: object,
+        repair: bool,
+        labels: Sequence[str],
+    ) -> dict[str, Any]:
+        """Rows checked and completed, a column at a time, without touching the connection."""
+        columns: dict[str, Any] = clean_columns(spec, rows, lookups.vocabularies, where=labels)
         if spec.geometry:
-            geoms = self._prepare_geometries(spec, geometries, n, crs, repair, labels)
-            columns.update(self._derive(spec, geoms))
+            geoms = self._prepare_geometries(spec, geometries, len(rows), crs, repair, labels)
+            columns.update(self._derive(spec, geoms, lookups.admin_index))
             columns[GEOMETRY_COLUMN] = geoms
         elif geometries is not None and any(g is not None for g in geometries):
             raise InvalidGeometry(f"{spec.name} records have no geometry")
+        return columns
+
+    def _inserted(
+        self, spec: Entity, columns: dict[str, Any], n: int, labels: Sequence[str], refs: Sequence[str | None] | None
+    ) -> RecordColumns:
+        """Checked rows linked, numbered and written as their version 1."""
+        self._check_links(spec, columns, labels)
         columns.update(
             id=new_ids(n),
             ref=self._allocate_refs(spec, refs, n),
@@ -192,7 +263,8 @@ class Writer:
                     tolerance_m2=self.register.programme.overlap_tolerance_m2,
                 )
         if spec.geometry:
-            merged.update({k: v[0] for k, v in self._derive(spec, np.asarray([new_geometry], dtype=object)).items()})
+            derived = self._derive(spec, np.asarray([new_geometry], dtype=object), self._lookups(spec).admin_index)
+            merged.update({k: v[0] for k, v in derived.items()})
         return self._write_version(spec, current, merged, new_geometry, deleted=False)
 
     def delete(self, entity_name: str, record_id: str, *, base_version: int) -> Record:
@@ -381,13 +453,14 @@ class Writer:
             prepared = as_multipolygons(prepared)
         return prepared
 
-    def _derive(self, spec: Entity, geoms: np.ndarray) -> dict[str, list[Any]]:
+    @staticmethod
+    def _derive(spec: Entity, geoms: np.ndarray, admin_index: AdminIndex | None) -> dict[str, list[Any]]:
         """Values the register computes from geometry: geodesic area, admin area."""
         derived: dict[str, list[Any]] = {}
         if "area_m2" in spec.field_map:
             derived["area_m2"] = geodesic_area(geoms).tolist()
-        if "admin_pcode" in spec.field_map:
-            derived["admin_pcode"] = self.register.admin_index(self.connection).assign(geoms)
+        if admin_index is not None:
+            derived["admin_pcode"] = admin_index.assign(geoms)
         return derived
 
     def _allocate_refs(self, spec: Entity, refs: Sequence[str | None] | None, n: int) -> list[str]:
@@ -402,6 +475,17 @@ class Writer:
                 out.append(f"{spec.prefix}-{first + k:06d}")
                 k += 1
         return out
+
+
+def _addable(entity_name: str) -> Entity:
+    """The entity, unless its records may not be added directly."""
+    spec = entity(entity_name)
+    if spec.name == "released_part":
+        raise InvalidValue(
+            "released land cannot be added directly",
+            hint="use Writer.release() or release_many(), which check the land-release ledger",
+        )
+    return spec
 
 
 def new_ids(n: int) -> list[str]:
