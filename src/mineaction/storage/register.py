@@ -269,6 +269,7 @@ class Register:
     def insert_columns(
         self, connection: sa.Connection, table_name: str, columns: dict[str, Any], n: int, *,
         unindexed: dict[str, list[tuple[range, np.ndarray]]] | None = None,
+        encoded: dict[str, Sequence[Any]] | None = None,
     ) -> None:
         """Insert ``n`` rows given a column at a time.
 
@@ -280,7 +281,8 @@ class Register:
         ``COPY``; on SQLite they go in with the R-tree's insert trigger set
         aside and are indexed in one go (:mod:`gpkg_rtree`), at once or, when
         ``unindexed`` is given, by the caller before it commits (their fid
-        ranges and boxes are added to it, by table).
+        ranges and boxes are added to it, by table). Columns in ``encoded``
+        were converted ahead by :meth:`encoded_columns` and go as they are.
         """
         if n == 0:
             return
@@ -289,7 +291,11 @@ class Register:
         if self.dialect == "postgresql" and n < BULK_ROWS:
             connection.execute(table.insert(), [{name: _value(columns.get(name), i) for name in names} for i in range(n)])
             return
-        params = list(zip(*(self._driver_values(connection, table.c[name], columns.get(name), n) for name in names)))
+        encoded = encoded or {}
+        params = list(zip(*(
+            encoded[name] if name in encoded else self._driver_values(table.c[name], columns.get(name), n)
+            for name in names
+        )))
         if self.dialect == "postgresql":
             postgres_copy.copy_rows(connection, table_name, names, params)
             return
@@ -311,14 +317,26 @@ class Register:
         else:
             unindexed.setdefault(table_name, []).append((fids, boxes))
 
-    def _driver_values(self, connection: sa.Connection, column: sa.Column, values: Any, n: int) -> Sequence[Any]:
+    def encoded_columns(self, table_name: str, columns: dict[str, Any], n: int) -> dict[str, Sequence[Any]]:
+        """Columns of ``n`` rows in the driver's form, for :meth:`insert_columns` of a bulk batch.
+
+        Needs no connection, so a helper thread can convert one batch while
+        another is written (:meth:`Writer.add_stream`).
+        """
+        if self.dialect == "postgresql" and n < BULK_ROWS:
+            return {}  # small batches go through SQLAlchemy, which converts them itself
+        table = self.tables[table_name]
+        return {name: self._driver_values(table.c[name], values, n) for name, values in columns.items()}
+
+    def _driver_values(self, column: sa.Column, values: Any, n: int) -> Sequence[Any]:
         """One column's values as the driver takes them: n of them, converted once each."""
+        dialect = self.engine.dialect
         if isinstance(column.type, (GeoPackageGeometry, geoalchemy2.Geometry)):
             geometries = np.asarray(values if _per_row(values) else [values] * n, dtype=object)
             if self.dialect == "sqlite":
                 return gpkg.encode_many(geometries)
             return shapely.to_wkb(shapely.set_srid(geometries, 4326), include_srid=True, output_dimension=2).tolist()
-        process = column.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+        process = column.type.dialect_impl(dialect).bind_processor(dialect)
         if self.dialect == "postgresql" and not isinstance(column.type, JSONText):
             process = None  # COPY takes Python dates, numbers and booleans as they are
         if isinstance(column.type, sa.LargeBinary):

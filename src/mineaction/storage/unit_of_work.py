@@ -150,7 +150,9 @@ class Writer:
         and the next batch is read and checked while the current one is
         written: in one helper thread that never touches the connection, so
         GEOS, PROJ and NumPy (which release the GIL) and the file reader run
-        on one core while the database works on the other. An error names the
+        on one core while the database works on the other. The helper also
+        converts the batch to the driver's form, all but its links, which are
+        resolved against the register as the batch is written. An error names the
         row by its position in the whole stream, as ``hazard[123456]``.
         """
         spec = _addable(entity_name)
@@ -158,23 +160,28 @@ class Writer:
         source = iter(batches)
         read = 0
 
-        def check_next() -> tuple[dict[str, Any], int, list[str]] | None:
+        links = {f.name for f in spec.fields if f.link}  # resolved against the register when written
+
+        def check_next() -> tuple[dict[str, Any], dict[str, Sequence[Any]], int, list[str]] | None:
             nonlocal read
             batch = next(source, None)
             if batch is None:
                 return None
             rows, geometries = batch
-            labels = [f"{spec.name}[{read + i}]" for i in range(len(rows))]
-            read += len(rows)
-            return self._checked(spec, rows, geometries, lookups, crs=crs, repair=False, labels=labels), len(rows), labels
+            n = len(rows)
+            labels = [f"{spec.name}[{read + i}]" for i in range(n)]
+            read += n
+            columns = self._checked(spec, rows, geometries, lookups, crs=crs, repair=False, labels=labels)
+            encoded = self.register.encoded_columns(spec.name, {k: v for k, v in columns.items() if k not in links}, n)
+            return columns, encoded, n, labels
 
         added = 0
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mineaction-check") as helper:
             pending = helper.submit(check_next)
             while (checked := pending.result()) is not None:
                 pending = helper.submit(check_next)
-                columns, n, labels = checked
-                self._inserted(spec, columns, n, labels, refs=None)
+                columns, encoded, n, labels = checked
+                self._inserted(spec, columns, n, labels, refs=None, encoded=encoded)
                 added += n
         return added
 
@@ -221,7 +228,8 @@ class Writer:
         return columns
 
     def _inserted(
-        self, spec: Entity, columns: dict[str, Any], n: int, labels: Sequence[str], refs: Sequence[str | None] | None
+        self, spec: Entity, columns: dict[str, Any], n: int, labels: Sequence[str], refs: Sequence[str | None] | None,
+        encoded: dict[str, Sequence[Any]] | None = None,
     ) -> RecordColumns:
         """Checked rows linked, numbered and written as their version 1."""
         self._check_links(spec, columns, labels)
@@ -230,7 +238,7 @@ class Writer:
             ref=self._allocate_refs(spec, refs, n),
             **self._system(version=1, deleted=False),
         )
-        self.register.insert_columns(self.connection, spec.name, columns, n, unindexed=self.unindexed)
+        self.register.insert_columns(self.connection, spec.name, columns, n, unindexed=self.unindexed, encoded=encoded)
         self.register._changed(spec.name)
         return RecordColumns(spec.name, columns, n)
 
