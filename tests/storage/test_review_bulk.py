@@ -103,3 +103,27 @@ def test_a_bulk_batch_that_repeats_one_report_queues_the_rest_without_gaps(regis
     refs = [r.ref for r in review.reports(register, import_id=later.import_id)]
     assert refs == [f"FR-{k:07d}" for k in range(11, 11 + later.submitted)]  # the undone attempt left no gap
     assert len(review.reports(register, status="submitted")) == earlier.submitted + later.submitted
+
+
+def test_the_queue_is_listed_a_page_at_a_time_in_queue_order(register: Register) -> None:
+    organisation_id = _organisation(register)
+    accidents = [
+        review.Submission(
+            entity="accident", action="add", content_hash=f"{i:064x}", source_feature=f"submission {i}",
+            values={"occurred_on": "2025-02-01", "accident_type": "mine", "organisation_id": organisation_id},
+            geometry_wkb=shapely.to_wkb(square_m(300 + 10 * i, 300, 1).centroid, output_dimension=2),
+        )
+        for i in range(7)
+    ]
+    queued = review.submit(register, SOURCE, [accidents], user="importer", reason="ODK sync")
+    refs = [r.ref for r in review.reports(register, import_id=queued.import_id)]
+    review.approve(register, refs=refs[2:4], user="rev", reason="ok")
+
+    assert [r.ref for r in review.iter_reports(register, page_size=3)] == refs  # pages of 3, 3 and 1
+    assert [r.ref for r in review.iter_reports(register, status="submitted", page_size=2)] == refs[:2] + refs[4:]
+    assert [r.ref for r in review.iter_reports(register, status="approved", page_size=2)] == refs[2:4]
+    assert list(review.iter_reports(register, status="rejected", page_size=2)) == []
+    submitted = review.iter_reports(register, status="submitted", page_size=2)
+    assert next(submitted).ref == refs[0]  # its page, refs 0 and 1, is read
+    review.approve(register, refs=[refs[4]], user="rev", reason="reviewed while the list is read")
+    assert [r.ref for r in submitted] == [refs[1], refs[5], refs[6]]  # a later page no longer holds it

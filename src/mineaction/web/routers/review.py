@@ -8,6 +8,7 @@ submitted and reviewed under that organisation's roles.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from typing import Annotated, Any, Literal
 
@@ -121,8 +122,8 @@ def list_reports(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ReportOut]:
     """Field reports of your organisations, oldest first."""
-    visible = [r for r in review.reports(reader.register, status=status) if _visible(reader, r, Role.VIEWER)]
-    return [_out(reader, r) for r in visible[offset : offset + limit]]
+    visible = (r for r in review.iter_reports(reader.register, status=status) if _visible(reader, r, Role.VIEWER))
+    return [_out(reader, r) for r in itertools.islice(visible, offset, offset + limit)]
 
 
 @router.get("/reports/{ref}", response_model=ReportOut)
