@@ -152,15 +152,14 @@ class Writer:
         GEOS, PROJ and NumPy (which release the GIL) and the file reader run
         on one core while the database works on the other. The helper also
         converts the batch to the driver's form, all but its links, which are
-        resolved against the register as the batch is written. An error names the
-        row by its position in the whole stream, as ``hazard[123456]``.
+        resolved against the register as the batch is written. An error names
+        the row by its position in the whole stream, as ``hazard[123456]``.
         """
         spec = _addable(entity_name)
         lookups = self._lookups(spec)
+        links = {f.name for f in spec.fields if f.link}  # resolved against the register when written
         source = iter(batches)
         read = 0
-
-        links = {f.name for f in spec.fields if f.link}  # resolved against the register when written
 
         def check_next() -> tuple[dict[str, Any], dict[str, Sequence[Any]], int, list[str]] | None:
             nonlocal read
