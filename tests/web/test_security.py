@@ -200,3 +200,13 @@ def test_nul_characters_are_refused_before_any_route(server, seeded: Seeded) -> 
         assert client.get("/api/v1/hazard", params={"filter": "description = 'a\x00'"}).status_code == 422
         body["reason"] = "no nul"
         assert client.post("/api/v1/qm_activity", json=body).status_code == 201
+
+
+@pytest.mark.parametrize("path", ["/api/v1/hazard", "/api/v1/review/reports", "/ogc/collections/hazard/items"])
+def test_paging_past_any_plausible_register_is_refused_not_a_crash(server, seeded: Seeded, path: str) -> None:
+    """An offset beyond what a register holds is a client's mistake (422), never an unhandled overflow (500)."""
+    with server.client("reviewer_a") as client:
+        assert client.get(path, params={"offset": 10_000_000}).status_code == 200
+        refused = client.get(path, params={"offset": 35674890785471273631744})
+        assert refused.status_code == 422, refused.text
+        assert "offset" in refused.text

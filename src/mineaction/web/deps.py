@@ -12,7 +12,7 @@ import re
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Query, Request
 
 from mineaction.access import (
     AccessDenied,
@@ -34,6 +34,7 @@ __all__ = [
     "CurrentPrincipal",
     "Editor",
     "LoginLimiter",
+    "Offset",
     "Reader",
     "RegisterDep",
     "SettingsDep",
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 SESSION_COOKIE = "mineaction_session"
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="records to skip")]
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 _ETAG = re.compile(r'^(?:W/)?"(?P<id>[^".]+)\.v(?P<version>\d+)"$')

@@ -19,7 +19,7 @@ from mineaction.access import ScopedEditor
 from mineaction.errors import InvalidValue, StaleEdit
 from mineaction.storage.register import Register
 from mineaction.web import ogc
-from mineaction.web.deps import BaseVersion, Editor, Reader, RegisterDep, Tiles, etag
+from mineaction.web.deps import BaseVersion, Editor, Offset, Reader, RegisterDep, Tiles, etag
 from mineaction.web.routers.records import ERRORS, parse_bbox
 from mineaction.web.tiles import LAYERS, MAX_ZOOM, tile_matrix_set
 
@@ -73,7 +73,7 @@ def items(
     request: Request,
     reader: Reader,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 10,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    offset: Offset = 0,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in bbox-crs (default CRS84)")] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
     crs: Annotated[str | None, Query(description="output CRS URI (default CRS84)")] = None,

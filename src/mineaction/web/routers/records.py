@@ -19,7 +19,7 @@ from mineaction.access import policy
 from mineaction.domain.entities import ENTITIES, Entity
 from mineaction.errors import InvalidValue, StaleEdit
 from mineaction.web.cql import compile_filter
-from mineaction.web.deps import BaseVersion, Editor, Reader, etag
+from mineaction.web.deps import BaseVersion, Editor, Offset, Reader, etag
 from mineaction.web.schemas import (
     Problem,
     create_schema,
@@ -35,7 +35,6 @@ __all__ = ["parse_bbox", "router"]
 router = APIRouter(prefix="/api/v1", tags=["register"])
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="records per page")]
-Offset = Annotated[int, Query(ge=0, le=10_000_000, description="records to skip")]
 Sort = Annotated[str | None, Query(description="comma-separated fields, '-' for descending, e.g. -reported_on,ref")]
 Filter = Annotated[str | None, Query(description="CQL2 text, e.g. status = 'active' AND area_m2 > 1000")]
 BBoxParam = Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS 84)")]

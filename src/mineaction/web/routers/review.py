@@ -22,7 +22,7 @@ from mineaction.domain.entities import ENTITIES, entity
 from mineaction.domain.geometry import to_wgs84
 from mineaction.errors import ConflictError, RecordNotFound
 from mineaction.storage import review
-from mineaction.web.deps import CurrentPrincipal, Reader
+from mineaction.web.deps import CurrentPrincipal, Offset, Reader
 from mineaction.web.schemas import GeoJSONGeometry, geometry_from_geojson
 
 __all__ = ["router"]
@@ -119,7 +119,7 @@ def list_reports(
     reader: Reader,
     status: Annotated[Literal["submitted", "approved", "rejected", "conflict"] | None, Query()] = "submitted",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[ReportOut]:
     """Field reports of your organisations, oldest first."""
     visible = (r for r in review.iter_reports(reader.register, status=status) if _visible(reader, r, Role.VIEWER))
