@@ -106,6 +106,35 @@ def test_writer_threads_never_overwrite(register: Register) -> None:
     _check_one_winner_per_version(register, hazard_id, wins)
 
 
+def test_concurrent_writers_take_distinct_references_with_no_gaps(register: Register) -> None:
+    """The first references of an entity are taken by several writers at once: each gets its own, none is skipped."""
+    with register.write("concurrency.test", "operator") as w:
+        org_id = add_organisation(w).id
+    barrier = threading.Barrier(CONTENDERS)
+    refs: list[str] = []
+    errors: list[BaseException] = []
+
+    def add(tag: str) -> None:
+        try:
+            barrier.wait()
+            for k in range(3):
+                with register.write(tag, "concurrent add") as w:
+                    added = w.add_many("hazard", [hazard_values(org_id)] * 2,
+                                       [square_m(100 * k, 0, 50), square_m(100 * k, 100, 50)])
+                refs.extend(added.column("ref"))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+            errors.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=add, args=(f"thread-{k}",)) for k in range(CONTENDERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert sorted(refs) == [f"HAZ-{i:06d}" for i in range(1, CONTENDERS * 6 + 1)]
+
+
 def _schedstat() -> tuple[int, int]:
     """Nanoseconds this thread has run on a CPU and waited for one (Linux)."""
     on_cpu, waiting, _slices = map(int, Path("/proc/thread-self/schedstat").read_text().split())

@@ -133,6 +133,26 @@ def test_a_bad_row_in_a_stream_is_named_by_its_place_in_the_stream_and_nothing_i
     assert snapshot(register) == before
 
 
+def test_links_in_a_stream_are_checked_in_every_batch(register: Register) -> None:
+    """A link resolved in one batch is not asked again, but a new one in a later batch is checked."""
+    with register.write("loader", "organisations") as w:
+        first, second = add_organisation(w, "First"), add_organisation(w, "Second")
+    batches = _stream(first.id, [BULK_ROWS, 3, BULK_ROWS])
+    for row in batches[1][0]:
+        row["organisation_id"] = second.ref  # by reference, in the middle of the stream
+    with register.write("loader", "a stream naming two operators") as w:
+        w.add_stream("hazard", batches)
+    owners = [register.get("hazard", f"HAZ-{i:06d}").values["organisation_id"] for i in (1, BULK_ROWS + 1, 2 * BULK_ROWS + 3)]
+    assert owners == [first.id, second.id, first.id]
+    before = snapshot(register)
+    batches = _stream(first.id, [BULK_ROWS, BULK_ROWS])
+    batches[1][0][4]["organisation_id"] = "ORG-999999"
+    with pytest.raises(InvalidValue, match=rf"hazard\[{BULK_ROWS + 4}\]\.organisation_id: no organisation 'ORG-999999'"):
+        with register.write("loader", "a stream naming an unknown operator") as w:
+            w.add_stream("hazard", batches)
+    assert snapshot(register) == before
+
+
 def test_a_failing_source_stops_the_stream_and_nothing_is_written(register: Register) -> None:
     with register.write("loader", "organisation") as w:
         org = add_organisation(w)

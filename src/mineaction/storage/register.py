@@ -22,6 +22,8 @@ import geoalchemy2
 import numpy as np
 import shapely
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -358,16 +360,14 @@ class Register:
             self._admin_index = None
 
     def _next_refs(self, connection: sa.Connection, entity_name: str, count: int) -> int:
+        """The first of ``count`` reference numbers taken for ``entity_name``, in one statement:
+        an upsert holds the counter's row until commit, so concurrent writers never share a number."""
         table = self.tables["ref_counter"]
-        query = sa.select(table.c.last).where(table.c.entity == entity_name)
-        if self.dialect == "postgresql":
-            query = query.with_for_update()
-        last = connection.execute(query).scalar()
-        if last is None:
-            connection.execute(table.insert(), [{"entity": entity_name, "last": count}])
-            return 1
-        connection.execute(table.update().where(table.c.entity == entity_name).values(last=last + count))
-        return last + 1
+        insert = (postgresql_insert if self.dialect == "postgresql" else sqlite_insert)(table)
+        upsert = insert.values(entity=entity_name, last=count).on_conflict_do_update(
+            index_elements=[table.c.entity], set_={"last": table.c.last + count}
+        )
+        return connection.execute(upsert.returning(table.c.last)).scalar_one() - count + 1
 
     def _changeset(self, connection: sa.Connection, changeset_id: int) -> dict[str, Any]:
         table = self.tables["changeset"]

@@ -175,12 +175,13 @@ class Writer:
             return columns, encoded, n, labels
 
         added = 0
+        known_links: dict[str, dict[str, str]] = {}  # links resolved by earlier batches
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mineaction-check") as helper:
             pending = helper.submit(check_next)
             while (checked := pending.result()) is not None:
                 pending = helper.submit(check_next)
                 columns, encoded, n, labels = checked
-                self._inserted(spec, columns, n, labels, refs=None, encoded=encoded)
+                self._inserted(spec, columns, n, labels, refs=None, encoded=encoded, known_links=known_links)
                 added += n
         return added
 
@@ -228,10 +229,10 @@ class Writer:
 
     def _inserted(
         self, spec: Entity, columns: dict[str, Any], n: int, labels: Sequence[str], refs: Sequence[str | None] | None,
-        encoded: dict[str, Sequence[Any]] | None = None,
+        encoded: dict[str, Sequence[Any]] | None = None, known_links: dict[str, dict[str, str]] | None = None,
     ) -> RecordColumns:
         """Checked rows linked, numbered and written as their version 1."""
-        self._check_links(spec, columns, labels)
+        self._check_links(spec, columns, labels, known_links)
         columns.update(
             id=new_ids(n),
             ref=self._allocate_refs(spec, refs, n),
@@ -407,16 +408,24 @@ class Writer:
         self.register._changed(spec.name)
         return RecordColumns(spec.name, {k: [v] for k, v in row.items()}, 1)[0]
 
-    def _check_links(self, spec: Entity, columns: dict[str, list[Any]], labels: Sequence[str]) -> None:
-        """Resolve links given as id or ref to ids, refusing any that is not a live record."""
+    def _check_links(
+        self, spec: Entity, columns: dict[str, list[Any]], labels: Sequence[str],
+        known: dict[str, dict[str, str]] | None = None,
+    ) -> None:
+        """Resolve links given as id or ref to ids, refusing any that is not a live record.
+
+        ``known`` holds what earlier batches of the same stream resolved, so a
+        stream whose rows all name one organisation asks for it once.
+        """
+        known = {} if known is None else known
         for f in spec.fields:
             if not f.link or f.name not in columns:
                 continue
             values = columns[f.name]
-            wanted = {v for v in values if v}
-            if not wanted:
-                continue
-            found = self.register._resolve_ids(self.connection, f.link, wanted)
+            found = known.setdefault(f.link, {})
+            wanted = {v for v in values if v} - found.keys()
+            if wanted:
+                found.update(self.register._resolve_ids(self.connection, f.link, wanted))
             for value, label in zip(values, labels):
                 if value and value not in found:
                     raise InvalidValue(f"{label}.{f.name}: no {f.link} {value!r} in the register")
