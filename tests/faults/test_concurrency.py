@@ -118,10 +118,11 @@ def test_concurrent_writers_take_distinct_references_with_no_gaps(register: Regi
         try:
             barrier.wait()
             for k in range(3):
-                with register.write(tag, "concurrent add") as w:
+                with register.write(tag, "concurrent add") as w:  # numbers taken twice in one unit of work
                     added = w.add_many("hazard", [hazard_values(org_id)] * 2,
                                        [square_m(100 * k, 0, 50), square_m(100 * k, 100, 50)])
-                refs.extend(added.column("ref"))
+                    one_more = w.add("hazard", hazard_values(org_id), square_m(100 * k, 200, 50))
+                refs.extend([*added.column("ref"), one_more.ref])
         except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
             errors.append(exc)
             barrier.abort()
@@ -132,7 +133,7 @@ def test_concurrent_writers_take_distinct_references_with_no_gaps(register: Regi
     for thread in threads:
         thread.join(timeout=120)
     assert not errors, errors
-    assert sorted(refs) == [f"HAZ-{i:06d}" for i in range(1, CONTENDERS * 6 + 1)]
+    assert sorted(refs) == [f"HAZ-{i:06d}" for i in range(1, CONTENDERS * 9 + 1)]
 
 
 def _schedstat() -> tuple[int, int]:

@@ -226,6 +226,7 @@ class Register:
                     ).scalar_one()
                     writer = Writer(self, connection, changeset_id, user, at)
                     yield writer
+                    writer.settle_numbers()
                     for table_name, added in writer.unindexed.items():
                         self._index_added(connection, table_name, added)
 

@@ -29,7 +29,7 @@ from mineaction.domain.geometry import (
     WGS84, Repair, as_multipolygons, check_extent, geodesic_area, prepare_geometry, to_wgs84,
 )
 from mineaction.domain.ledger import ExistingPart, check_outline, check_release
-from mineaction.errors import InvalidGeometry, InvalidValue, RecordNotFound, StaleEdit
+from mineaction.errors import InvalidGeometry, InvalidValue, RecordNotFound, StaleEdit, StorageError
 from mineaction.storage.records import Record, RecordColumns, record_from_row
 from mineaction.storage.schema import GEOMETRY_COLUMN
 
@@ -101,6 +101,8 @@ class Writer:
         self.repairs: list[tuple[str, Repair]] = []
         #: rows bulk-added on SQLite that join the R-tree at commit (fid ranges and their boxes, by table)
         self.unindexed: dict[str, list[tuple[range, np.ndarray]]] = {}
+        #: reference counters this unit of work has taken numbers from, by entity
+        self._counters: dict[str, _HeldCounter] = {}
 
     # -- public operations -------------------------------------------------
 
@@ -482,7 +484,7 @@ class Writer:
     def _allocate_refs(self, spec: Entity, refs: Sequence[str | None] | None, n: int) -> list[str]:
         wanted = list(refs) if refs is not None else [None] * n
         missing = sum(1 for r in wanted if not r)
-        first = self.register._next_refs(self.connection, spec.name, missing) if missing else 0
+        first = self._take_numbers(spec.name, missing) if missing else 0
         out, k = [], 0
         for r in wanted:
             if r:
@@ -491,6 +493,40 @@ class Writer:
                 out.append(f"{spec.prefix}-{first + k:06d}")
                 k += 1
         return out
+
+
+    def _take_numbers(self, entity_name: str, count: int) -> int:
+        """The first of ``count`` reference numbers, asking the register only the first time.
+
+        Taking numbers holds the entity's counter until commit (a row lock on
+        PostgreSQL, the write lock on SQLite), so once this unit of work has
+        taken some, nobody else can: later batches count on from there, and
+        :meth:`settle_numbers` writes the counter once before the commit.
+        """
+        held = self._counters.get(entity_name)
+        if held is None:
+            first = self.register._next_refs(self.connection, entity_name, count)
+            self._counters[entity_name] = _HeldCounter(next=first + count)
+            return first
+        first = held.next
+        held.next += count
+        held.unwritten += count
+        return first
+
+    def settle_numbers(self) -> None:
+        """Write the counters of the reference numbers taken since they were last written."""
+        for entity_name, held in self._counters.items():
+            if held.unwritten:
+                first = self.register._next_refs(self.connection, entity_name, held.unwritten)
+                if first != held.next - held.unwritten:  # the counter is held: a defect, never a race
+                    raise StorageError(f"the {entity_name} reference counter moved while this change held it")
+                held.unwritten = 0
+
+
+@dataclass
+class _HeldCounter:
+    next: int  # the next reference number to give
+    unwritten: int = 0  # numbers given since the counter was last written
 
 
 def _addable(entity_name: str) -> Entity:
