@@ -67,6 +67,25 @@ def test_field_report_submitted_approved_by_a_reviewer_not_by_a_viewer(server, s
         assert record["girls"] == 4 and record["recorded_by"] == "reviewer_a"
 
 
+def test_a_field_report_breaking_the_register_rules_is_refused_when_submitted(server, seeded: Seeded) -> None:
+    """The field team learns at once which value is wrong; nothing reaches the reviewers' queue."""
+    report = {"entity": "eore_session", "reason": "session held", "values": {
+        "held_on": "2025-03-04", "eore_method": "house_to_house", "organisation_id": seeded.orgs["A"]},
+        "geometry": shapely.geometry.mapping(square_m(950, 950, 1).centroid)}
+    with server.client("reporter_a") as reporter:
+        queued = {r["ref"] for r in reporter.get("/api/v1/review/reports").json()}
+        for field, value, why in [("girls", 10**30, "outside"), ("girls", 2.5, "whole number"),
+                                  ("eore_method", "by_carrier_pigeon", "by_carrier_pigeon"),
+                                  ("held_on", "yesterday", "held_on")]:
+            bad = {**report, "values": {**report["values"], field: value}}
+            refused = reporter.post("/api/v1/review/reports", json=bad)
+            assert refused.status_code == 422, refused.text
+            assert f"values.{field}" in refused.json()["detail"] and why in refused.json()["detail"]
+        stale = {**report, "action": "update", "target_id": seeded.records["A"]["hazard"], "base_version": 2**31}
+        assert reporter.post("/api/v1/review/reports", json=stale).status_code == 422
+        assert {r["ref"] for r in reporter.get("/api/v1/review/reports").json()} == queued
+
+
 def test_victim_reports_withhold_personal_fields(server, seeded: Seeded) -> None:
     report = {"entity": "victim", "reason": "new casualty", "values": {
         "accident_id": seeded.records["A"]["accident"], "name": "Secret Reported Person", "sex": "male",

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from mineaction.access import AccessDenied, Role, ScopedReader, policy
 from mineaction.access._db import one_writer
-from mineaction.domain.entities import ENTITIES, entity
+from mineaction.domain.entities import ENTITIES, clean_values, entity
 from mineaction.domain.geometry import to_wgs84
 from mineaction.errors import ConflictError, RecordNotFound
 from mineaction.storage import review
@@ -37,7 +37,7 @@ class ReportIn(BaseModel):
     geometry: GeoJSONGeometry | None = None
     crs: str = "EPSG:4326"
     target_id: str | None = Field(None, description="record an update applies to")
-    base_version: int | None = Field(None, description="version the field team saw")
+    base_version: int | None = Field(None, ge=1, le=2**31 - 1, description="version the field team saw")
     reason: str = Field("field report", min_length=1, max_length=2000)
 
 
@@ -140,6 +140,8 @@ def submit_report(body: ReportIn, reader: Reader, principal: CurrentPrincipal) -
         owner = owner or policy.owner_of(spec, reader.get(spec.name, body.target_id).record.values)
     if not (principal.allows(Role.FIELD_REPORTER, owner) if policy.owned(spec) else principal.organisations(Role.FIELD_REPORTER) is None):
         raise AccessDenied(f"submitting {spec.name} reports for organisation {owner} needs the field_reporter role there")
+    # the register's own rules, now, so the field team learns what is wrong, not the reviewer later
+    clean_values(spec, body.values, reader.register.vocabularies(), partial=body.action == "update", where="values")
     geometry = geometry_from_geojson(body.geometry)
     if geometry is not None:
         geometry = to_wgs84(geometry, body.crs)
