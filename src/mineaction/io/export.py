@@ -50,6 +50,7 @@ from mineaction.storage import driver_rows, gpkg
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.register import Register
 from mineaction.storage.schema import GEOMETRY_COLUMN, gpkg_wkb
+from mineaction.storage.unit_of_work import collector_paused
 
 __all__ = ["EXPORT_FORMATS", "ExportResult", "PersonalDataRefused", "export"]
 
@@ -405,6 +406,7 @@ def _kml_document(register: Register, layers: list[_Layer], metadata: dict[str, 
     return ET.tostring(kml, encoding="utf-8", xml_declaration=True)
 
 
+@collector_paused()  # an export reads and converts millions of column values, none in a cycle
 def export(
     register: Register,
     path: str | Path,

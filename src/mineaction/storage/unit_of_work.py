@@ -72,13 +72,13 @@ class _Lookups:
 
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for a unit of work, which may be a bulk one.
+    """Pause Python's cyclic garbage collector for a unit of work or another bulk job (an export).
 
-    A bulk write makes and drops millions of dicts, tuples and lists, none
-    in a cycle, so reference counting frees them all; the collector would
-    still scan the whole heap again and again as they pass through (0.7 s of
-    5.5 s CPU when loading 100,000 hazards). It runs again afterwards,
-    unless something else had paused it.
+    A bulk write or read makes and drops millions of dicts, tuples, lists
+    and values, none in a cycle, so reference counting frees them all; the
+    collector would still scan the whole heap again and again as they pass
+    through (0.7 s of 5.5 s CPU when loading 100,000 hazards). It runs again
+    afterwards, unless something else had paused it.
     """
     enabled = gc.isenabled()
     gc.disable()
