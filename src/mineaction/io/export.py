@@ -24,7 +24,7 @@ import sqlite3
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,8 @@ class PersonalDataRefused(MineActionError, PermissionError):
 
 @dataclass(frozen=True)
 class _Layer:
+    """Rows of one entity as exported: a partition of its layer (up to ``_PARTITION`` rows)."""
+
     spec: Entity
     fields: tuple[Field, ...]
     columns: dict[str, list[Any]]  # system columns and fields, one list per column
@@ -94,6 +96,31 @@ class _Layer:
 
     def row(self, i: int) -> dict[str, Any]:
         return {name: values[i] for name, values in self.columns.items()}
+
+
+@dataclass
+class _LayerStream:
+    """One entity's exported rows, read a partition at a time as its writer asks for them.
+
+    Every layer is read in the export's one transaction, but only one
+    partition of it is held at a time: a writer takes the partitions as
+    Arrow batches and GDAL writes each before the next is read.
+    """
+
+    spec: Entity
+    fields: tuple[Field, ...]
+    geometry_type: str  # GeoPackage type name: the entity's, or MULTIPOLYGON when shown as cells or areas
+    parts: Iterator[_Layer]
+    count: int = 0  # rows written so far
+
+    @property
+    def spatial(self) -> bool:
+        return self.spec.geometry is not None
+
+    def __iter__(self) -> Iterator[_Layer]:
+        for part in self.parts:
+            self.count += len(part)
+            yield part
 
 
 @dataclass(frozen=True)
@@ -125,11 +152,20 @@ def _decode(register: Register, blobs: list[Any]) -> np.ndarray:
     return shapely.from_wkb(np.asarray(blobs, dtype=object))  # PostGIS: EWKB as hex text
 
 
-def _select(register: Register, connection: sa.Connection, spec: Entity, as_of: dt.datetime | None,
+def _stream(register: Register, connection: sa.Connection, spec: Entity, as_of: dt.datetime | None,
             organisation_id: str | None, bbox: tuple[float, float, float, float] | None,
-            exported: dict[str, set[str]], level: Sensitivity) -> _Layer:
-    source = register.table_as_of(spec.name, as_of)
+            exported: dict[str, set[str]], level: Sensitivity) -> _LayerStream:
     fields = tuple(spec.fields_at_most(level))
+    generalised = spec.geometry is not None and not _visible(level, spec.geometry_sensitivity)
+    parts = _parts(register, connection, spec, fields, as_of, organisation_id, bbox, exported, generalised)
+    return _LayerStream(spec, fields, "MULTIPOLYGON" if generalised else spec.geometry or "", parts)
+
+
+def _parts(register: Register, connection: sa.Connection, spec: Entity, fields: tuple[Field, ...],
+           as_of: dt.datetime | None, organisation_id: str | None, bbox: tuple[float, float, float, float] | None,
+           exported: dict[str, set[str]], generalised: bool) -> Iterator[_Layer]:
+    """The layer's rows, a partition at a time, filtered, with links as refs and locations as published."""
+    source = register.table_as_of(spec.name, as_of)
     names = [*_SYSTEM, *(f.name for f in spec.fields)] + ([GEOMETRY_COLUMN] if spec.geometry else [])
     kinds = {f.name: f.kind for f in spec.fields}
     query = sa.select(*[_raw(register, source.c[n], kinds.get(n)) for n in names]).where(source.c.deleted.is_(False))
@@ -137,58 +173,56 @@ def _select(register: Register, connection: sa.Connection, spec: Entity, as_of: 
         column = "id" if spec.name == "organisation" else "organisation_id"
         if column in source.c:
             query = query.where(source.c[column] == organisation_id)
-    columns: dict[str, list[Any]] = {n: [] for n in names if n != GEOMETRY_COLUMN}
-    parts = []
     # straight from a GeoPackage, the stored WKB is what a writer takes, unless locations are filtered or generalised
-    wkb_only = register.dialect == "sqlite" and bbox is None and _visible(level, spec.geometry_sensitivity)
-    wkb: list[bytes | None] = []
-    # streamed: a batch's rows and blobs are freed as we go
+    wkb_only = register.dialect == "sqlite" and bbox is None and not generalised
+    # attribute records follow what they belong to, among the layers exported before them
+    follows = [f for f in spec.fields if f.link in exported and f.link != "organisation"] \
+        if spec.geometry is None and (bbox is not None or organisation_id is not None) else []
+    refs = _link_refs(register, connection, fields)
+    ids = exported.setdefault(spec.name, set())
     for batch in driver_rows.column_batches(connection, query.order_by(source.c.ref), size=_PARTITION):
-        for name, values in zip(names, batch):
-            if name != GEOMETRY_COLUMN:
-                columns[name].extend(values)
-            elif wkb_only:
-                wkb.extend(gpkg.wkb_many(values))
-            else:
-                parts.append(_decode(register, list(values)))
-    for f in spec.fields:
-        if f.kind is Kind.CODES:
-            columns[f.name] = _json_lists(columns[f.name])
-    n = len(columns["id"])
-    keep = np.ones(n, dtype=bool)
-    geometries = None
-    if spec.geometry and wkb_only:
-        exported[spec.name] = set(columns["id"])
-        return _Layer(spec, fields, _linked_as_refs(register, connection, fields, columns), None, spec.geometry, wkb)
-    if spec.geometry:
-        geometries = np.concatenate(parts) if parts else np.empty(0, dtype=object)
-        if bbox is not None and n:
+        columns = dict(zip(names, batch))
+        blobs = columns.pop(GEOMETRY_COLUMN, None)
+        for f in spec.fields:
+            if f.kind is Kind.CODES:
+                columns[f.name] = _json_lists(columns[f.name])
+        if spec.geometry and wkb_only:
+            ids.update(columns["id"])
+            yield _Layer(spec, fields, _as_refs(columns, fields, refs), None, spec.geometry, gpkg.wkb_many(blobs))
+            continue
+        geometries = _decode(register, list(blobs)) if spec.geometry else None
+        keep = None
+        if geometries is not None and bbox is not None:
             keep = shapely.intersects(geometries, shapely.box(*bbox))
-    elif bbox is not None or organisation_id is not None:  # attribute records follow what they belong to
-        links = [f for f in spec.fields if f.link in exported and f.link != "organisation"]
-        keep = np.array([all(columns[f.name][i] is None or columns[f.name][i] in exported[f.link] for f in links)
-                         for i in range(n)], dtype=bool)
-    if not keep.all():
-        columns = {n: [v for v, k in zip(values, keep) if k] for n, values in columns.items()}
-        geometries = None if geometries is None else geometries[keep]
-    exported[spec.name] = set(columns["id"])
-    columns = _linked_as_refs(register, connection, fields, columns)
-    geometry_type = spec.geometry or ""
-    if geometries is not None and not _visible(level, spec.geometry_sensitivity):
-        geometries = as_multipolygons(generalise_locations(register, geometries))  # as the programme publishes
-        geometry_type = "MULTIPOLYGON"
-    return _Layer(spec, fields, columns, geometries, geometry_type)
+        elif follows:
+            keep = np.array([all(columns[f.name][i] is None or columns[f.name][i] in exported[f.link] for f in follows)
+                             for i in range(len(columns["id"]))], dtype=bool)
+        if keep is not None and not keep.all():
+            columns = {name: [v for v, k in zip(values, keep) if k] for name, values in columns.items()}
+            geometries = None if geometries is None else geometries[keep]
+        ids.update(columns["id"])
+        if generalised:
+            geometries = as_multipolygons(generalise_locations(register, geometries))  # as the programme publishes
+        yield _Layer(spec, fields, _as_refs(columns, fields, refs), geometries,
+                     "MULTIPOLYGON" if generalised else spec.geometry or "")
 
 
-
-def _linked_as_refs(register: Register, connection: sa.Connection, fields: tuple[Field, ...],
-                    columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
-    """The exported columns, links given as refs (HAZ-000012): what people read, and what another register resolves."""
+def _link_refs(register: Register, connection: sa.Connection, fields: tuple[Field, ...]) -> dict[str, dict[str, str]]:
+    """For each exported link, the ref of every record it may name (HAZ-000012): what people read,
+    and what another register resolves."""
+    out = {}
     for f in fields:
-        if f.link and columns["id"]:
+        if f.link:
             target = register.tables[f.link]
-            refs = dict(connection.execute(sa.select(target.c.id, target.c.ref)).all())
-            columns[f.name] = [refs.get(v, v) for v in columns[f.name]]
+            out[f.name] = dict(connection.execute(sa.select(target.c.id, target.c.ref)).all())
+    return out
+
+
+def _as_refs(columns: dict[str, list[Any]], fields: tuple[Field, ...],
+             refs: dict[str, dict[str, str]]) -> dict[str, list[Any]]:
+    """The exported columns only, links given as refs."""
+    for name, ref_of in refs.items():
+        columns[name] = [ref_of.get(v, v) for v in columns[name]]
     return {n: columns[n] for n in (*_SYSTEM, *(f.name for f in fields))}
 
 
@@ -210,6 +244,12 @@ def _arrow_text(values: list[Any]) -> pa.Array:
         return pa.array([None if v is None else str(v) for v in values], type=pa.string())
 
 
+def _arrow_type(kind: Kind, *, iso_dates: bool) -> pa.DataType:
+    if kind in _ARROW_TYPES:
+        return _ARROW_TYPES[kind]
+    return pa.date32() if kind is Kind.DATE and not iso_dates else pa.string()
+
+
 def _arrow_column(kind: Kind, values: list[Any], *, iso_dates: bool) -> pa.Array:
     if kind in _ARROW_TYPES:
         return pa.array(values, type=_ARROW_TYPES[kind])
@@ -222,27 +262,41 @@ def _arrow_column(kind: Kind, values: list[Any], *, iso_dates: bool) -> pa.Array
     return _arrow_text(values)
 
 
-def _arrow_table(layer: _Layer, *, iso_dates: bool) -> pa.Table:
-    """The layer as an Arrow table, built from the column lists directly (GDAL takes it in one call)."""
-    kinds = {"version": Kind.INTEGER, **{f.name: f.kind for f in layer.fields}}
-    arrays = {}
-    for name, values in layer.columns.items():
+def _kinds(layer: _Layer | _LayerStream) -> dict[str, Kind]:
+    return {"version": Kind.INTEGER, **{f.name: f.kind for f in layer.fields}}
+
+
+def _arrow_schema(layer: _LayerStream, *, iso_dates: bool) -> pa.Schema:
+    """What every batch of the layer holds, known before any row is read (an empty layer has fields too)."""
+    kinds = _kinds(layer)
+    names = [*_SYSTEM, *(f.name for f in layer.fields)]
+    schema = [(name, _arrow_type(kinds.get(name, Kind.TEXT), iso_dates=iso_dates)) for name in names]
+    return pa.schema(schema + ([(GEOMETRY_COLUMN, pa.binary())] if layer.spatial else []))
+
+
+def _arrow_batch(part: _Layer, schema: pa.Schema, *, iso_dates: bool) -> pa.RecordBatch:
+    """A partition as an Arrow batch, built from the column lists directly."""
+    kinds = _kinds(part)
+    arrays = []
+    for name, values in part.columns.items():
         if name == "recorded_at":  # GeoPackage text already is ISO 8601 UTC; PostGIS gives datetimes
             values = [v if isinstance(v, str) else v.isoformat(timespec="milliseconds") + "Z" for v in values]
-        arrays[name] = _arrow_column(kinds.get(name, Kind.TEXT), values, iso_dates=iso_dates)
-    if layer.wkb is not None:
-        arrays[GEOMETRY_COLUMN] = pa.array(layer.wkb, type=pa.binary())
-    elif layer.shapes is not None:
-        arrays[GEOMETRY_COLUMN] = pa.array(shapely.to_wkb(layer.shapes, output_dimension=2), type=pa.binary())
-    return pa.table(arrays)
+        arrays.append(_arrow_column(kinds.get(name, Kind.TEXT), values, iso_dates=iso_dates))
+    if part.wkb is not None:
+        arrays.append(pa.array(part.wkb, type=pa.binary()))
+    elif part.shapes is not None:
+        arrays.append(pa.array(shapely.to_wkb(part.shapes, output_dimension=2), type=pa.binary()))
+    return pa.record_batch(arrays, schema=schema)
 
 
-def _ogr_write(path: Path, layer: _Layer, driver: str, metadata: dict[str, Any], **options: Any) -> None:
-    # CSV: GDAL would write dates as 2025/03/01; ISO 8601 is what spreadsheets and people expect
-    table = _arrow_table(layer, iso_dates=driver == "CSV")
+def _ogr_write(path: Path, layer: _LayerStream, driver: str, metadata: dict[str, Any], **options: Any) -> None:
+    """Write the layer through GDAL, which reads its partitions as a stream of Arrow batches."""
+    iso_dates = driver == "CSV"  # GDAL would write dates as 2025/03/01; ISO 8601 is what spreadsheets expect
+    schema = _arrow_schema(layer, iso_dates=iso_dates)
+    batches = pa.RecordBatchReader.from_batches(schema, (_arrow_batch(p, schema, iso_dates=iso_dates) for p in layer))
     spatial = layer.spatial
     pyogrio.raw.write_arrow(
-        table, path, layer=layer.spec.name, driver=driver, geometry_name=GEOMETRY_COLUMN if spatial else None,
+        batches, path, layer=layer.spec.name, driver=driver, geometry_name=GEOMETRY_COLUMN if spatial else None,
         geometry_type=_GEOMETRY_TYPES[layer.geometry_type] if spatial else None,
         crs="EPSG:4326" if spatial else None, layer_metadata={k: str(v) for k, v in metadata.items()}, **options,
     )
@@ -253,7 +307,7 @@ def _labels(register: Register, spec: Entity) -> dict[str, dict[str, str]]:
     return {f: register.labels(spec.field_map[f].vocabulary or f) for f in fields}
 
 
-def _write_gpkg(register: Register, path: Path, layers: list[_Layer], metadata: dict[str, Any]) -> list[Path]:
+def _write_gpkg(register: Register, path: Path, layers: list[_LayerStream], metadata: dict[str, Any]) -> list[Path]:
     path.unlink(missing_ok=True)
     for layer in layers:
         _ogr_write(path, layer, "GPKG", metadata, append=path.exists(),
@@ -286,13 +340,13 @@ def _write_gpkg(register: Register, path: Path, layers: list[_Layer], metadata: 
     return [path]
 
 
-def _per_entity_paths(path: Path, layers: list[_Layer], suffix: str) -> list[tuple[_Layer, Path]]:
+def _per_entity_paths(path: Path, layers: list[_LayerStream], suffix: str) -> list[tuple[_LayerStream, Path]]:
     if len(layers) == 1:
         return [(layers[0], path)]
     return [(layer, path.with_name(f"{path.stem}.{layer.spec.name}{suffix}")) for layer in layers]
 
 
-def _write_geojson(path: Path, layers: list[_Layer], metadata: dict[str, Any]) -> list[Path]:
+def _write_geojson(path: Path, layers: list[_LayerStream], metadata: dict[str, Any]) -> list[Path]:
     out = []
     for layer, target in _per_entity_paths(path, layers, path.suffix):
         target.unlink(missing_ok=True)
@@ -310,7 +364,7 @@ def _sidecar(path: Path, metadata: dict[str, Any]) -> Path:
     return target
 
 
-def _write_csv(path: Path, layers: list[_Layer], metadata: dict[str, Any]) -> list[Path]:
+def _write_csv(path: Path, layers: list[_LayerStream], metadata: dict[str, Any]) -> list[Path]:
     out = []
     for layer, target in _per_entity_paths(path, layers, ".csv"):
         target.unlink(missing_ok=True)
@@ -319,7 +373,7 @@ def _write_csv(path: Path, layers: list[_Layer], metadata: dict[str, Any]) -> li
     return out
 
 
-def _write_shapefile(path: Path, layers: list[_Layer], metadata: dict[str, Any]) -> list[Path]:
+def _write_shapefile(path: Path, layers: list[_LayerStream], metadata: dict[str, Any]) -> list[Path]:
     with tempfile.TemporaryDirectory(prefix="mineaction-export-") as tmp:
         folder = Path(tmp)
         for layer in layers:
@@ -371,7 +425,7 @@ def _kml_geometry(parent: ET.Element, geometry: BaseGeometry) -> None:
             _kml_geometry(multi, part)
 
 
-def _kml_document(register: Register, layers: list[_Layer], metadata: dict[str, Any]) -> bytes:
+def _kml_document(register: Register, layers: list[_LayerStream], metadata: dict[str, Any]) -> bytes:
     kml = ET.Element("kml", xmlns="http://www.opengis.net/kml/2.2")
     document = ET.SubElement(kml, "Document")
     ET.SubElement(document, "name").text = f"{metadata['programme']} as of {metadata['as_of']}"
@@ -390,7 +444,7 @@ def _kml_document(register: Register, layers: list[_Layer], metadata: dict[str, 
         folder = ET.SubElement(document, "Folder")
         ET.SubElement(folder, "name").text = layer.spec.label
         fields = styles.CATEGORIES.get(layer.spec.name, ())
-        for row, geometry in zip(map(layer.row, range(len(layer))), layer.geometries):
+        for row, geometry in ((part.row(i), g) for part in layer for i, g in enumerate(part.geometries)):
             placemark = ET.SubElement(folder, "Placemark", id=row["id"])
             ET.SubElement(placemark, "name").text = row["ref"]
             key = styles.category_key(row, fields)
@@ -444,40 +498,44 @@ def export(
         organisation_id = None
         if organisation is not None:
             organisation_id = _organisation_id(connection, register, organisation)
-        exported: dict[str, set[str]] = {}
         if bbox is not None and level is Sensitivity.PUBLIC:  # a shrinking box must not locate a generalised record
             bbox = coarse_bbox(register, bbox)
-        layers = [_select(register, connection, ENTITIES[n], as_of, organisation_id, bbox, exported, level)
+        metadata = {
+            "software": "mineaction", "software_version": __version__, "programme": register.programme.name,
+            "as_of": version.isoformat(timespec="milliseconds") + "Z" if version else None,
+            "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "sensitivity": level.value, "entities": names,
+            "filters": {"as_of": as_of.isoformat() if as_of else None, "bbox": list(bbox) if bbox else None,
+                        "organisation": organisation},
+        }
+        exported: dict[str, set[str]] = {}  # ids written so far, by entity: what attribute records follow
+        # read as they are written, in this order: a layer's filter may need the ids of those before it
+        layers = [_stream(register, connection, ENTITIES[n], as_of, organisation_id, bbox, exported, level)
                   for n in names]
+        if fmt in ("geojson", "kml", "kmz"):  # only attribute layers follow others, and these formats skip them
+            layers = [layer for layer in layers if layer.spatial]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        paths = _write(register, path, fmt, layers, metadata)
         connection.rollback()  # read only
-    metadata = {
-        "software": "mineaction", "software_version": __version__, "programme": register.programme.name,
-        "as_of": version.isoformat(timespec="milliseconds") + "Z" if version else None,
-        "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "sensitivity": level.value, "entities": names,
-        "filters": {"as_of": as_of.isoformat() if as_of else None, "bbox": list(bbox) if bbox else None,
-                    "organisation": organisation},
-    }
-    if fmt in ("geojson", "csv", "shapefile", "kml", "kmz"):
-        layers = [layer for layer in layers if layer.spatial or fmt in ("csv", "shapefile")]
-    path.parent.mkdir(parents=True, exist_ok=True)
+    return ExportResult(paths, {layer.spec.name: layer.count for layer in layers}, metadata)
+
+
+def _write(register: Register, path: Path, fmt: str, layers: list[_LayerStream], metadata: dict[str, Any]) -> list[Path]:
     if fmt == "gpkg":
-        paths = _write_gpkg(register, path, layers, metadata)
-    elif fmt == "geojson":
-        paths = _write_geojson(path, layers, metadata)
-    elif fmt == "csv":
-        paths = _write_csv(path, layers, metadata)
-    elif fmt == "shapefile":
-        paths = _write_shapefile(path, layers, metadata)
+        return _write_gpkg(register, path, layers, metadata)
+    if fmt == "geojson":
+        return _write_geojson(path, layers, metadata)
+    if fmt == "csv":
+        return _write_csv(path, layers, metadata)
+    if fmt == "shapefile":
+        return _write_shapefile(path, layers, metadata)
+    document = _kml_document(register, layers, metadata)
+    if fmt == "kml":
+        path.write_bytes(document)
     else:
-        document = _kml_document(register, layers, metadata)
-        if fmt == "kml":
-            path.write_bytes(document)
-        else:
-            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-                zf.writestr("doc.kml", document)
-        paths = [path]
-    return ExportResult(paths, {layer.spec.name: len(layer) for layer in layers}, metadata)
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("doc.kml", document)
+    return [path]
 
 
 def _organisation_id(connection: sa.Connection, register: Register, key: str) -> str:
