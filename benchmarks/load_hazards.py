@@ -1,8 +1,8 @@
 """Load a hazard GeoPackage into a new register (the measured part of W1, W2, W3).
 
 Streams the source in one pass, in Arrow batches of 5,000 features (pyogrio
-``open_arrow``, as ``mineaction import`` reads files), and writes everything in
-one transaction through ``Writer.add_stream`` (which reads and checks the next
+``open_arrow``, as ``mineaction import`` reads files), and writes their
+columns in one transaction through ``Writer.add_stream`` (which reads and checks the next
 batch while the current one is written). Like the ``mineaction`` command,
 it first freezes what its imports made out of the cyclic collector, which
 would otherwise walk all of it again at the interpreter's exit (0.25 s).
@@ -42,13 +42,12 @@ def load(source: str, target: str) -> Register:
     return register
 
 
-def _batches(meta: dict, reader: Iterable, organisation_id: str) -> Iterator[tuple[list[dict], np.ndarray]]:
-    """Rows and geometries of each Arrow batch, as the register takes them."""
+def _batches(meta: dict, reader: Iterable, organisation_id: str) -> Iterator[tuple[dict[str, list], np.ndarray]]:
+    """The columns and geometries of each Arrow batch, as the register takes them."""
     for batch in reader:
-        fields = [name for name in batch.schema.names if name != meta["geometry_name"]]
-        values = zip(*(batch.column(name).to_pylist() for name in fields))
-        rows = [dict(zip(fields, row), organisation_id=organisation_id) for row in values]
-        yield rows, shapely.from_wkb(batch.column(meta["geometry_name"]).to_numpy(zero_copy_only=False))
+        columns = {name: batch.column(name).to_pylist() for name in batch.schema.names if name != meta["geometry_name"]}
+        columns["organisation_id"] = [organisation_id] * batch.num_rows
+        yield columns, shapely.from_wkb(batch.column(meta["geometry_name"]).to_numpy(zero_copy_only=False))
 
 
 if __name__ == "__main__":

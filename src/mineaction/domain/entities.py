@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -29,7 +29,9 @@ __all__ = [
     "Field",
     "Kind",
     "Sensitivity",
+    "Rows",
     "clean_columns",
+    "row_count",
     "clean_values",
     "entity",
 ]
@@ -371,9 +373,20 @@ def _check_vocabulary(f: Field, values: list[Any], allowed: set[str], where: Seq
             )
 
 
+#: many records' values: one mapping per row, or one sequence per field (columns of equal length)
+Rows = Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Any]]
+
+
+def row_count(rows: Rows) -> int:
+    """How many records ``rows`` holds, in either of its forms."""
+    if isinstance(rows, Mapping):
+        return len(next(iter(rows.values()))) if rows else 0
+    return len(rows)
+
+
 def clean_columns(
     spec: Entity,
-    rows: Sequence[dict[str, Any]],
+    rows: Rows,
     vocabularies: dict[str, set[str]],
     *,
     where: Sequence[str],
@@ -381,36 +394,50 @@ def clean_columns(
 ) -> dict[str, list[Any]]:
     """Coerce and check many rows' values field by field; a column per given field.
 
+    ``rows`` is a mapping per row, or a sequence per field: data read from
+    a file by columns (Arrow, pyogrio) need not be turned into rows first.
     Unknown fields, derived fields, missing required fields and codes outside
     their vocabulary are refused with the row (its label in ``where``) and
     the field named. ``partial`` accepts a subset of fields (an update).
     Working a field at a time over all rows is what makes bulk loads fast.
     """
-    given: set[str] = set()
-    for row in rows:
-        given.update(row)
-    for name in given:
-        f = spec.field_map.get(name)
-        if f is None or f.derived:
-            label = next(label for row, label in zip(rows, where) if name in row)
-            if f is None:
-                unknown = sorted(set(next(r for r in rows if name in r)) - set(spec.field_map))
-                raise InvalidValue(
-                    f"{label}: unknown field(s) {', '.join(unknown)}",
-                    hint=f"{spec.name} fields are {', '.join(spec.field_map)}",
-                )
-            raise InvalidValue(f"{label}.{name} is derived by the register and cannot be set")
+    raw = _given_columns(spec, rows, where)
     columns: dict[str, list[Any]] = {}
     for f in spec.fields:
-        if f.name not in given:
+        if f.name not in raw:
             continue
-        values = _coerce_column(f, [row.get(f.name) for row in rows], where)
+        values = _coerce_column(f, raw[f.name], where)
         if f.vocabulary:
             _check_vocabulary(f, values, vocabularies.get(f.vocabulary, set()), where)
         columns[f.name] = values
     if not partial:
-        _check_required(spec, columns, len(rows), where)
+        _check_required(spec, columns, len(where), where)
     return columns
+
+
+def _given_columns(spec: Entity, rows: Rows, where: Sequence[str]) -> dict[str, Sequence[Any]]:
+    """The values of each field given, as a column; unknown and derived fields are refused."""
+    if isinstance(rows, Mapping):
+        given, labels = list(rows), {name: where[0] if where else spec.name for name in rows}
+        for name, values in rows.items():
+            if len(values) != len(where):
+                raise InvalidValue(f"{spec.name}.{name}: {len(values)} values for {len(where)} records")
+    else:
+        labels = {}
+        for row, label in zip(rows, where):
+            for name in row:
+                labels.setdefault(name, label)
+        given = list(labels)
+    unknown = sorted(name for name in given if name not in spec.field_map)
+    if unknown:
+        raise InvalidValue(f"{labels[unknown[0]]}: unknown field(s) {', '.join(unknown)}",
+                           hint=f"{spec.name} fields are {', '.join(spec.field_map)}")
+    for name in given:
+        if spec.field_map[name].derived:
+            raise InvalidValue(f"{labels[name]}.{name} is derived by the register and cannot be set")
+    if isinstance(rows, Mapping):
+        return dict(rows)
+    return {name: [row.get(name) for row in rows] for name in given}
 
 
 def _check_required(spec: Entity, columns: dict[str, list[Any]], n: int, where: Sequence[str]) -> None:

@@ -24,7 +24,7 @@ import uuid6
 from shapely.geometry.base import BaseGeometry
 
 from mineaction.domain.admin_areas import AdminIndex
-from mineaction.domain.entities import ENTITIES, Entity, clean_columns, entity
+from mineaction.domain.entities import ENTITIES, Entity, Rows, clean_columns, entity, row_count
 from mineaction.domain.geometry import (
     WGS84, Repair, as_multipolygons, check_extent, geodesic_area, prepare_geometry, to_wgs84,
 )
@@ -122,7 +122,7 @@ class Writer:
     def add_many(
         self,
         entity_name: str,
-        rows: Sequence[dict[str, Any]],
+        rows: Rows,
         geometries: Sequence[BaseGeometry | None] | np.ndarray | None = None,
         *,
         crs: object = "EPSG:4326",
@@ -132,7 +132,8 @@ class Writer:
     ) -> RecordColumns:
         """Add many new records at once; values and geometries are checked a column at a time.
 
-        Every row is checked before anything is written; the first bad row
+        ``rows`` holds a mapping per record, or a sequence per field (all of
+        one length), as data read by columns comes. Every row is checked before anything is written; the first bad row
         raises with its position (or the label in ``where``) and the caller's
         transaction is rolled back whole. Released land goes through
         :meth:`release_many`, which enforces the ledger.
@@ -142,7 +143,7 @@ class Writer:
     def add_stream(
         self,
         entity_name: str,
-        batches: Iterable[tuple[Sequence[dict[str, Any]], Sequence[BaseGeometry | None] | np.ndarray | None]],
+        batches: Iterable[tuple[Rows, Sequence[BaseGeometry | None] | np.ndarray | None]],
         *,
         crs: object = "EPSG:4326",
     ) -> int:
@@ -169,7 +170,7 @@ class Writer:
             if batch is None:
                 return None
             rows, geometries = batch
-            n = len(rows)
+            n = row_count(rows)
             labels = [f"{spec.name}[{read + i}]" for i in range(n)]
             read += n
             columns = self._checked(spec, rows, geometries, lookups, crs=crs, repair=False, labels=labels)
@@ -190,7 +191,7 @@ class Writer:
     def _add_many(
         self,
         spec: Entity,
-        rows: Sequence[dict[str, Any]],
+        rows: Rows,
         geometries: Sequence[BaseGeometry | None] | np.ndarray | None,
         *,
         crs: object,
@@ -198,7 +199,7 @@ class Writer:
         refs: Sequence[str | None] | None = None,
         where: Sequence[str] | None = None,
     ) -> RecordColumns:
-        n = len(rows)
+        n = row_count(rows)
         labels = list(where) if where is not None else [f"{spec.name}[{i}]" for i in range(n)]
         columns = self._checked(spec, rows, geometries, self._lookups(spec), crs=crs, repair=repair, labels=labels)
         return self._inserted(spec, columns, n, labels, refs)
@@ -211,7 +212,7 @@ class Writer:
     def _checked(
         self,
         spec: Entity,
-        rows: Sequence[dict[str, Any]],
+        rows: Rows,
         geometries: Sequence[BaseGeometry | None] | np.ndarray | None,
         lookups: _Lookups,
         *,
@@ -222,7 +223,7 @@ class Writer:
         """Rows checked and completed, a column at a time, without touching the connection."""
         columns: dict[str, Any] = clean_columns(spec, rows, lookups.vocabularies, where=labels)
         if spec.geometry:
-            geoms = self._prepare_geometries(spec, geometries, len(rows), crs, repair, labels)
+            geoms = self._prepare_geometries(spec, geometries, len(labels), crs, repair, labels)
             columns.update(self._derive(spec, geoms, lookups.admin_index))
             columns[GEOMETRY_COLUMN] = geoms
         elif geometries is not None and any(g is not None for g in geometries):
