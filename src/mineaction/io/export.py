@@ -27,7 +27,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from xml.etree import ElementTree as ET
 
 import numpy as np
@@ -425,27 +425,34 @@ def _kml_geometry(parent: ET.Element, geometry: BaseGeometry) -> None:
             _kml_geometry(multi, part)
 
 
-def _kml_document(register: Register, layers: list[_LayerStream], metadata: dict[str, Any]) -> bytes:
-    kml = ET.Element("kml", xmlns="http://www.opengis.net/kml/2.2")
-    document = ET.SubElement(kml, "Document")
-    ET.SubElement(document, "name").text = f"{metadata['programme']} as of {metadata['as_of']}"
-    ET.SubElement(document, "description").text = json.dumps(metadata, indent=1)
+def _write_kml(register: Register, out: BinaryIO, layers: list[_LayerStream], metadata: dict[str, Any]) -> None:
+    """The KML document, written an element at a time: a placemark is built, written and dropped."""
+    def put(element: ET.Element) -> None:
+        out.write(ET.tostring(element, encoding="unicode").encode())
+
+    out.write(b'<?xml version="1.0" encoding="utf-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2"><Document>')
+    name, description = ET.Element("name"), ET.Element("description")
+    name.text = f"{metadata['programme']} as of {metadata['as_of']}"
+    description.text = json.dumps(metadata, indent=1)
+    put(name)
+    put(description)
     for layer in layers:
-        if not layer.spatial:
-            continue
         categories = styles.categories(layer.spec.name, _labels(register, layer.spec))
         cats = {c.key: i for i, c in enumerate(categories)}
         for i, category in enumerate(categories):
-            style = ET.SubElement(document, "Style", id=f"{layer.spec.name}-{i}")
+            style = ET.Element("Style", id=f"{layer.spec.name}-{i}")
             alpha = 0 if category.fill == "no" else 110
             ET.SubElement(ET.SubElement(style, "LineStyle"), "color").text = _kml_colour(category.rgb, 255)
             ET.SubElement(ET.SubElement(style, "PolyStyle"), "color").text = _kml_colour(category.rgb, alpha)
             ET.SubElement(ET.SubElement(style, "IconStyle"), "color").text = _kml_colour(category.rgb, 255)
-        folder = ET.SubElement(document, "Folder")
-        ET.SubElement(folder, "name").text = layer.spec.label
+            put(style)
+        out.write(b"<Folder>")
+        folder_name = ET.Element("name")
+        folder_name.text = layer.spec.label
+        put(folder_name)
         fields = styles.CATEGORIES.get(layer.spec.name, ())
         for row, geometry in ((part.row(i), g) for part in layer for i, g in enumerate(part.geometries)):
-            placemark = ET.SubElement(folder, "Placemark", id=row["id"])
+            placemark = ET.Element("Placemark", id=row["id"])
             ET.SubElement(placemark, "name").text = row["ref"]
             key = styles.category_key(row, fields)
             if key in cats:
@@ -457,7 +464,9 @@ def _kml_document(register: Register, layers: list[_LayerStream], metadata: dict
                     item = ET.SubElement(data, "Data", name=f.name)
                     ET.SubElement(item, "value").text = ";".join(value) if isinstance(value, list) else str(value)
             _kml_geometry(placemark, geometry)
-    return ET.tostring(kml, encoding="utf-8", xml_declaration=True)
+            put(placemark)
+        out.write(b"</Folder>")
+    out.write(b"</Document></kml>\n")
 
 
 @collector_paused()  # an export reads and converts millions of column values, none in a cycle
@@ -529,12 +538,12 @@ def _write(register: Register, path: Path, fmt: str, layers: list[_LayerStream],
         return _write_csv(path, layers, metadata)
     if fmt == "shapefile":
         return _write_shapefile(path, layers, metadata)
-    document = _kml_document(register, layers, metadata)
     if fmt == "kml":
-        path.write_bytes(document)
+        with path.open("wb") as out:
+            _write_kml(register, out, layers, metadata)
     else:
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("doc.kml", document)
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("doc.kml", "w") as out:
+            _write_kml(register, out, layers, metadata)
     return [path]
 
 
