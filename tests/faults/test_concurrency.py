@@ -70,38 +70,47 @@ def test_writer_processes_never_overwrite(register_target: str, fork_server: For
         _check_one_winner_per_version(register, hazard_id, wins)
 
 
-def test_writer_threads_never_overwrite(register: Register) -> None:
-    """All threads read the same version before any writes: one winner, the rest stale, every round."""
-    hazard_id = _hazard(register)
+def _in_threads(work: Callable[[str, threading.Barrier], None]) -> None:
+    """``work(tag, barrier)`` in CONTENDERS threads at once; a failure in any is raised here."""
     barrier = threading.Barrier(CONTENDERS)
-    wins: list[tuple[str, int, int]] = []
-    outcomes: Counter[str] = Counter()
     errors: list[BaseException] = []
 
-    def contend(tag: str) -> None:
+    def run(tag: str) -> None:
         try:
-            for _ in range(ROUNDS):
-                base = register.get("hazard", hazard_id).version
-                barrier.wait()
-                try:
-                    with register.write(tag, "concurrent edit") as w:
-                        new = w.update("hazard", hazard_id, base_version=base,
-                                       values={"description": f"{tag} from v{base}"})
-                    wins.append((tag, base, new.version))
-                    outcomes["won"] += 1
-                except StaleEdit:
-                    outcomes["stale"] += 1
-                barrier.wait()  # the round is over for everyone before the next read
+            work(tag, barrier)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
             errors.append(exc)
             barrier.abort()
 
-    threads = [threading.Thread(target=contend, args=(f"thread-{k}",)) for k in range(CONTENDERS)]
+    threads = [threading.Thread(target=run, args=(f"thread-{k}",)) for k in range(CONTENDERS)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
     assert not errors, errors
+
+
+def test_writer_threads_never_overwrite(register: Register) -> None:
+    """All threads read the same version before any writes: one winner, the rest stale, every round."""
+    hazard_id = _hazard(register)
+    wins: list[tuple[str, int, int]] = []
+    outcomes: Counter[str] = Counter()
+
+    def contend(tag: str, barrier: threading.Barrier) -> None:
+        for _ in range(ROUNDS):
+            base = register.get("hazard", hazard_id).version
+            barrier.wait()
+            try:
+                with register.write(tag, "concurrent edit") as w:
+                    new = w.update("hazard", hazard_id, base_version=base,
+                                   values={"description": f"{tag} from v{base}"})
+                wins.append((tag, base, new.version))
+                outcomes["won"] += 1
+            except StaleEdit:
+                outcomes["stale"] += 1
+            barrier.wait()  # the round is over for everyone before the next read
+
+    _in_threads(contend)
     assert outcomes == {"won": ROUNDS, "stale": ROUNDS * (CONTENDERS - 1)}
     _check_one_winner_per_version(register, hazard_id, wins)
 
@@ -110,29 +119,18 @@ def test_concurrent_writers_take_distinct_references_with_no_gaps(register: Regi
     """The first references of an entity are taken by several writers at once: each gets its own, none is skipped."""
     with register.write("concurrency.test", "operator") as w:
         org_id = add_organisation(w).id
-    barrier = threading.Barrier(CONTENDERS)
     refs: list[str] = []
-    errors: list[BaseException] = []
 
-    def add(tag: str) -> None:
-        try:
-            barrier.wait()
-            for k in range(3):
-                with register.write(tag, "concurrent add") as w:  # numbers taken twice in one unit of work
-                    added = w.add_many("hazard", [hazard_values(org_id)] * 2,
-                                       [square_m(100 * k, 0, 50), square_m(100 * k, 100, 50)])
-                    one_more = w.add("hazard", hazard_values(org_id), square_m(100 * k, 200, 50))
-                refs.extend([*added.column("ref"), one_more.ref])
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
-            errors.append(exc)
-            barrier.abort()
+    def add(tag: str, barrier: threading.Barrier) -> None:
+        barrier.wait()
+        for k in range(3):
+            with register.write(tag, "concurrent add") as w:  # numbers taken twice in one unit of work
+                added = w.add_many("hazard", [hazard_values(org_id)] * 2,
+                                   [square_m(100 * k, 0, 50), square_m(100 * k, 100, 50)])
+                one_more = w.add("hazard", hazard_values(org_id), square_m(100 * k, 200, 50))
+            refs.extend([*added.column("ref"), one_more.ref])
 
-    threads = [threading.Thread(target=add, args=(f"thread-{k}",)) for k in range(CONTENDERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
+    _in_threads(add)
     assert sorted(refs) == [f"HAZ-{i:06d}" for i in range(1, CONTENDERS * 9 + 1)]
 
 
