@@ -152,6 +152,7 @@ def _transaction(register: Register, action: str) -> Iterator[sa.Connection]:
         connection = connection.execution_options(sqlite_begin="IMMEDIATE")
         with connection.begin():
             yield connection
+            register.sample_grown_tables(connection)
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
