@@ -73,19 +73,12 @@ class PersonalDataRefused(MineActionError, PermissionError):
 class _Layer:
     """Rows of one entity as exported: a partition of its layer (up to ``_PARTITION`` rows)."""
 
-    spec: Entity
-    fields: tuple[Field, ...]
-    columns: dict[str, list[Any]]  # system columns and fields, one list per column
+    columns: dict[str, list[Any]]  # system columns and exported fields, one list per column
     shapes: np.ndarray | None  # None: no geometry in this export, or only its WKB was read
-    geometry_type: str  # GeoPackage type name: the entity's, or MULTIPOLYGON when shown as cells or areas
     wkb: list[bytes | None] | None = None  # ISO WKB as stored in a GeoPackage register, when shapes were not needed
 
     def __len__(self) -> int:
         return len(self.columns["id"])
-
-    @property
-    def spatial(self) -> bool:
-        return self.shapes is not None or self.wkb is not None
 
     @functools.cached_property
     def geometries(self) -> np.ndarray | None:
@@ -116,6 +109,11 @@ class _LayerStream:
     @property
     def spatial(self) -> bool:
         return self.spec.geometry is not None
+
+    @property
+    def kinds(self) -> dict[str, Kind]:
+        """The kind of each exported column that is not text."""
+        return {"version": Kind.INTEGER, **{f.name: f.kind for f in self.fields}}
 
     def __iter__(self) -> Iterator[_Layer]:
         for part in self.parts:
@@ -188,7 +186,7 @@ def _parts(register: Register, connection: sa.Connection, spec: Entity, fields: 
                 columns[f.name] = _json_lists(columns[f.name])
         if spec.geometry and wkb_only:
             ids.update(columns["id"])
-            yield _Layer(spec, fields, _as_refs(columns, fields, refs), None, spec.geometry, gpkg.wkb_many(blobs))
+            yield _Layer(_as_refs(columns, fields, refs), None, gpkg.wkb_many(blobs))
             continue
         geometries = _decode(register, list(blobs)) if spec.geometry else None
         keep = None
@@ -203,8 +201,7 @@ def _parts(register: Register, connection: sa.Connection, spec: Entity, fields: 
         ids.update(columns["id"])
         if generalised:
             geometries = as_multipolygons(generalise_locations(register, geometries))  # as the programme publishes
-        yield _Layer(spec, fields, _as_refs(columns, fields, refs), geometries,
-                     "MULTIPOLYGON" if generalised else spec.geometry or "")
+        yield _Layer(_as_refs(columns, fields, refs), geometries)
 
 
 def _link_refs(register: Register, connection: sa.Connection, fields: tuple[Field, ...]) -> dict[str, dict[str, str]]:
@@ -262,21 +259,16 @@ def _arrow_column(kind: Kind, values: list[Any], *, iso_dates: bool) -> pa.Array
     return _arrow_text(values)
 
 
-def _kinds(layer: _Layer | _LayerStream) -> dict[str, Kind]:
-    return {"version": Kind.INTEGER, **{f.name: f.kind for f in layer.fields}}
-
-
 def _arrow_schema(layer: _LayerStream, *, iso_dates: bool) -> pa.Schema:
     """What every batch of the layer holds, known before any row is read (an empty layer has fields too)."""
-    kinds = _kinds(layer)
+    kinds = layer.kinds
     names = [*_SYSTEM, *(f.name for f in layer.fields)]
     schema = [(name, _arrow_type(kinds.get(name, Kind.TEXT), iso_dates=iso_dates)) for name in names]
     return pa.schema(schema + ([(GEOMETRY_COLUMN, pa.binary())] if layer.spatial else []))
 
 
-def _arrow_batch(part: _Layer, schema: pa.Schema, *, iso_dates: bool) -> pa.RecordBatch:
+def _arrow_batch(part: _Layer, schema: pa.Schema, kinds: dict[str, Kind], *, iso_dates: bool) -> pa.RecordBatch:
     """A partition as an Arrow batch, built from the column lists directly."""
-    kinds = _kinds(part)
     arrays = []
     for name, values in part.columns.items():
         if name == "recorded_at":  # GeoPackage text already is ISO 8601 UTC; PostGIS gives datetimes
@@ -293,7 +285,9 @@ def _ogr_write(path: Path, layer: _LayerStream, driver: str, metadata: dict[str,
     """Write the layer through GDAL, which reads its partitions as a stream of Arrow batches."""
     iso_dates = driver == "CSV"  # GDAL would write dates as 2025/03/01; ISO 8601 is what spreadsheets expect
     schema = _arrow_schema(layer, iso_dates=iso_dates)
-    batches = pa.RecordBatchReader.from_batches(schema, (_arrow_batch(p, schema, iso_dates=iso_dates) for p in layer))
+    kinds = layer.kinds
+    batches = pa.RecordBatchReader.from_batches(
+        schema, (_arrow_batch(part, schema, kinds, iso_dates=iso_dates) for part in layer))
     spatial = layer.spatial
     pyogrio.raw.write_arrow(
         batches, path, layer=layer.spec.name, driver=driver, geometry_name=GEOMETRY_COLUMN if spatial else None,

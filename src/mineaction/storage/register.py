@@ -239,11 +239,13 @@ class Register:
 
         Without statistics the planner takes a list of 500 ids to match most
         of a table and scans all of it instead of using the id's index: the
-        next transactions after a bulk load ran 0.5 s queries (W3's set-up,
-        10 minutes for 200,000 released parts). Autovacuum would sample the
+        next transactions after a bulk load ran 0.5 s queries (W3's set-up
+        spent about 9 minutes so for 200,000 released parts). Autovacuum would sample the
         table in a minute or so, when it is on. A small sample (statistics
         target 10: 30 ms for 100,000 hazards) is enough for that choice; a
-        later ANALYZE refines it. Runs before the commit, with the rows.
+        later ANALYZE refines it. Runs before the commit, with the rows. Counts
+        left by a transaction that failed join the next one's on the same
+        connection, which at worst samples a table once more than needed.
         """
         grown = connection.info.pop(_GROWN, None)
         if not grown or self.dialect != "postgresql":

@@ -133,9 +133,10 @@ class Writer:
         """Add many new records at once; values and geometries are checked a column at a time.
 
         ``rows`` holds a mapping per record, or a sequence per field (all of
-        one length), as data read by columns comes. Every row is checked before anything is written; the first bad row
-        raises with its position (or the label in ``where``) and the caller's
-        transaction is rolled back whole. Released land goes through
+        one length), as data read by columns comes. Every row is checked
+        before anything is written; the first bad row raises with its
+        position (or the label in ``where``) and the caller's transaction is
+        rolled back whole. Released land goes through
         :meth:`release_many`, which enforces the ledger.
         """
         return self._add_many(_addable(entity_name), rows, geometries, crs=crs, repair=repair, refs=refs, where=where)
@@ -494,7 +495,6 @@ class Writer:
                 out.append(f"{spec.prefix}-{first + k:06d}")
                 k += 1
         return out
-
 
     def _take_numbers(self, entity_name: str, count: int) -> int:
         """The first of ``count`` reference numbers, asking the register only the first time.

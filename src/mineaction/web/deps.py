@@ -43,10 +43,11 @@ __all__ = [
 ]
 
 SESSION_COOKIE = "mineaction_session"
-Offset = Annotated[int, Query(ge=0, le=10_000_000, description="records to skip")]
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 _ETAG = re.compile(r'^(?:W/)?"(?P<id>[^".]+)\.v(?P<version>\d+)"$')
+#: how far a paged list may be skipped into; deeper pages are reached by filtering
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="records to skip")]
 
 
 def _register(request: Request) -> Register:
