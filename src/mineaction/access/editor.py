@@ -55,7 +55,8 @@ class ScopedEditor:
                 hint="the hazard, organisation, area and admin area are derived",
             )
         activity = self.reader.get("activity", str(values.get("activity_id", "")))
-        policy.check_may_edit(self.principal, entity("released_part"), activity.record["organisation_id"])
+        policy.check_may_edit(self.principal, entity("released_part"), activity.record["organisation_id"],
+                              admin_pcode=activity.record.values.get("admin_pcode"))
         with one_writer(self.register.engine), self.register.write(self.principal.username, reason, "release") as w:
             return w.release(
                 activity_id=activity.record.id, geometry=geometry, crs=crs,
@@ -74,12 +75,10 @@ class ScopedEditor:
         crs: str,
         reason: str,
     ) -> Record:
-        """A new version based on ``base_version``; moving a record to another organisation needs rights in both."""
+        """A new version based on ``base_version``; moving a record to another organisation needs a programme-wide grant."""
         spec = entity(entity_name)
         current = self.reader.get(spec.name, record_id).record
-        policy.check_may_edit(self.principal, spec, policy.owner_of(spec, current.values))
-        if policy.OWNER_FIELD in values:
-            policy.check_may_edit(self.principal, spec, policy.owner_of(spec, values))
+        policy.check_may_replace(self.principal, spec, current.values, {**current.values, **values})
         with one_writer(self.register.engine), self.register.write(self.principal.username, reason, "update") as w:
             return w.update(spec.name, current.id, base_version=base_version, values=values,
                             geometry=geometry, crs=crs)
@@ -87,6 +86,7 @@ class ScopedEditor:
     def delete(self, entity_name: str, record_id: str, *, base_version: int, reason: str) -> Record:
         spec = entity(entity_name)
         current = self.reader.get(spec.name, record_id).record
-        policy.check_may_edit(self.principal, spec, policy.owner_of(spec, current.values))
+        policy.check_may_edit(self.principal, spec, policy.owner_of(spec, current.values),
+                              admin_pcode=current.values.get("admin_pcode"))
         with one_writer(self.register.engine), self.register.write(self.principal.username, reason, "delete") as w:
             return w.delete(spec.name, current.id, base_version=base_version)

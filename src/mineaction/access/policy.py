@@ -8,7 +8,12 @@ functions, so one rule holds everywhere:
 * programme-wide records (gazetteer, places, organisations) are visible to
   every signed-in account and changed only by programme-wide administrators;
 * register edits need the reviewer role (field reporters submit field reports
-  to the review queue instead);
+  to the review queue instead); moving a record to another organisation needs
+  the role in every organisation (a programme-wide grant);
+* a field report belongs to the organisation it reports for: submitting
+  needs the field reporter role there, listing it the viewer role, and
+  approving it the right to change its target as it is now
+  (:mod:`mineaction.access.review_queue`);
 * fields declared :attr:`Sensitivity.PERSONAL` are shown only under a grant
   with ``personal_data`` for the record's organisation, and each such read is
   logged (:mod:`mineaction.access.reader`);
@@ -19,6 +24,7 @@ functions, so one rule holds everywhere:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from mineaction.access.errors import AccessDenied
@@ -28,13 +34,21 @@ from mineaction.domain.entities import Entity, Sensitivity
 __all__ = [
     "EDIT_ROLE",
     "OWNER_FIELD",
+    "QUEUE_READ_ROLE",
+    "REPORT_ROLE",
     "check_may_edit",
+    "check_may_move",
+    "check_may_replace",
+    "check_may_report",
     "exact_everywhere",
     "hidden_fields",
+    "owned",
     "owner_of",
     "personal_fields",
     "queryable_fields",
+    "queue_scope",
     "read_scope",
+    "reads",
     "sees_restricted",
     "shows_personal",
 ]
@@ -42,6 +56,10 @@ __all__ = [
 OWNER_FIELD = "organisation_id"
 #: the least role that may change register records directly
 EDIT_ROLE = Role.REVIEWER
+#: the least role that may submit field reports to the review queue
+REPORT_ROLE = Role.FIELD_REPORTER
+#: the least role that may read the review queue (unreviewed data is never public)
+QUEUE_READ_ROLE = Role.VIEWER
 
 
 def owned(spec: Entity) -> bool:
@@ -62,22 +80,34 @@ def read_scope(principal: Principal, spec: Entity) -> frozenset[str] | None:
     return principal.organisations(Role.PUBLIC) if owned(spec) else ALL
 
 
-def shows_personal(principal: Principal, spec: Entity, owner: str | None) -> bool:
+def reads(principal: Principal, spec: Entity, owner: str | None, *, admin_pcode: str | None = None) -> bool:
+    """May the principal see a record owned by ``owner`` at all (perhaps only publicly)?"""
+    return not owned(spec) or principal.allows(Role.PUBLIC, owner, admin_pcode=admin_pcode)
+
+
+def queue_scope(principal: Principal) -> frozenset[str] | None:
+    """Organisations whose field reports the principal may list; None: every report, programme-wide ones too."""
+    return principal.organisations(QUEUE_READ_ROLE)
+
+
+def shows_personal(principal: Principal, spec: Entity, owner: str | None, *, admin_pcode: str | None = None) -> bool:
     """May the principal read personal fields of a record owned by ``owner``?"""
-    return bool(personal_fields(spec)) and principal.allows(Role.VIEWER, owner, personal_data=True)
+    return bool(personal_fields(spec)) and principal.allows(
+        Role.VIEWER, owner, personal_data=True, admin_pcode=admin_pcode)
 
 
-def sees_restricted(principal: Principal, spec: Entity, owner: str | None) -> bool:
+def sees_restricted(principal: Principal, spec: Entity, owner: str | None, *, admin_pcode: str | None = None) -> bool:
     """May the principal read restricted fields and the exact restricted location of such a record?"""
     if not owned(spec):
         return principal.organisations(Role.VIEWER) != frozenset()
-    return principal.allows(Role.VIEWER, owner)
+    return principal.allows(Role.VIEWER, owner, admin_pcode=admin_pcode)
 
 
-def hidden_fields(principal: Principal, spec: Entity, owner: str | None) -> tuple[str, ...]:
+def hidden_fields(principal: Principal, spec: Entity, owner: str | None, *,
+                  admin_pcode: str | None = None) -> tuple[str, ...]:
     """Fields of a record owned by ``owner`` the principal may not read."""
-    personal = () if shows_personal(principal, spec, owner) else personal_fields(spec)
-    if sees_restricted(principal, spec, owner):
+    personal = () if shows_personal(principal, spec, owner, admin_pcode=admin_pcode) else personal_fields(spec)
+    if sees_restricted(principal, spec, owner, admin_pcode=admin_pcode):
         return personal
     return (*personal, *(f.name for f in spec.fields if f.sensitivity is Sensitivity.RESTRICTED))
 
@@ -113,7 +143,7 @@ def queryable_fields(principal: Principal, spec: Entity) -> list[str]:
     return [f.name for f in spec.fields if f.sensitivity in allowed]
 
 
-def check_may_edit(principal: Principal, spec: Entity, owner: str | None) -> None:
+def check_may_edit(principal: Principal, spec: Entity, owner: str | None, *, admin_pcode: str | None = None) -> None:
     """Raise :class:`AccessDenied` unless the principal may change such a record."""
     if not owned(spec):
         if principal.organisations(Role.ADMINISTRATOR) is not ALL:
@@ -121,5 +151,47 @@ def check_may_edit(principal: Principal, spec: Entity, owner: str | None) -> Non
         return
     if owner is None:
         raise AccessDenied(f"a {spec.name} must name the organisation that owns it ({OWNER_FIELD})")
-    if not principal.allows(EDIT_ROLE, owner):
+    if not principal.allows(EDIT_ROLE, owner, admin_pcode=admin_pcode):
         raise AccessDenied(f"changing {spec.name} records of organisation {owner} needs the {EDIT_ROLE.code} role there")
+
+
+def check_may_report(principal: Principal, spec: Entity, owner: str | None, *, admin_pcode: str | None = None) -> None:
+    """Raise :class:`AccessDenied` unless the principal may submit field reports on such a record.
+
+    Programme-wide records (organisations, places, admin areas) are reported
+    only under a programme-wide grant, as only programme-wide staff change them.
+    """
+    if not owned(spec):
+        if principal.organisations(REPORT_ROLE) is not ALL:
+            raise AccessDenied(f"{spec.label} reports need a programme-wide {REPORT_ROLE.code} grant")
+        return
+    if owner is None:
+        raise AccessDenied(f"a {spec.name} report must name the organisation it is for ({OWNER_FIELD})")
+    if not principal.allows(REPORT_ROLE, owner, admin_pcode=admin_pcode):
+        raise AccessDenied(
+            f"reporting on {spec.name} records of organisation {owner} needs the {REPORT_ROLE.code} role there")
+
+
+def check_may_move(principal: Principal, spec: Entity, role: Role, source: str | None, destination: str | None) -> None:
+    """Raise :class:`AccessDenied` when a record would change organisation without a programme-wide ``role``.
+
+    Rights in both organisations are not enough: a reviewer of two
+    organisations must not hand one's records to the other on their own.
+    """
+    if owned(spec) and destination != source and principal.organisations(role) is not ALL:
+        raise AccessDenied(
+            f"moving a {spec.name} from organisation {source} to {destination} needs a programme-wide "
+            f"{role.code} grant")
+
+
+def check_may_replace(principal: Principal, spec: Entity, before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+    """Raise :class:`AccessDenied` unless the principal may turn a record's values ``before`` into ``after``.
+
+    The right to change the record as it is now, the right where it ends up,
+    and a programme-wide grant when it changes organisation. The editor and
+    the review queue both decide edits here.
+    """
+    source, destination = owner_of(spec, dict(before)), owner_of(spec, dict(after))
+    check_may_edit(principal, spec, source, admin_pcode=before.get("admin_pcode"))
+    check_may_move(principal, spec, EDIT_ROLE, source, destination)
+    check_may_edit(principal, spec, destination, admin_pcode=after.get("admin_pcode"))

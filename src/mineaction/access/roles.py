@@ -73,8 +73,14 @@ class Principal:
             orgs.add(grant.organisation_id)
         return frozenset(orgs)
 
-    def allows(self, role: Role, organisation_id: str | None, *, personal_data: bool = False) -> bool:
-        """True when the account holds ``role`` for this organisation (None: a programme-wide record)."""
+    def allows(
+        self, role: Role, organisation_id: str | None, *, personal_data: bool = False, admin_pcode: str | None = None
+    ) -> bool:
+        """True when the account holds ``role`` for this organisation (None: a programme-wide record).
+
+        ``admin_pcode`` (the record's admin area) is accepted for region-scoped grants, not yet used.
+        """
+        del admin_pcode
         orgs = self.organisations(role, personal_data=personal_data)
         if orgs is ALL:
             return True

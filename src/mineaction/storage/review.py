@@ -8,6 +8,11 @@ that another report of the same import creates. A report based on an outdated
 version, or a release that now collides with land released since, is flagged
 ``conflict`` with the register's own explanation (:class:`StaleEdit`,
 :class:`LedgerViolation`) and never overwrites newer data.
+
+Each report belongs to an organisation (``organisation_id``: the one it was
+submitted for), which scopes who lists it (:func:`page`). Who may apply it is
+not decided here: :func:`approve` asks a :class:`Permit` (the access layer's
+answer) inside its transaction, about each record as it is then.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby, repeat
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import shapely
@@ -29,25 +34,31 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.dialects import postgresql
 
 from mineaction.domain.entities import ENTITIES, entity
-from mineaction.errors import ConflictError, InvalidValue, RecordNotFound
+from mineaction.errors import ConflictError, InvalidValue, RecordNotFound, StaleEdit
 from mineaction.storage.driver_rows import driver_cursor
 from mineaction.storage.errors import driver_errors, translate_errors
+from mineaction.storage.records import Record, RecordColumns, record_from_row
 from mineaction.storage.register import Register
 from mineaction.storage.unit_of_work import Writer, collector_paused, utcnow
 
 __all__ = [
+    "ACTIONS",
     "FieldReport",
     "ImportSource",
+    "Permit",
     "QueueResult",
     "ReviewOutcome",
     "Submission",
     "approve",
+    "page",
     "reject",
     "reports",
     "submit",
 ]
 
-ACTIONS = ("add", "update", "release")
+ACTIONS = ("add", "update", "delete", "release")
+#: the field naming the organisation a record belongs to
+_OWNER = "organisation_id"
 _ENTITY_ORDER = {name: i for i, name in enumerate(ENTITIES)}
 
 
@@ -72,6 +83,8 @@ class Submission(NamedTuple):
     base_version: int | None = None
     depends_on: Mapping[str, str] = MappingProxyType({})  # link field -> parent's content_hash
     attachments: tuple[dict[str, str], ...] = ()
+    # the organisation the report is for; None: its values' organisation_id, else its parent report's
+    organisation_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +127,7 @@ class FieldReport:
     review_note: str | None = None
     record_id: str | None = None
     record_version: int | None = None
+    organisation_id: str | None = None
 
 
 @dataclass
@@ -141,7 +155,7 @@ def _report(row: Any, geometry: BaseGeometry | None) -> FieldReport:
         submitted_by=m["submitted_by"], target_id=m["target_id"], base_version=m["base_version"],
         depends_on=m["depends_on"] or {}, attachments=tuple(m["attachments"] or ()),
         reviewed_by=m["reviewed_by"], review_note=m["review_note"], record_id=m["record_id"],
-        record_version=m["record_version"],
+        record_version=m["record_version"], organisation_id=m["organisation_id"],
     )
 
 
@@ -293,24 +307,30 @@ def _queue(register: Register, connection: sa.Connection, import_id: str, fresh:
     """Insert new reports, a column at a time (their links to parents as the parents' report ids)."""
     table = register.tables["field_report"]
     n = len(fresh)
-    entities, actions, values, wkbs, hashes, features, targets, bases, depends_on, attachments = zip(*fresh)
+    entities, actions, values, wkbs, hashes, features, targets, bases, depends_on, attachments, given = zip(*fresh)
     unknown = set(actions) - set(ACTIONS)
     if unknown:
         s = fresh[next(i for i, a in enumerate(actions) if a in unknown)]
         raise InvalidValue(f"{s.source_feature}: unknown action {s.action!r}")
     first = register._next_refs(connection, "field_report", n)
     ids = [_report_id(import_id, first + k) for k in range(n)]
+    owners = [o if o is not None or not isinstance(v, dict) else v.get(_OWNER) for o, v in zip(given, values)]
     linked = [i for i, d in enumerate(depends_on) if d]
     links: list[dict[str, str] | None] | None = None
     if linked:
-        parent_ids = dict(zip(hashes, ids))
+        parent_ids, parent_owners = dict(zip(hashes, ids)), dict(zip(hashes, owners))
         parents = {h for i in linked for h in depends_on[i].values()} - parent_ids.keys()
-        parent_ids.update({h: v[0] for h, v in _lookup(connection, table.c.content_hash, parents, table.c.id).items()})
+        for h, (parent_id, parent_owner) in _lookup(connection, table.c.content_hash, parents, table.c.id,
+                                                     table.c.organisation_id).items():
+            parent_ids[h], parent_owners[h] = parent_id, parent_owner
         links = [None] * n
         for i in linked:
             if any(h not in parent_ids for h in depends_on[i].values()):
                 raise InvalidValue(f"{features[i]}: depends on a report that is not in the queue")
             links[i] = {f: parent_ids[h] for f, h in depends_on[i].items()}
+            if owners[i] is None:  # e.g. a release by an activity of the same file: the activity's organisation
+                owners[i] = parent_owners[hashes[i]] = next(
+                    (parent_owners[h] for h in depends_on[i].values() if parent_owners[h] is not None), None)
     names = {name: entity(name).name for name in set(entities)}
     register.insert_columns(connection, "field_report", {
         "id": ids, "ref": [f"FR-{first + k:07d}" for k in range(n)], "import_id": import_id,
@@ -319,6 +339,7 @@ def _queue(register: Register, connection: sa.Connection, import_id: str, fresh:
         "depends_on": links, "content_hash": hashes, "source_feature": features,
         "attachments": [list(a) or None for a in attachments] if any(attachments) else None,
         "status": "submitted", "submitted_at": submitted_at, "submitted_by": submitted_by,
+        "organisation_id": owners[0] if len(set(owners)) == 1 else owners,
     }, n)
 
 
@@ -347,6 +368,30 @@ def reports(
     with translate_errors("reading the review queue"), register.engine.connect() as connection:
         rows = connection.execute(query.order_by(table.c.fid).limit(limit)).all()
     return _reports(rows)
+
+
+def page(
+    register: Register,
+    *,
+    organisations: frozenset[str] | None,
+    status: str | None = None,
+    refs: Sequence[str] | None = None,
+    limit: int | None = 100,
+    offset: int = 0,
+) -> list[FieldReport]:
+    """One page of the reports of ``organisations`` (None: every report), in queue order, paged in SQL.
+
+    Reports of no organisation (programme-wide records) are listed only
+    when ``organisations`` is None. The scope is part of the query, so
+    ``limit`` and ``offset`` count only reports the caller may see.
+    """
+    table = register.tables["field_report"]
+    where = _selection(table, refs=refs, import_id=None, status=status)
+    if organisations is not None:
+        where.append(table.c.organisation_id.in_(sorted(organisations)) if organisations else sa.false())
+    query = sa.select(table).where(*where).order_by(table.c.fid).limit(limit).offset(offset)
+    with translate_errors("reading the review queue"), register.engine.connect() as connection:
+        return _reports(connection.execute(query).all())
 
 
 def iter_reports(
@@ -458,11 +503,33 @@ def _to_apply(connection: sa.Connection, table: sa.Table, refs: Sequence[str] | 
             last = loaded[-1].fids[-1]
 
 
+class Permit(Protocol):
+    """Who may apply reports: asked by :func:`approve` inside its transaction, answered by the access layer.
+
+    Either method raises to refuse (the whole approval then rolls back);
+    storage itself decides nothing about who may do what.
+    """
+
+    def existing(self, entity_name: str, action: str, key: str, current: Record) -> None:
+        """May this report change ``current`` (named ``key`` by the report), the record as it is now?
+
+        For a release ``current`` is the releasing activity. A deleted record comes too, so
+        that one the reviewer may not see is "not found" like any other.
+        """
+
+    def written(self, entity_name: str, action: str, places: set[tuple[str | None, str | None]],
+                before: Record | None) -> None:
+        """May the reviewer hold records where the approval put them (organisation, admin area)?
+
+        ``before`` is the version an update replaced, so moving a record is seen.
+        """
+
+
 class _Approver:
     """Applies one batch of reports at a time through the Writer."""
 
-    def __init__(self, writer: Writer, table: sa.Table):
-        self.w, self.table = writer, table
+    def __init__(self, writer: Writer, table: sa.Table, permit: Permit | None):
+        self.w, self.table, self.permit = writer, table, permit
         self.outcome = ReviewOutcome()
         self._reviewed = (_for_driver(writer.connection, table.c.reviewed_at, writer.at), writer.user)
 
@@ -491,6 +558,8 @@ class _Approver:
             new = batch if len(adds) == len(batch.fids) else batch.subset(adds)  # usually all of it
             records = self.w.add_many(new.entity, new.values, new.geometries, where=new.refs)
             n = len(new.fids)
+            if self.permit is not None:
+                self.permit.written(new.entity, "add", _places(records), None)
             marks.extend(zip(new.fids, repeat("approved", n), repeat(None, n), records.column("id"),
                              records.column("version"), repeat(self._reviewed[0], n), repeat(self._reviewed[1], n)))
             self.outcome.approved.extend(new.refs)
@@ -501,22 +570,53 @@ class _Approver:
             {name: sa.bindparam(b) for name, b in zip(_MARK[1:], bound[1:])}), bound, marks)
 
     def _other(self, batch: _Batch, i: int) -> tuple[Any, ...]:
-        """Apply an update or a release; its mark: approved, or conflict with the register's reason."""
-        ref, values, geometry = batch.refs[i], batch.values[i], batch.geometries[i]
+        """Apply an update, a deletion or a release; its mark: approved, or conflict with the register's reason.
+
+        The reason kept with the report names versions only: the report's
+        readers may not be allowed the history (who changed it, when, why)
+        that the approving reviewer is told.
+        """
+        ref, action, values, geometry = batch.refs[i], batch.actions[i], batch.values[i], batch.geometries[i]
+        key = (values.get("activity_id") if action == "release" else batch.target_ids[i]) or ""
+        before = self._current("activity" if action == "release" else batch.entity, key)
+        if self.permit is not None:
+            self.permit.existing(batch.entity, action, key, before)
+        base = batch.base_versions[i] or 0
         try:
-            if batch.actions[i] == "update":
-                rec = self.w.update(batch.entity, batch.target_ids[i] or "", base_version=batch.base_versions[i] or 0,
-                                    values=values, geometry=geometry)
+            if action == "update":
+                rec = self.w.update(batch.entity, before.id, base_version=base, values=values, geometry=geometry)
+            elif action == "delete":
+                rec = self.w.delete(batch.entity, before.id, base_version=base)
             else:
                 values = dict(values)
-                rec = self.w.release(activity_id=values.pop("activity_id"), geometry=geometry,
-                                     release_type=values["release_type"], method=values["method"],
-                                     released_on=values["released_on"])
+                rec = self.w.release(activity_id=before.id, geometry=geometry, release_type=values["release_type"],
+                                     method=values["method"], released_on=values["released_on"])
         except ConflictError as exc:  # StaleEdit or LedgerViolation: flag, never overwrite
             self.outcome.conflicts.append((ref, str(exc)))
-            return (batch.fids[i], "conflict", str(exc), None, None, *self._reviewed)
+            note = (f"{batch.entity} {before.ref} is at version {before.version}; this report was based on "
+                    f"version {base}" if isinstance(exc, StaleEdit) else str(exc))
+            return (batch.fids[i], "conflict", note, None, None, *self._reviewed)
+        if self.permit is not None and action != "delete":
+            self.permit.written(batch.entity, action, {(rec.values.get(_OWNER), rec.values.get("admin_pcode"))},
+                                before if action == "update" else None)
         self.outcome.approved.append(ref)
         return (batch.fids[i], "approved", None, rec.id, rec.version, *self._reviewed)
+
+    def _current(self, entity_name: str, key: str) -> Record:
+        """The record a report names (by id or ref) as it is now, deleted or not, locked on PostgreSQL."""
+        table = self.w.register.tables[entity_name]
+        query = sa.select(table).where(sa.or_(table.c.id == key, table.c.ref == key))
+        if self.w.connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self.w.connection.execute(query).first()
+        if row is None:
+            raise RecordNotFound(f"no {entity_name} {key!r} in the register")
+        return record_from_row(entity_name, row)
+
+
+def _places(records: RecordColumns) -> set[tuple[str | None, str | None]]:
+    """The distinct (organisation, admin area) of records just added, a column at a time."""
+    return set(zip(records.column(_OWNER), records.column("admin_pcode")))
 
 
 #: what marking a report reviewed writes: its fid, then the columns set
@@ -553,15 +653,18 @@ def approve(
     refs: Sequence[str] | None = None,
     import_id: str | None = None,
     chunk: int = 20_000,
+    permit: Permit | None = None,
 ) -> ReviewOutcome:
     """Apply submitted reports to the register in one transaction, flagging conflicts.
 
-    Any other error (a value no longer valid, say) rolls the whole approval
-    back, naming the report; the register and the queue stay as they were.
+    Any other error (a value no longer valid, a refusal by ``permit``)
+    rolls the whole approval back, naming the report; the register and the
+    queue stay as they were. Without ``permit`` nothing is refused: the
+    caller holds the database (the access layer passes one).
     """
     table = register.tables["field_report"]
     with register.write(user, reason, operation="review") as w:  # which pauses the cyclic collector
-        approver = _Approver(w, table)
+        approver = _Approver(w, table, permit)
         for batch in _to_apply(w.connection, table, refs, import_id, chunk):
             approver.apply(batch)
         return approver.outcome

@@ -70,7 +70,10 @@ def add_review_tables(metadata: sa.MetaData, dialect: str) -> None:
         sa.Column("ref", sa.Text, nullable=False),
         sa.Column("import_id", sa.Text, nullable=False),
         sa.Column("entity", sa.Text, nullable=False),
-        sa.Column("action", sa.Text, nullable=False),  # add | update | release
+        sa.Column("action", sa.Text, nullable=False),  # add | update | delete | release
+        # the organisation the report is for (its submitter's), which scopes who lists and reviews it;
+        # NULL: a programme-wide record (organisation, place ...), or an owner only its approval will know
+        sa.Column("organisation_id", sa.Text),
         sa.Column("target_id", sa.Text),  # record an update applies to
         sa.Column("base_version", sa.Integer),  # version the field team saw
         sa.Column("field_values", JSONObjectText, nullable=False),
@@ -93,3 +96,5 @@ def add_review_tables(metadata: sa.MetaData, dialect: str) -> None:
     )
     # approval pages through an import entity by entity, in fid order
     sa.Index("ix_field_report_import_entity_fid", report.c.import_id, report.c.entity, report.c.fid)
+    # a reviewer's screen pages through their organisations' reports in fid order
+    sa.Index("ix_field_report_organisation_fid", report.c.organisation_id, report.c.fid)
