@@ -1,13 +1,15 @@
 """Accounts and access: who may sign in, see and change what.
 
 Kept apart from the web layer so that exports and reports apply the same
-rules: read through :class:`ScopedReader`, write through :class:`ScopedEditor`.
+rules: read through :class:`ScopedReader`, write through :class:`ScopedEditor`,
+use the review queue through :class:`ScopedReviewQueue`.
 """
 
 from mineaction.access.accounts import Account, AccountStore, Session
 from mineaction.access.editor import ScopedEditor
 from mineaction.access.errors import AccessDenied, NotAuthenticated, TooManyAttempts
 from mineaction.access.reader import Page, ScopedReader, Shown
+from mineaction.access.review_queue import ScopedReviewQueue, ShownReport, local_operator
 from mineaction.access.roles import Grant, Principal, Role
 
 __all__ = [
@@ -21,7 +23,10 @@ __all__ = [
     "Role",
     "ScopedEditor",
     "ScopedReader",
+    "ScopedReviewQueue",
     "Session",
     "Shown",
+    "ShownReport",
     "TooManyAttempts",
+    "local_operator",
 ]

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from mineaction.access import ScopedReviewQueue, local_operator
 from mineaction.cli.options import DbOption, console
 from mineaction.domain.entities import Sensitivity
 from mineaction.errors import InvalidValue
@@ -17,7 +18,6 @@ from mineaction.io.export import export as export_register
 from mineaction.io.importer import ImportResult, import_file
 from mineaction.io.odk import import_submissions
 from mineaction.io.xlsform import FORMS, write_forms
-from mineaction.storage import review
 from mineaction.storage.register import Register
 
 __all__ = ["install"]
@@ -98,16 +98,21 @@ def review_list(
     db: DbOption = "mineaction.gpkg",
     status: Annotated[str | None, typer.Option(help="submitted, approved, rejected or conflict.")] = "submitted",
     import_id: Annotated[str | None, typer.Option(help="Only this import.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 100,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 100,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many rows first.")] = 0,
+    user: UserOption = "",
 ) -> None:
     """List field reports."""
     with Register.open(db) as register:
-        rows = review.reports(register, status=status or None, import_id=import_id, limit=limit)
+        queue = ScopedReviewQueue(register, local_operator(user or _default_user()), "mineaction review list")
+        rows = queue.list(status=status or None, import_id=import_id, limit=limit, offset=offset)
     table = Table(title=f"field reports ({status or 'all'})")
-    for column in ("ref", "entity", "action", "source", "status", "note"):
+    for column in ("ref", "entity", "action", "organisation", "source", "status", "note"):
         table.add_column(column, overflow="fold")
-    for r in rows:
-        table.add_row(r.ref, r.entity, r.action, r.source_feature, r.status, r.review_note or "")
+    for shown in rows:
+        r = shown.report
+        table.add_row(r.ref, r.entity, r.action, r.organisation_id or "", r.source_feature, r.status,
+                      r.review_note or "")
     console.print(table)
 
 
@@ -121,8 +126,8 @@ def review_approve(
 ) -> None:
     """Apply reports to the register as new versions; outdated ones are flagged as conflicts."""
     with Register.open(db) as register:
-        outcome = review.approve(register, user=user or _default_user(), reason=reason, refs=refs or None,
-                                 import_id=import_id)
+        queue = ScopedReviewQueue(register, local_operator(user or _default_user()))
+        outcome = queue.approve(refs or None, import_id=import_id, reason=reason)
     console.print(f"[green]{len(outcome.approved):,} approved[/]")
     for ref, why in outcome.conflicts:
         console.print(f"[yellow]conflict[/] {ref}: {why}")
@@ -137,7 +142,7 @@ def review_reject(
 ) -> None:
     """Reject reports with a reason (reports that depend on them go with them)."""
     with Register.open(db) as register:
-        outcome = review.reject(register, refs, user=user or _default_user(), reason=reason)
+        outcome = ScopedReviewQueue(register, local_operator(user or _default_user())).reject(refs, reason=reason)
     console.print(f"{len(outcome.rejected):,} rejected: {', '.join(outcome.rejected)}")
 
 

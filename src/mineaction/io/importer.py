@@ -46,6 +46,7 @@ __all__ = ["ImportResult", "Job", "import_batches", "import_file"]
 _KINDS = {"POLYGON": ("Polygon",), "MULTIPOLYGON": ("Polygon", "MultiPolygon"), "POINT": ("Point",)}
 _RELEASE_FIELDS = ("activity_id", "release_type", "method", "released_on")
 _WGS84_KINDS = ("mgrs", "odk")  # coordinates that are WGS 84 by definition
+_OWNER = "organisation_id"  # the field naming the organisation a record, and its field report, belong to
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,22 @@ def _resolved(value: Any, found: tuple[str, str] | None) -> Any:
     return found[1] if found[0] == "id" else None
 
 
+def _owners(fields: dict[str, _Column], links: dict[str, list[tuple[str, str] | None]], n: int) -> list[str | None]:
+    """Each row's organisation (``organisation_id``, its link resolved), which its field report belongs to.
+
+    None for programme-wide records and where the organisation is new in
+    this file: the queue then takes the owner of the report it depends on.
+    """
+    column = fields.get(_OWNER)
+    if column is None:
+        return [None] * n
+    resolved = links.get(_OWNER)
+    per_value = np.empty(len(column.values), dtype=object)
+    per_value[:] = [_resolved(v, None if resolved is None else resolved[c]) if column.present[c] else None
+                    for c, v in enumerate(column.values)]
+    return per_value[column.codes].tolist()
+
+
 def _json_objects(fields: dict[str, _Column], n: int,
                   links: dict[str, list[tuple[str, str] | None]] | None = None) -> list[str]:
     """Each row's values as ``_json(values)`` would write them, assembled a column at a time from the
@@ -215,6 +232,7 @@ class _Validator:
         self.parts: dict[str, list[ExistingPart]] = {}  # hazard id -> released parts (register + this import)
         # new activities of this import on register hazards, by content hash: hazard id, ref, outline, type, label
         self.activities: dict[str, tuple[str, str, BaseGeometry, str, str]] = {}
+        self.activity_owners: dict[str, str | None] = {}  # register activity id -> its organisation
         self._translators: dict[str, Translator] = {}
 
     @staticmethod
@@ -358,6 +376,7 @@ class _Validator:
         wkbs = shapely.to_wkb(geometries, output_dimension=2) if spec.geometry else [None] * n
         links = self._links(spec, fields)
         stored = _json_objects(fields, n, links)
+        owners = _owners(fields, links, n)
         hashes = _content_hashes(spec.name, "release" if release else "add", _json_objects(fields, n),
                                  self._extras(plan, batch), wkbs)
         plain = self._plain(job, spec, plan, batch, fields, links) & ok & complete
@@ -365,14 +384,15 @@ class _Validator:
         for i, label in enumerate(batch.labels):
             if plain[i]:  # the usual case: a new record as it stands, nothing to decide
                 out.append(Submission(spec.name, "add", stored[i], wkbs[i], hashes[i], label,
-                                      attachments=batch.attachments[i] if batch.attachments else ()))
+                                      attachments=batch.attachments[i] if batch.attachments else (),
+                                      organisation_id=owners[i]))
                 continue
             current = self._current(spec, ids[i])
             if not (ok[i] and (complete[i] or (current is not None and not release))):
                 self._explain(job, plan, batch, i, geometry_errors, current)
                 continue
             submission = self._submission(job, spec, plan, batch, i, fields, links, hashes[i], stored[i],
-                                          geometries[i] if spec.geometry else None, wkbs[i], current)
+                                          geometries[i] if spec.geometry else None, wkbs[i], current, owners[i])
             if submission is not None:
                 out.append(submission)
         self.report.valid += len(out)
@@ -469,7 +489,8 @@ class _Validator:
 
     def _submission(self, job: Job, spec: Entity, plan: ColumnPlan, batch: Batch, i: int, fields: dict[str, _Column],
                     links: dict[str, list[tuple[str, str] | None]], content_hash: str, stored: str,
-                    geometry: BaseGeometry | None, wkb: bytes | None, current: Record | None) -> Submission | None:
+                    geometry: BaseGeometry | None, wkb: bytes | None, current: Record | None,
+                    owner: str | None) -> Submission | None:
         label = batch.labels[i]
         action = "release" if job.mapping.action == "release" else "add"
         depends_on: dict[str, str] = {}
@@ -502,11 +523,19 @@ class _Validator:
             hazard = self.register.get("hazard", values["hazard_id"])
             self.activities[content_hash] = (hazard.id, hazard.ref, hazard.geometry, values["activity_type"], label)
         attachments = batch.attachments[i] if batch.attachments else ()
-        if isinstance(target, tuple):
+        if isinstance(target, tuple):  # an update belongs to the organisation that owns its record now
             return Submission(spec.name, "update", stored, wkb, content_hash, label, target_id=target[0],
-                              base_version=target[1], attachments=attachments)
+                              base_version=target[1], attachments=attachments,
+                              organisation_id=current.values.get(_OWNER) if current is not None else owner)
+        if action == "release" and "activity_id" not in depends_on:  # the releasing activity's organisation
+            owner = self._activity_owner(values["activity_id"])
         return Submission(spec.name, action, stored, wkb, content_hash, label, depends_on=depends_on,
-                          attachments=attachments)
+                          attachments=attachments, organisation_id=owner)
+
+    def _activity_owner(self, activity_id: str) -> str | None:
+        if activity_id not in self.activity_owners:
+            self.activity_owners[activity_id] = self.register.get("activity", activity_id)[_OWNER]
+        return self.activity_owners[activity_id]
 
     def _current(self, spec: Entity, record_id: Any) -> Record | None:
         """The register record a row names by its ``id`` column, if any."""

@@ -375,6 +375,7 @@ def page(
     *,
     organisations: frozenset[str] | None,
     status: str | None = None,
+    import_id: str | None = None,
     refs: Sequence[str] | None = None,
     limit: int | None = 100,
     offset: int = 0,
@@ -386,7 +387,7 @@ def page(
     ``limit`` and ``offset`` count only reports the caller may see.
     """
     table = register.tables["field_report"]
-    where = _selection(table, refs=refs, import_id=None, status=status)
+    where = _selection(table, refs=refs, import_id=import_id, status=status)
     if organisations is not None:
         where.append(table.c.organisation_id.in_(sorted(organisations)) if organisations else sa.false())
     query = sa.select(table).where(*where).order_by(table.c.fid).limit(limit).offset(offset)
