@@ -1,1 +1,60 @@
-"""Storage: the register on a GeoPackage file or on PostgreSQL/PostGIS."""
+"""Storage: the register on a GeoPackage file or on PostgreSQL/PostGIS.
+
+This is storage's one front. Layers above it open a :class:`Register`, write
+through its :class:`Writer`, read :class:`Record` objects, run the named
+queries below with plain arguments and get plain rows or dataclasses back.
+They never see a table, an engine or a SQLAlchemy expression: storage
+answers questions, it does not lend its tables out.
+"""
+
+from mineaction.storage.errors import database_message, translate_errors
+from mineaction.storage.records import Record
+from mineaction.storage.register import FeatureSet, Register
+from mineaction.storage.statistics import (
+    GROUPINGS,
+    Balance,
+    ContaminatedArea,
+    admin_ancestors,
+    ap_mine_conditions,
+    casualty_counts,
+    clearance_methods,
+    closed_suspected_release,
+    completed_clearance,
+    contaminated_areas,
+    eo_destroyed,
+    eore_audience,
+    hazard_balance,
+    released_area,
+    released_by_hazard,
+    victims_per_accident,
+)
+from mineaction.storage.transactions import one_writer, reading, writing
+from mineaction.storage.unit_of_work import Writer
+
+__all__ = [
+    "GROUPINGS",
+    "Balance",
+    "ContaminatedArea",
+    "FeatureSet",
+    "Record",
+    "Register",
+    "Writer",
+    "admin_ancestors",
+    "ap_mine_conditions",
+    "casualty_counts",
+    "clearance_methods",
+    "closed_suspected_release",
+    "completed_clearance",
+    "contaminated_areas",
+    "database_message",
+    "eo_destroyed",
+    "eore_audience",
+    "hazard_balance",
+    "one_writer",
+    "reading",
+    "released_area",
+    "released_by_hazard",
+    "translate_errors",
+    "victims_per_accident",
+    "writing",
+]
