@@ -7,7 +7,9 @@ They never see a table, an engine or a SQLAlchemy expression: storage
 answers questions, it does not lend its tables out.
 """
 
+from mineaction.storage.engine import is_postgres_url
 from mineaction.storage.errors import database_message, translate_errors
+from mineaction.storage.reads import latest_changeset, live_id, stored_version
 from mineaction.storage.records import Record
 from mineaction.storage.register import FeatureSet, Register
 from mineaction.storage.statistics import (
@@ -50,10 +52,14 @@ __all__ = [
     "eo_destroyed",
     "eore_audience",
     "hazard_balance",
+    "is_postgres_url",
+    "latest_changeset",
+    "live_id",
     "one_writer",
     "reading",
     "released_area",
     "released_by_hazard",
+    "stored_version",
     "translate_errors",
     "victims_per_accident",
     "writing",
