@@ -9,7 +9,21 @@ answers questions, it does not lend its tables out.
 
 from mineaction.storage.engine import is_postgres_url
 from mineaction.storage.errors import database_message, translate_errors
-from mineaction.storage.reads import latest_changeset, live_id, stored_version
+from mineaction.storage.filters import SUPPORTED as CQL2_SUPPORTED
+from mineaction.storage.filters import Filter
+from mineaction.storage.logs import AUDIT_LOGS, append_personal_reads, log_entries
+from mineaction.storage.reads import (
+    Scope,
+    admin_areas_at,
+    admin_areas_stamp,
+    latest_changeset,
+    live_id,
+    scoped_counts,
+    scoped_history,
+    scoped_record,
+    scoped_records,
+    stored_version,
+)
 from mineaction.storage.records import Record
 from mineaction.storage.register import FeatureSet, Register
 from mineaction.storage.statistics import (
@@ -30,10 +44,15 @@ from mineaction.storage.statistics import (
     released_by_hazard,
     victims_per_accident,
 )
+from mineaction.storage.tiles import postgis_tile, tile_rows
 from mineaction.storage.transactions import one_writer, reading, writing
-from mineaction.storage.unit_of_work import Writer
+from mineaction.storage.unit_of_work import Writer, utcnow
 
 __all__ = [
+    "AUDIT_LOGS",
+    "CQL2_SUPPORTED",
+    "Filter",
+    "Scope",
     "GROUPINGS",
     "Balance",
     "ContaminatedArea",
@@ -42,7 +61,10 @@ __all__ = [
     "Register",
     "Writer",
     "admin_ancestors",
+    "admin_areas_at",
+    "admin_areas_stamp",
     "ap_mine_conditions",
+    "append_personal_reads",
     "casualty_counts",
     "clearance_methods",
     "closed_suspected_release",
@@ -55,12 +77,20 @@ __all__ = [
     "is_postgres_url",
     "latest_changeset",
     "live_id",
+    "log_entries",
     "one_writer",
+    "postgis_tile",
     "reading",
     "released_area",
     "released_by_hazard",
+    "scoped_counts",
+    "scoped_history",
+    "scoped_record",
+    "scoped_records",
     "stored_version",
+    "tile_rows",
     "translate_errors",
+    "utcnow",
     "victims_per_accident",
     "writing",
 ]
