@@ -17,11 +17,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from mineaction.access import AccessDenied, Role, ScopedReader, policy
-from mineaction.access._db import one_writer
 from mineaction.domain.entities import ENTITIES, clean_values, entity
 from mineaction.domain.geometry import to_wgs84
 from mineaction.errors import ConflictError, RecordNotFound
-from mineaction.storage import review
+from mineaction.storage import one_writer, review
 from mineaction.web.deps import CurrentPrincipal, Offset, Reader
 from mineaction.web.schemas import GeoJSONGeometry, geometry_from_geojson
 
@@ -157,7 +156,7 @@ def submit_report(body: ReportIn, reader: Reader, principal: CurrentPrincipal) -
         target_id=body.target_id, base_version=body.base_version,
     )
     source = review.ImportSource(name="web form", sha256=digest, format="web", mapping="direct")
-    with one_writer(reader.register.engine):
+    with one_writer(reader.register):
         result = review.submit(reader.register, source, [[submission]], user=principal.username, reason=body.reason)
     if not result.submitted:
         raise ConflictError("the same report is already in the queue", hint="nothing to do: it awaits review")
@@ -168,7 +167,7 @@ def submit_report(body: ReportIn, reader: Reader, principal: CurrentPrincipal) -
 def approve(ref: str, body: Decision, reader: Reader, principal: CurrentPrincipal) -> Outcome:
     """Apply the report to the register as a new version (reviewer); conflicts are reported, not forced."""
     report = _find(reader, ref, Role.REVIEWER)
-    with one_writer(reader.register.engine):
+    with one_writer(reader.register):
         outcome = review.approve(reader.register, user=principal.username, reason=body.reason, refs=[report.ref])
     return Outcome(approved=outcome.approved, rejected=outcome.rejected, conflicts=outcome.conflicts)
 
@@ -177,6 +176,6 @@ def approve(ref: str, body: Decision, reader: Reader, principal: CurrentPrincipa
 def reject(ref: str, body: Decision, reader: Reader, principal: CurrentPrincipal) -> Outcome:
     """Reject the report, saying why (reviewer)."""
     report = _find(reader, ref, Role.REVIEWER)
-    with one_writer(reader.register.engine):
+    with one_writer(reader.register):
         outcome = review.reject(reader.register, [report.ref], user=principal.username, reason=body.reason)
     return Outcome(approved=outcome.approved, rejected=outcome.rejected, conflicts=outcome.conflicts)
