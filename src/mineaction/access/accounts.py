@@ -24,7 +24,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mineaction.access._db import reading, writing
 from mineaction.access.errors import NotAuthenticated, TooManyAttempts
 from mineaction.access.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from mineaction.access.roles import Grant, Principal, Role
@@ -32,6 +31,7 @@ from mineaction.errors import ConflictError, InvalidValue, RecordNotFound
 from mineaction.storage.access_schema import PERMISSION_LOG
 from mineaction.storage.register import Register
 from mineaction.storage.unit_of_work import utcnow
+from mineaction.storage.transactions import reading, writing
 
 __all__ = ["Account", "AccountStore", "Session"]
 
@@ -69,7 +69,7 @@ class AccountStore:
         lockout: dt.timedelta = dt.timedelta(minutes=15),
         session_ttl: dt.timedelta = dt.timedelta(hours=8),
     ) -> None:
-        self.engine = register.engine
+        self.register = register
         self.tables = register.tables
         self.max_failures = max_failures
         self.lockout = lockout
@@ -95,7 +95,7 @@ class AccountStore:
             "failed_logins": 0,
             "created_at": utcnow(),
         }
-        with writing(self.engine, "changing accounts") as connection:
+        with writing(self.register, "changing accounts") as connection:
             taken = connection.execute(sa.select(account.c.id).where(account.c.username == username)).first()
             if taken:
                 raise ConflictError(f"the username {username!r} is taken")
@@ -105,13 +105,13 @@ class AccountStore:
         return record["id"]
 
     def grant(self, account_id: str, grant: Grant, *, by: str) -> None:
-        with writing(self.engine, "changing accounts") as connection, self._logged(connection, account_id, "grant", by):
+        with writing(self.register, "changing accounts") as connection, self._logged(connection, account_id, "grant", by):
             self._add_grants(connection, account_id, (grant,), by)
 
     def revoke(self, account_id: str, grant: Grant, *, by: str) -> None:
         """Remove one grant (organisation, role and personal-data flag as listed); refuse one not held."""
         table = self.tables["account_grant"]
-        with writing(self.engine, "changing accounts") as connection, self._logged(connection, account_id, "revoke", by):
+        with writing(self.register, "changing accounts") as connection, self._logged(connection, account_id, "revoke", by):
             removed = connection.execute(table.delete().where(
                 table.c.account_id == account_id, table.c.organisation_id.is_not_distinct_from(grant.organisation_id),
                 table.c.role == grant.role.code, table.c.personal_data.is_(grant.personal_data),
@@ -128,7 +128,7 @@ class AccountStore:
         """Enable or disable an account; a disabled one's sessions and tokens stop working at once."""
         account = self.tables["account"]
         action = "enable" if active else "disable"
-        with writing(self.engine, "changing accounts") as connection, self._logged(connection, account_id, action, by):
+        with writing(self.register, "changing accounts") as connection, self._logged(connection, account_id, action, by):
             connection.execute(account.update().where(account.c.id == account_id).values(active=active))
 
     @contextlib.contextmanager
@@ -187,19 +187,19 @@ class AccountStore:
             query = query.where(
                 account.c.id.in_(sa.select(grant.c.account_id).where(grant.c.organisation_id.in_(organisations)))
             )
-        with reading(self.engine, "reading accounts") as connection:
+        with reading(self.register, "reading accounts") as connection:
             rows = connection.execute(query).all()
             grants = self._grants(connection, [r.id for r in rows])
         return [Account(r.id, r.username, r.display_name, bool(r.active), r.locked_until, grants[r.id]) for r in rows]
 
     def account(self, account_id: str) -> Account:
-        with reading(self.engine, "reading accounts") as connection:
+        with reading(self.register, "reading accounts") as connection:
             r = self._account_row(connection, account_id)
             return Account(r.id, r.username, r.display_name, bool(r.active), r.locked_until,
                            self._grants(connection, [r.id])[r.id])
 
     def principal(self, account_id: str) -> Principal:
-        with reading(self.engine, "reading accounts") as connection:
+        with reading(self.register, "reading accounts") as connection:
             row = self._account_row(connection, account_id)
             return Principal(row.id, row.username, self._grants(connection, [row.id])[row.id])
 
@@ -209,7 +209,7 @@ class AccountStore:
         """The principal for a correct password; counts failures and locks the account."""
         account = self.tables["account"]
         now = utcnow()
-        with writing(self.engine, "signing in") as connection:  # committed before any refusal is raised
+        with writing(self.register, "signing in") as connection:  # committed before any refusal is raised
             row = connection.execute(sa.select(account).where(account.c.username == username.strip())).first()
             locked = row is not None and row.locked_until is not None and row.locked_until > now
             ok = not locked and verify_password(row.password_hash if row is not None else None, password)
@@ -236,7 +236,7 @@ class AccountStore:
         secret = secrets.token_urlsafe(32)
         session = Session(principal, secrets.token_urlsafe(32))
         now = utcnow()
-        with writing(self.engine, "changing accounts") as connection:
+        with writing(self.register, "changing accounts") as connection:
             connection.execute(
                 self.tables["web_session"].insert(),
                 [{"digest": _digest(secret), "account_id": principal.account_id, "csrf_token": session.csrf_token,
@@ -255,7 +255,7 @@ class AccountStore:
         """A new API token for scripts and GIS clients; the secret is shown only now."""
         secret = "mat_" + secrets.token_urlsafe(32)
         now = utcnow()
-        with writing(self.engine, "changing accounts") as connection:
+        with writing(self.register, "changing accounts") as connection:
             connection.execute(
                 self.tables["api_token"].insert(),
                 [{"digest": _digest(secret), "account_id": principal.account_id, "name": name or "token",
@@ -271,7 +271,7 @@ class AccountStore:
 
     def _live(self, table_name: str, secret: str) -> sa.Row:
         table, account = self.tables[table_name], self.tables["account"]
-        with reading(self.engine, "reading accounts") as connection:
+        with reading(self.register, "reading accounts") as connection:
             row = connection.execute(
                 sa.select(table)
                 .join(account, account.c.id == table.c.account_id)
@@ -283,5 +283,5 @@ class AccountStore:
 
     def _revoke(self, table_name: str, secret: str) -> None:
         table = self.tables[table_name]
-        with writing(self.engine, "changing accounts") as connection:
+        with writing(self.register, "changing accounts") as connection:
             connection.execute(table.update().where(table.c.digest == _digest(secret)).values(revoked=True))

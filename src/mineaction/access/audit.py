@@ -13,22 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import sqlalchemy as sa
-
-from mineaction.access._db import reading
 from mineaction.access.errors import AccessDenied
 from mineaction.access.roles import ALL, Principal, Role
-from mineaction.errors import InvalidValue
-from mineaction.storage.access_schema import AUDIT_TABLE, PERMISSION_LOG
-from mineaction.storage.register import Register, _naive_utc
+from mineaction.storage import AUDIT_LOGS, Register, log_entries
 
 __all__ = ["LOGS", "check_may_read", "entries"]
 
 #: log name → (table, time column)
-LOGS: dict[str, tuple[str, str]] = {
-    "permissions": (PERMISSION_LOG, "changed_at"),
-    "reads": (AUDIT_TABLE, "read_at"),
-}
+LOGS = AUDIT_LOGS
 
 
 def check_may_read(principal: Principal) -> None:
@@ -46,14 +38,4 @@ def entries(
     limit: int = 100,
 ) -> list[dict[str, Any]]:
     """Entries of one log, newest first; ``username`` is the account changed (permissions) or reading (reads)."""
-    if log not in LOGS:
-        raise InvalidValue(f"no audit log {log!r}", hint=f"use one of {', '.join(LOGS)}")
-    table_name, time_column = LOGS[log]
-    table = register.tables[table_name]
-    query = sa.select(table).order_by(table.c[time_column].desc(), table.c.id.desc()).limit(limit)
-    if username is not None:
-        query = query.where(table.c.username == username)
-    if since is not None:
-        query = query.where(table.c[time_column] >= _naive_utc(since))
-    with reading(register.engine, f"reading the {log} audit log") as connection:
-        return [dict(row._mapping) for row in connection.execute(query)]
+    return log_entries(register, log, username=username, since=since, limit=limit)

@@ -13,13 +13,11 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 
 from mineaction.access import policy
-from mineaction.access._db import one_writer
 from mineaction.access.reader import ScopedReader
 from mineaction.access.roles import Principal
 from mineaction.domain.entities import entity
 from mineaction.errors import InvalidValue
-from mineaction.storage.records import Record
-from mineaction.storage.register import Register
+from mineaction.storage import Record, Register, one_writer
 
 __all__ = ["RELEASE_INPUT", "ScopedEditor"]
 
@@ -43,7 +41,7 @@ class ScopedEditor:
         if spec.name == "released_part":
             return self._release(values, geometry, crs=crs, reason=reason)
         policy.check_may_edit(self.principal, spec, policy.owner_of(spec, values))
-        with one_writer(self.register.engine), self.register.write(self.principal.username, reason, "create") as w:
+        with one_writer(self.register), self.register.write(self.principal.username, reason, "create") as w:
             return w.add(spec.name, values, geometry, crs=crs)
 
     def _release(self, values: dict[str, Any], geometry: BaseGeometry | None, *, crs: str, reason: str) -> Record:
@@ -57,7 +55,7 @@ class ScopedEditor:
         activity = self.reader.get("activity", str(values.get("activity_id", "")))
         policy.check_may_edit(self.principal, entity("released_part"), activity.record["organisation_id"],
                               admin_pcode=activity.record.values.get("admin_pcode"))
-        with one_writer(self.register.engine), self.register.write(self.principal.username, reason, "release") as w:
+        with one_writer(self.register), self.register.write(self.principal.username, reason, "release") as w:
             return w.release(
                 activity_id=activity.record.id, geometry=geometry, crs=crs,
                 release_type=values.get("release_type", ""), method=values.get("method", ""),
@@ -79,7 +77,7 @@ class ScopedEditor:
         spec = entity(entity_name)
         current = self.reader.get(spec.name, record_id).record
         policy.check_may_replace(self.principal, spec, current.values, {**current.values, **values})
-        with one_writer(self.register.engine), self.register.write(self.principal.username, reason, "update") as w:
+        with one_writer(self.register), self.register.write(self.principal.username, reason, "update") as w:
             return w.update(spec.name, current.id, base_version=base_version, values=values,
                             geometry=geometry, crs=crs)
 
@@ -88,5 +86,5 @@ class ScopedEditor:
         current = self.reader.get(spec.name, record_id).record
         policy.check_may_edit(self.principal, spec, policy.owner_of(spec, current.values),
                               admin_pcode=current.values.get("admin_pcode"))
-        with one_writer(self.register.engine), self.register.write(self.principal.username, reason, "delete") as w:
+        with one_writer(self.register), self.register.write(self.principal.username, reason, "delete") as w:
             return w.delete(spec.name, current.id, base_version=base_version)

@@ -16,13 +16,10 @@ from __future__ import annotations
 import weakref
 
 import numpy as np
-import sqlalchemy as sa
 from numpy.typing import ArrayLike, NDArray
 
-from mineaction.access._db import reading
 from mineaction.domain.generalisation import AdminAreas, coarsen_bbox, generalise
-from mineaction.storage.register import Register
-from mineaction.storage.schema import GEOMETRY_COLUMN
+from mineaction.storage import Register, admin_areas_at, admin_areas_stamp
 
 __all__ = ["coarse_bbox", "describe", "generalise_locations"]
 
@@ -41,19 +38,11 @@ def _admin_areas(register: Register) -> AdminAreas | None:
     config = register.programme.public_locations
     if config.method != "admin":
         return None
-    table = register.tables["admin_area"]
-    with reading(register.engine, "reading admin areas for public locations") as connection:
-        # every add, edit or deletion leaves its changeset on a live row
-        changed = connection.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.changeset_id), 0))).scalar_one()
-        key = (changed, config.admin_level)
-        cached = _ADMIN_AREAS.get(register)
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        rows = connection.execute(
-            sa.select(table.c.pcode, table.c.level, table.c[GEOMETRY_COLUMN])
-            .where(table.c.deleted.is_(False), table.c.level == config.admin_level, table.c[GEOMETRY_COLUMN].is_not(None))
-            .order_by(table.c.pcode)
-        ).all()
+    key = (admin_areas_stamp(register), config.admin_level)
+    cached = _ADMIN_AREAS.get(register)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    rows = admin_areas_at(register, config.admin_level)
     areas = AdminAreas([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
     _ADMIN_AREAS[register] = (key, areas)
     return areas

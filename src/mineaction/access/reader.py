@@ -13,30 +13,26 @@ restricted fields blanked and its restricted location generalised
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import shapely
-import sqlalchemy as sa
 
 from mineaction.access import policy
-from mineaction.access._db import reading, writing
 from mineaction.access.publication import coarse_bbox, generalise_locations
 from mineaction.access.roles import ALL, Principal
-from mineaction.access.spatial import install_sqlite_functions, intersects
 from mineaction.domain.entities import Entity, Sensitivity, entity
 from mineaction.errors import InvalidValue, RecordNotFound
-from mineaction.storage.access_schema import AUDIT_TABLE
-from mineaction.storage.records import Record, record_from_row
-from mineaction.storage.register import Register
-from mineaction.storage.schema import all_versions
-from mineaction.storage.unit_of_work import utcnow
+from mineaction.storage import (
+    Filter, Record, Register, Scope, append_personal_reads, latest_changeset, scoped_counts, scoped_history,
+    scoped_record, scoped_records, utcnow,
+)
 
 __all__ = ["SORTABLE_SYSTEM", "Page", "ScopedReader", "Shown", "Where"]
 
-#: a SQL condition built against the table or as-of subquery being read
-Where = Callable[[sa.FromClause], sa.ColumnElement[bool]]
+#: a checked filter of the entity being read
+Where = Filter
 SORTABLE_SYSTEM = ("ref", "recorded_at", "version")
 
 
@@ -64,13 +60,12 @@ class ScopedReader:
 
     # -- conditions -----------------------------------------------------------
 
-    def scope(self, spec: Entity, source: sa.FromClause) -> sa.ColumnElement[bool]:
+    def scope(self, spec: Entity) -> Scope:
+        """The records of ``spec`` this principal may read, as storage takes it."""
         orgs = policy.read_scope(self.principal, spec)
-        if orgs is ALL:
-            return sa.true()
-        return source.c[policy.OWNER_FIELD].in_(sorted(orgs)) if orgs else sa.false()
+        return Scope(policy.OWNER_FIELD, None if orgs is ALL else frozenset(orgs))
 
-    def _order(self, spec: Entity, source: sa.FromClause, sort: Sequence[str]) -> list[sa.ColumnElement[Any]]:
+    def _order(self, spec: Entity, sort: Sequence[str]) -> list[tuple[str, bool]]:
         allowed = set(SORTABLE_SYSTEM) | set(policy.queryable_fields(self.principal, spec))
         order = []
         for key in sort:
@@ -79,8 +74,8 @@ class ScopedReader:
                 raise InvalidValue(
                     f"cannot sort {spec.name} by {name!r}", hint=f"sort by one of {', '.join(sorted(allowed))}"
                 )
-            order.append(source.c[name].desc() if key.startswith("-") else source.c[name].asc())
-        return [*order, source.c.ref.asc()]
+            order.append((name, key.startswith("-")))
+        return order
 
     # -- reads ----------------------------------------------------------------
 
@@ -98,57 +93,35 @@ class ScopedReader:
     ) -> Page:
         """One page of visible records matching the conditions (``limit`` None: all), and the total when asked."""
         spec = entity(entity_name)
-        source = self.register.table_as_of(spec.name, as_of)
-        conditions = [source.c.deleted.is_(False), self.scope(spec, source)]
+        area = None
         if bbox is not None:
             if not spec.geometry:
                 raise InvalidValue(f"{spec.name} records have no geometry to filter by bbox")
             if not policy.exact_everywhere(self.principal, spec):
                 bbox = coarse_bbox(self.register, bbox)
-            conditions.append(intersects(self.register, spec.name, source, shapely.box(*bbox)))
-        if where is not None:
-            conditions.append(where(source))
-        query = sa.select(source).where(*conditions)
-        with reading(self.register.engine, f"reading {spec.name}") as connection:
-            install_sqlite_functions(connection)
-            rows = connection.execute(
-                query.order_by(*self._order(spec, source, sort)).limit(limit).offset(offset)
-            ).all()
-            total = None
-            if count:
-                total = connection.execute(
-                    sa.select(sa.func.count()).select_from(query.subquery())
-                ).scalar_one()
-        return Page(self._show(spec, [record_from_row(spec.name, r) for r in rows]), total)
+            area = shapely.box(*bbox)
+        records, total = scoped_records(
+            self.register, spec.name, self.scope(spec), as_of=as_of, area=area, where=where,
+            sort=self._order(spec, sort), limit=limit, offset=offset, count=count,
+        )
+        return Page(self._show(spec, records), total)
 
     def get(self, entity_name: str, record_id: str, *, as_of: dt.datetime | None = None) -> Shown:
         """One visible record by id or ref; invisible and missing look the same (404)."""
         spec = entity(entity_name)
-        source = self.register.table_as_of(spec.name, as_of)
-        query = sa.select(source).where(
-            sa.or_(source.c.id == record_id, source.c.ref == record_id), self.scope(spec, source)
-        )
-        with reading(self.register.engine, f"reading {spec.name}") as connection:
-            row = connection.execute(query).first()
-        if row is None or row._mapping["deleted"]:
+        record = scoped_record(self.register, spec.name, record_id, self.scope(spec), as_of=as_of)
+        if record is None:
             when = f" as of {as_of:%Y-%m-%d %H:%M:%S}" if as_of else ""
             raise RecordNotFound(f"no {spec.name} {record_id!r} in the register{when}")
-        return self._show(spec, [record_from_row(spec.name, row)])[0]
+        return self._show(spec, [record])[0]
 
     def history(self, entity_name: str, record_id: str) -> list[Shown]:
         """Every version of a record the principal may see, oldest first."""
         spec = entity(entity_name)
-        versions = all_versions(self.register.tables, spec.name)
-        query = (
-            sa.select(versions)
-            .where(sa.or_(versions.c.id == record_id, versions.c.ref == record_id), self.scope(spec, versions))
-            .order_by(versions.c.version)
-        )
-        with reading(self.register.engine, f"reading {spec.name} history") as connection:
-            rows = connection.execute(query).all()
-        if not rows:
+        versions = scoped_history(self.register, spec.name, record_id, self.scope(spec))
+        if not versions:
             raise RecordNotFound(f"no {spec.name} {record_id!r} in the register")
-        return self._show(spec, [record_from_row(spec.name, r) for r in rows])
+        return self._show(spec, versions)
 
     def show(self, record: Record) -> Shown:
         """Apply redaction (and audit) to a record obtained elsewhere, e.g. just written."""
@@ -163,25 +136,11 @@ class ScopedReader:
         bad = [name for name in [*by, *([total] if total else [])] if name not in allowed]
         if bad:
             raise InvalidValue(f"cannot aggregate {spec.name} by {', '.join(bad)}")
-        source = self.register.table_as_of(spec.name, as_of)
-        keys = [source.c[name] for name in by]
-        measures = [sa.func.count().label("count")]
-        if total:
-            measures.append(sa.func.coalesce(sa.func.sum(source.c[total]), 0).label(total))
-        query = (
-            sa.select(*keys, *measures)
-            .where(source.c.deleted.is_(False), self.scope(spec, source))
-            .group_by(*keys)
-            .order_by(*keys)
-        )
-        with reading(self.register.engine, f"aggregating {spec.name}") as connection:
-            return [dict(r._mapping) for r in connection.execute(query)]
+        return scoped_counts(self.register, spec.name, by, self.scope(spec), total=total, as_of=as_of)
 
     def latest_changeset(self) -> int:
         """Id of the newest changeset: changes whenever anything in the register changes."""
-        table = self.register.tables["changeset"]
-        with reading(self.register.engine, "reading the latest change") as connection:
-            return connection.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one()
+        return latest_changeset(self.register)
 
     # -- redaction and audit --------------------------------------------------
 
@@ -214,5 +173,4 @@ class ScopedReader:
              "entity": spec.name, "record_id": record_id, "fields": fields, "purpose": self.purpose[:500]}
             for record_id in record_ids
         ]
-        with writing(self.register.engine, "logging a personal data read") as connection:
-            connection.execute(self.register.tables[AUDIT_TABLE].insert(), rows)
+        append_personal_reads(self.register, rows)

@@ -32,7 +32,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from mineaction.access import policy
-from mineaction.access._db import one_writer
+
 from mineaction.access.errors import AccessDenied
 from mineaction.access.editor import RELEASE_INPUT
 from mineaction.access.reader import ScopedReader
@@ -40,7 +40,7 @@ from mineaction.access.roles import Grant, Principal, Role
 from mineaction.domain.entities import clean_values, entity
 from mineaction.domain.geometry import to_wgs84
 from mineaction.errors import ConflictError, InvalidValue, RecordNotFound
-from mineaction.storage import review
+from mineaction.storage import one_writer, review
 from mineaction.storage.records import Record
 from mineaction.storage.register import Register
 from mineaction.storage.review_schema import REPORT_STATUSES
@@ -174,7 +174,7 @@ class ScopedReviewQueue:
             target_id=target_key, base_version=base_version, organisation_id=owner,
         )
         source = review.ImportSource(name=WEB_SOURCE, sha256=digest, format="web", mapping="direct")
-        with one_writer(self.register.engine):
+        with one_writer(self.register):
             result = review.submit(self.register, source, [[submission]], user=self.principal.username, reason=reason)
         if result is None or not result.submitted:
             raise ConflictError("the same report is already in the queue", hint="nothing to do: it awaits review")
@@ -233,7 +233,7 @@ class ScopedReviewQueue:
         """Apply reports (named, or every submitted one of an import) if the principal may make each change."""
         if refs is not None:
             refs = [r.ref for r in self._find(refs)]
-        with one_writer(self.register.engine):
+        with one_writer(self.register):
             return review.approve(self.register, user=self.principal.username, reason=reason, refs=refs,
                                   import_id=import_id, permit=ReviewPermit(self.principal))
 
@@ -243,5 +243,5 @@ class ScopedReviewQueue:
         for r in found:
             if not self.principal.allows(policy.EDIT_ROLE, r.organisation_id):
                 raise AccessDenied(f"rejecting {r.ref} needs the {policy.EDIT_ROLE.code} role in its organisation")
-        with one_writer(self.register.engine):
+        with one_writer(self.register):
             return review.reject(self.register, [r.ref for r in found], user=self.principal.username, reason=reason)

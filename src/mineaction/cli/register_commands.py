@@ -16,9 +16,7 @@ from mineaction.domain.entities import ENTITIES
 from mineaction.domain.geometry import Extent
 from mineaction.domain.programme import Programme
 from mineaction.errors import InvalidValue, MineActionError
-from mineaction.storage.engine import is_postgres_url
-from mineaction.storage.register import Register
-from mineaction.storage.statistics import hazard_balance, released_area
+from mineaction.storage import Register, hazard_balance, is_postgres_url, released_area
 
 __all__ = ["install"]
 

@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import shapely
-import sqlalchemy as sa
 from shapely.geometry.base import BaseGeometry
 
 from mineaction.domain.entities import ENTITIES, Entity, Field, Kind, clean_values
@@ -37,8 +36,7 @@ from mineaction.io.coordinates import lonlat_points, mgrs_points, odk_geometry, 
 from mineaction.io.mapping import ColumnPlan, Mapping, Translator, normalise
 from mineaction.io.sources import DEFAULT_BATCH, Batch, LayerInfo, Source
 from mineaction.io.validation import Problem, ValidationReport, check_geometries, problem_from
-from mineaction.storage.records import Record, record_from_row
-from mineaction.storage.register import Register
+from mineaction.storage import Record, Register, live_id, stored_version
 from mineaction.storage.review import ImportSource, QueueResult, Submission, submit
 
 __all__ = ["ImportResult", "Job", "import_batches", "import_file"]
@@ -193,12 +191,7 @@ class _Links:
     def _register_id(self, target: str, value: str) -> str | None:
         key = (target, value)
         if key not in self.cache:
-            table = self.register.tables[target]
-            with self.register.engine.connect() as connection:
-                self.cache[key] = connection.execute(
-                    sa.select(table.c.id).where(sa.or_(table.c.id == value, table.c.ref == value),
-                                                table.c.deleted.is_(False))
-                ).scalar()
+            self.cache[key] = live_id(self.register, target, value)
             if self.cache[key] is None and target == "organisation":
                 self.cache[key] = self._organisation_names().get(normalise(value))
         return self.cache[key]
@@ -541,10 +534,7 @@ class _Validator:
         """The register record a row names by its ``id`` column, if any."""
         if record_id in (None, ""):
             return None
-        table = self.register.tables[spec.name]
-        with self.register.engine.connect() as connection:
-            row = connection.execute(sa.select(table).where(table.c.id == str(record_id))).first()
-        return None if row is None else record_from_row(spec.name, row)
+        return stored_version(self.register, spec.name, str(record_id))
 
     def _existing(self, current: Record | None, identity: dict[str, Any], values: dict[str, Any],
                   geometry: BaseGeometry | None, label: str) -> str | tuple[str, int] | None:

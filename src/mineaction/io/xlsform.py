@@ -18,11 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import sqlalchemy as sa
 from openpyxl import Workbook
 
 from mineaction.errors import InvalidValue
-from mineaction.storage.register import Register
+from mineaction.storage import Register, latest_changeset
 
 __all__ = ["FORMS", "FormSpec", "Question", "write_form", "write_forms"]
 
@@ -221,10 +220,7 @@ def write_form(register: Register, form_id: str, path: str | Path) -> Path:
 
 def _version(register: Register) -> str:
     """Form version: changes whenever the register's choice lists could have (ODK needs it to grow)."""
-    changes = register.tables["changeset"]
-    with register.engine.connect() as connection:
-        last = connection.execute(sa.select(sa.func.max(changes.c.id))).scalar() or 0
-    return f"{last:010d}"
+    return f"{latest_changeset(register):010d}"
 
 
 def write_forms(register: Register, folder: str | Path, forms: Sequence[str] | None = None) -> list[Path]:

@@ -39,7 +39,6 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 import shapely
-import sqlalchemy as sa
 from numpy.typing import NDArray
 
 from mineaction.domain.prioritisation import (
@@ -54,7 +53,7 @@ from mineaction.domain.residual_hazard import assess_hazard_grid, shipped_profil
 from mineaction.errors import InvalidValue
 from mineaction.planning.hazards import LiveHazards, live_hazards
 from mineaction.planning.population import people_near
-from mineaction.storage.register import Register
+from mineaction.storage import Register, victims_per_accident
 
 __all__ = [
     "BLOCKED_LAND_USE",
@@ -161,17 +160,9 @@ def _points(register: Register, entity: str, date_field: str) -> tuple[list[str]
     return [features.ids[i] for i in keep], xy, [features.properties[date_field][i] for i in keep]
 
 
-def _victims_per_accident(register: Register) -> dict[str, int]:
-    victims = register.tables["victim"]
-    query = (sa.select(victims.c.accident_id, sa.func.count())
-             .where(victims.c.deleted.is_(False)).group_by(victims.c.accident_id))
-    with register.engine.connect() as connection:
-        return dict(connection.execute(query).all())
-
-
 def _events(register: Register, projected: ProjectedHazards, options: CriteriaOptions) -> tuple[NDArray, NDArray, str]:
     ids, xy, dates = _points(register, "accident", "occurred_on")
-    victims = _victims_per_accident(register)
+    victims = victims_per_accident(register)
     counts = np.array([victims.get(i, 0) for i in ids], dtype=float)
     kwargs = {"event_dates": np.array(dates, dtype="datetime64[D]"), "since": options.since}
     accidents = count_within(projected, xy, options.event_distance_m, **kwargs)

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
-import sqlalchemy as sa
 
 from mineaction.domain.forecast import (
     DEFAULT_MIN_SAMPLE,
@@ -38,8 +37,7 @@ from mineaction.domain.forecast import (
 )
 from mineaction.errors import InvalidValue
 from mineaction.planning.hazards import LiveHazards, live_hazards
-from mineaction.storage.register import Register
-from mineaction.storage.statistics import admin_ancestors
+from mineaction.storage import Register, admin_ancestors, closed_suspected_release, completed_clearance
 
 __all__ = [
     "DEFAULT_METHOD_PRODUCTIVITY",
@@ -72,22 +70,11 @@ _PRIORITY_SUFFIX = " priority"
 
 def clearance_rates(register: Register) -> dict[str, list[float]]:
     """m² per team-day of every completed clearance activity, by the method of its released parts."""
-    activities, parts = register.tables["activity"], register.tables["released_part"]
-    query = (
-        sa.select(activities.c.id, activities.c.started_on, activities.c.ended_on, parts.c.method,
-                  sa.func.sum(parts.c.area_m2))
-        .select_from(parts.join(activities, parts.c.activity_id == activities.c.id))
-        .where(parts.c.deleted.is_(False), activities.c.deleted.is_(False),
-               activities.c.activity_type == "clearance", activities.c.status == "completed",
-               activities.c.ended_on.is_not(None))
-        .group_by(activities.c.id, activities.c.started_on, activities.c.ended_on, parts.c.method)
-    )
     rates: dict[str, list[float]] = defaultdict(list)
-    with register.engine.connect() as connection:
-        for _id, started, ended, method, m2 in connection.execute(query):
-            team_days = (ended - started).days + 1
-            if team_days >= 1 and m2 > 0:  # an end before the start is a data error, not a rate
-                rates[method].append(float(m2) / team_days)
+    for started, ended, method, m2 in completed_clearance(register):
+        team_days = (ended - started).days + 1
+        if team_days >= 1 and m2 > 0:  # an end before the start is a data error, not a rate
+            rates[method].append(m2 / team_days)
     return dict(rates)
 
 
@@ -105,18 +92,7 @@ def learned_productivity(
 
 def release_share_history(register: Register, *, min_n: int = DEFAULT_MIN_SAMPLE) -> tuple[ReleaseShare, str]:
     """Share of suspected area cancelled or reduced, from closed SHAs, and where it comes from."""
-    hazards, parts = register.tables["hazard"], register.tables["released_part"]
-    query = (
-        sa.select(parts.c.hazard_id, parts.c.release_type, sa.func.sum(parts.c.area_m2))
-        .select_from(parts.join(hazards, parts.c.hazard_id == hazards.c.id))
-        .where(parts.c.deleted.is_(False), hazards.c.deleted.is_(False), hazards.c.hazard_type == "SHA",
-               hazards.c.status.in_(_CLOSED))
-        .group_by(parts.c.hazard_id, parts.c.release_type)
-    )
-    released: dict[str, dict[str, float]] = defaultdict(dict)
-    with register.engine.connect() as connection:
-        for hazard_id, release_type, m2 in connection.execute(query):
-            released[hazard_id][release_type] = float(m2)
+    released = closed_suspected_release(register, _CLOSED)
     shares = [(by_type.get("cancelled", 0.0) + by_type.get("reduced", 0.0)) / sum(by_type.values())
               for by_type in released.values() if sum(by_type.values()) > 0]
     if len(shares) < max(min_n, 2):

@@ -23,11 +23,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
-import sqlalchemy as sa
 from numpy.typing import NDArray
 
-from mineaction.storage.register import Register
-from mineaction.storage.statistics import released_area
+from mineaction.storage import Register, clearance_methods, released_area, released_by_hazard
 
 __all__ = ["CLEARANCE_METHODS", "LIVE_STATUSES", "LiveHazards", "live_hazards"]
 
@@ -70,26 +68,13 @@ class LiveHazards:
         return len(self.ids)
 
 
-def _released_by_hazard(register: Register) -> dict[str, float]:
-    parts = register.tables["released_part"]
-    query = (sa.select(parts.c.hazard_id, sa.func.sum(parts.c.area_m2))
-             .where(parts.c.deleted.is_(False)).group_by(parts.c.hazard_id))
-    with register.engine.connect() as connection:
-        return {hazard_id: float(m2) for hazard_id, m2 in connection.execute(query)}
-
-
 def _chosen_methods(register: Register) -> dict[str, Mapping[str, float]]:
     """Per hazard, the clearance methods of its latest TS or clearance activity."""
-    activities = register.tables["activity"]
-    query = (sa.select(activities.c.hazard_id, activities.c.method)
-             .where(activities.c.deleted.is_(False), activities.c.activity_type.in_(("ts", "clearance")))
-             .order_by(activities.c.started_on, activities.c.ref))
     chosen: dict[str, Mapping[str, float]] = {}
-    with register.engine.connect() as connection:
-        for hazard_id, methods in connection.execute(query):  # later activities overwrite earlier ones
-            usable = [m for m in methods or () if m in CLEARANCE_METHODS]
-            if usable:
-                chosen[hazard_id] = MappingProxyType({m: 1 / len(usable) for m in usable})
+    for hazard_id, methods in clearance_methods(register):  # later activities overwrite earlier ones
+        usable = [m for m in methods or () if m in CLEARANCE_METHODS]
+        if usable:
+            chosen[hazard_id] = MappingProxyType({m: 1 / len(usable) for m in usable})
     return chosen
 
 
@@ -116,7 +101,7 @@ def live_hazards(register: Register) -> LiveHazards:
             if status in LIVE_STATUSES and features.geometries[i] is not None]
     live.sort(key=lambda i: features.refs[i])
     ids = tuple(features.ids[i] for i in live)
-    released = _released_by_hazard(register)
+    released = released_by_hazard(register)
     area = np.array([props["area_m2"][i] or 0.0 for i in live], dtype=float)
     remaining = np.maximum(area - np.array([released.get(h, 0.0) for h in ids]), 0.0)
     chosen = _chosen_methods(register)

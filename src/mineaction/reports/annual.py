@@ -18,14 +18,14 @@ import datetime as dt
 from collections.abc import Callable
 
 import pandas as pd
-import sqlalchemy as sa
 
 import mineaction
 from mineaction.domain.disclosure import suppress_small_counts
 from mineaction.reports import DEFAULT_SUPPRESSION
 from mineaction.reports.model import Report, ReportTable
-from mineaction.storage.register import Register
-from mineaction.storage.statistics import admin_ancestors, released_area
+from mineaction.storage import (
+    Register, admin_ancestors, casualty_counts, contaminated_areas, eo_destroyed, eore_audience, released_area,
+)
 
 __all__ = ["DEFAULT_SUPPRESSION", "annual_report"]
 
@@ -77,14 +77,7 @@ def _land_release_tables(register: Register, period: tuple[dt.date, dt.date]) ->
 
 
 def _eo_table(register: Register, period: tuple[dt.date, dt.date]) -> ReportTable:
-    finds = register.tables["eo_find"]
-    query = (
-        sa.select(finds.c.category, finds.c.condition, sa.func.sum(finds.c.quantity))
-        .where(finds.c.deleted.is_(False), finds.c.found_on >= period[0], finds.c.found_on < period[1])
-        .group_by(finds.c.category, finds.c.condition)
-    )
-    with register.engine.connect() as c:
-        rows = [{"category": a, "condition": b, "items": int(n)} for a, b, n in c.execute(query)]
+    rows = eo_destroyed(register, period)
     order = ("functional", "self_destructed", "self_deactivated", "unknown", "other")
     return ReportTable("eo_destroyed", "Explosive ordnance found and destroyed, by category and condition (items)",
                        _pivot(rows, "category", "condition", "items", order),
@@ -92,36 +85,15 @@ def _eo_table(register: Register, period: tuple[dt.date, dt.date]) -> ReportTabl
 
 
 def _treaty_table(register: Register, period: tuple[dt.date, dt.date], code: str, key: str, title: str) -> ReportTable:
-    hazards = register.tables["hazard"]
-    parts = register.tables["released_part"]
     labels = _admin_names(register)
-    selected = sa.select(hazards.c.id).where(
-        hazards.c.deleted.is_(False), sa.type_coerce(hazards.c.contamination, sa.Text).like(f'%"{code}"%'),
-        hazards.c.reported_on < period[1],
-    )
-    # Join the parts themselves and group, rather than join an aggregated subquery: without planner
-    # statistics (just after a bulk load, before ANALYZE) PostgreSQL joined the subquery by a nested
-    # loop over all hazards for each hazard (6 minutes at 100,000 hazards); this way it looks parts
-    # up by the hazard_id index whatever its estimates.
-    released_before_end = sa.and_(parts.c.hazard_id == hazards.c.id, parts.c.deleted.is_(False),
-                                  parts.c.released_on < period[1])
-    columns = (hazards.c.ref, hazards.c.admin_pcode, hazards.c.hazard_type, hazards.c.status, hazards.c.area_m2,
-               hazards.c.estimated_items)
-    query = (
-        sa.select(*columns, sa.func.coalesce(sa.func.sum(parts.c.area_m2), 0.0))
-        .select_from(hazards.outerjoin(parts, released_before_end))
-        .where(hazards.c.id.in_(selected))
-        .group_by(hazards.c.id, *columns)
-        .order_by(hazards.c.admin_pcode, hazards.c.ref)
-    )
-    with register.engine.connect() as c:
-        rows = c.execute(query).all()
-    in_year = {r["release_type"]: r["area_m2"] for r in released_area(register, by=("release_type",), period=period, hazards=selected)}
+    rows = contaminated_areas(register, code, period)
+    in_year = {r["release_type"]: r["area_m2"]
+               for r in released_area(register, by=("release_type",), period=period, contamination=code)}
     frame = pd.DataFrame(
-        [{"area": ref, "admin area": labels.get(pcode, pcode), "type": kind, "status": status,
-          "remaining m² at year end": max(area - released, 0.0),
-          "estimated quantity": "unknown" if items is None else int(items)}
-         for ref, pcode, kind, status, area, items, released in rows],
+        [{"area": r.ref, "admin area": labels.get(r.admin_pcode, r.admin_pcode), "type": r.hazard_type,
+          "status": r.status, "remaining m² at year end": max(r.area_m2 - r.released_m2, 0.0),
+          "estimated quantity": "unknown" if r.estimated_items is None else int(r.estimated_items)}
+         for r in rows],
         columns=["area", "admin area", "type", "status", "remaining m² at year end", "estimated quantity"],
     )
     remaining = float(frame["remaining m² at year end"].sum()) if len(frame) else 0.0
@@ -132,17 +104,7 @@ def _treaty_table(register: Register, period: tuple[dt.date, dt.date], code: str
 
 
 def _casualty_table(register: Register, period: tuple[dt.date, dt.date], threshold: int) -> ReportTable:
-    victims, accidents = register.tables["victim"], register.tables["accident"]
-    child = sa.case((victims.c.age < 18, "child"), (victims.c.age >= 18, "adult"), else_="age unknown")
-    query = (
-        sa.select(victims.c.victim_group, victims.c.outcome, victims.c.sex, child, sa.func.count())
-        .select_from(victims.join(accidents, victims.c.accident_id == accidents.c.id))
-        .where(victims.c.deleted.is_(False), accidents.c.deleted.is_(False),
-               accidents.c.occurred_on >= period[0], accidents.c.occurred_on < period[1])
-        .group_by(victims.c.victim_group, victims.c.outcome, victims.c.sex, child)
-    )
-    with register.engine.connect() as c:
-        rows = [{"group": f"{g} {o}", "sex_age": f"{s} {a}", "n": n} for g, o, s, a, n in c.execute(query)]
+    rows = [{"group": f"{g} {o}", "sex_age": f"{s} {a}", "n": n} for g, o, s, a, n in casualty_counts(register, period)]
     columns = [f"{s} {a}" for s in ("female", "male", "unknown") for a in ("child", "adult", "age unknown")]
     index = [f"{g} {o}" for g in ("civilian", "deminer") for o in ("killed", "injured")]
     counts = pd.DataFrame(rows, columns=["group", "sex_age", "n"]).pivot_table(
@@ -156,14 +118,7 @@ def _casualty_table(register: Register, period: tuple[dt.date, dt.date], thresho
 
 
 def _eore_table(register: Register, period: tuple[dt.date, dt.date], threshold: int) -> ReportTable:
-    sessions = register.tables["eore_session"]
-    query = (
-        sa.select(sessions.c.admin_pcode, *(sa.func.coalesce(sa.func.sum(sessions.c[k]), 0) for k in ("girls", "boys", "women", "men")))
-        .where(sessions.c.deleted.is_(False), sessions.c.held_on >= period[0], sessions.c.held_on < period[1])
-        .group_by(sessions.c.admin_pcode)
-    )
-    with register.engine.connect() as c:
-        rows = c.execute(query).all()
+    rows = eore_audience(register, period)
     ancestors = admin_ancestors(register, 2)
     names = _admin_names(register)
     frame = pd.DataFrame([(names.get(ancestors.get(p, p), p or "unknown"), *map(int, v)) for p, *v in rows],

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 
 from mineaction.domain.residual_hazard import (
     DetectionProbability,
@@ -35,7 +34,7 @@ from mineaction.domain.residual_hazard import (
 )
 from mineaction.domain.residual_hazard.results import EXPLOSIVE_CAVEAT
 from mineaction.errors import InvalidValue
-from mineaction.storage.register import Register
+from mineaction.storage import Register, ap_mine_conditions, released_by_hazard
 
 __all__ = ["DEFAULT_DETECTION", "ResidualTable", "available_profiles", "evidence_by_profile", "residual_table"]
 
@@ -61,17 +60,9 @@ def available_profiles(extra: Path | None = None) -> dict[str, ReliabilityProfil
 
 def _find_conditions(register: Register) -> dict[str, list[str]]:
     """Conditions of anti-personnel mines found, by the profile of the hazard they were found in."""
-    finds, hazards = register.tables["eo_find"], register.tables["hazard"]
-    query = (
-        sa.select(hazards.c.residual_profile, finds.c.condition, sa.func.sum(finds.c.quantity))
-        .select_from(finds.join(hazards, finds.c.hazard_id == hazards.c.id))
-        .where(finds.c.deleted.is_(False), finds.c.category == "ap_mine", hazards.c.residual_profile.is_not(None))
-        .group_by(hazards.c.residual_profile, finds.c.condition)
-    )
     conditions: dict[str, list[str]] = defaultdict(list)
-    with register.engine.connect() as connection:
-        for profile, condition, quantity in connection.execute(query):
-            conditions[profile] += [condition] * int(quantity)
+    for profile, condition, quantity in ap_mine_conditions(register):
+        conditions[profile] += [condition] * quantity
     return conditions
 
 
@@ -107,7 +98,7 @@ def residual_table(
             hint=f"known profiles: {', '.join(sorted(profiles))}; add yours with --profiles FILE.yaml",
         )
     evidence = evidence_by_profile(register, profiles) if use_evidence else {}
-    released = _released_by_hazard(register)
+    released = released_by_hazard(register)
     rows = []
     for name in sorted({h["residual_profile"] for h in hazards}):
         group = [h for h in hazards if h["residual_profile"] == name and h["emplaced_on"] and h["estimated_items"]]
@@ -139,14 +130,3 @@ def residual_table(
         frame = frame.sort_values("p_any_functional", ascending=False, kind="stable").reset_index(drop=True)
     caveats = (EXPLOSIVE_CAVEAT, *(u.summary() for u in evidence.values()))
     return ResidualTable(on, frame, evidence, caveats)
-
-
-def _released_by_hazard(register: Register) -> dict[str, float]:
-    parts = register.tables["released_part"]
-    with register.engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(parts.c.hazard_id, sa.func.sum(parts.c.area_m2))
-            .where(parts.c.deleted.is_(False))
-            .group_by(parts.c.hazard_id)
-        ).all()
-    return {hazard_id: float(area) for hazard_id, area in rows}

@@ -50,7 +50,7 @@ from mineaction.errors import InvalidValue, RecordNotFound, StorageError
 from mineaction.storage.engine import BUSY_TIMEOUT_S, set_redacting
 from mineaction.storage.records import Record, record_from_row
 from mineaction.storage.errors import translate_errors
-from mineaction.storage.register import Register, _naive_utc
+from mineaction.storage.register import Register, naive_utc
 from mineaction.storage.responsibility_schema import REDACTION_LOG
 from mineaction.storage.schema import all_versions, history_name
 
@@ -271,7 +271,7 @@ def past_retention(register: Register, entity_name: str, *, recorded_before: dt.
     holding = sa.select(versions.c.id).where(sa.or_(*(versions.c[f].is_not(None) for f in chosen)))
     query = (
         sa.select(first.c.id)
-        .where(first.c.version == 1, first.c.recorded_at < _naive_utc(recorded_before), first.c.id.in_(holding))
+        .where(first.c.version == 1, first.c.recorded_at < naive_utc(recorded_before), first.c.id.in_(holding))
         .order_by(first.c.ref)
     )
     with translate_errors(f"finding {entity_name} records past retention"), register.engine.connect() as connection:
@@ -287,7 +287,7 @@ def queued_past_retention(register: Register, entity_name: str, *, submitted_bef
     query = (
         sa.select(queue.c.ref, queue.c.field_values)
         .where(queue.c.entity == entity_name, queue.c.record_id.is_(None),
-               queue.c.submitted_at < _naive_utc(submitted_before))
+               queue.c.submitted_at < naive_utc(submitted_before))
         .order_by(queue.c.fid)
     )
     with translate_errors(f"finding {entity_name} field reports past retention"), register.engine.connect() as c:

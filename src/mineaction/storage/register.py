@@ -451,7 +451,7 @@ class Register:
         versions = all_versions(self.tables, entity_name)
         latest = (
             sa.select(versions.c.id, sa.func.max(versions.c.version).label("version"))
-            .where(versions.c.recorded_at <= _naive_utc(as_of))
+            .where(versions.c.recorded_at <= naive_utc(as_of))
             .group_by(versions.c.id)
             .subquery()
         )
@@ -647,7 +647,8 @@ def _value(column: Any, i: int) -> Any:
     return column[i] if _per_row(column) else column
 
 
-def _naive_utc(value: dt.datetime) -> dt.datetime:
+def naive_utc(value: dt.datetime) -> dt.datetime:
+    """``value`` in UTC without a time zone, as the timestamp columns hold it."""
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
     return value

@@ -1,58 +1,33 @@
-"""CQL2 text filters (OGC API – Features Part 3) compiled to SQLAlchemy conditions.
+"""CQL2 text filters (OGC API – Features Part 3): the request's text, parsed.
 
-``pygeofilter`` parses the text; :func:`compile_filter` walks the syntax tree
-and builds a condition with bound parameters only, so no filter text ever
-becomes SQL. Attributes must be queryable for the principal (personal fields
-only under a full grant), values are coerced to the field's kind, and the
-supported operators are listed in :data:`SUPPORTED`.
+``pygeofilter`` parses the text; storage's :class:`~mineaction.storage.Filter`
+checks the syntax tree against the caller's queryables and turns it into a
+condition with bound parameters only, so no filter text ever becomes SQL.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import operator
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Collection
 
-import numpy as np
-import shapely
-import shapely.geometry
-import sqlalchemy as sa
 from lark.exceptions import LarkError
-from pygeofilter import ast, values
 from pygeofilter.parsers.cql2_text import parse
-from pyproj import Transformer
 
 from mineaction.access.publication import coarse_bbox
-from mineaction.access.spatial import intersects
-from mineaction.domain.entities import Entity, Kind
+from mineaction.domain.entities import Entity
 from mineaction.errors import InvalidValue
-from mineaction.storage.register import Register
+from mineaction.storage import CQL2_SUPPORTED, Filter, Register
 
-__all__ = ["GEOMETRY_NAMES", "MAX_FILTER_LENGTH", "SUPPORTED", "compile_filter"]
+__all__ = ["MAX_FILTER_LENGTH", "SUPPORTED", "compile_filter"]
 
 MAX_FILTER_LENGTH = 20_000
-GEOMETRY_NAMES = {"geom", "geometry"}
-SUPPORTED = "=, <>, <, <=, >, >=, LIKE, IN, BETWEEN, IS NULL, AND, OR, NOT, S_INTERSECTS"
-
-_COMPARISONS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Equal: operator.eq,
-    ast.NotEqual: operator.ne,
-    ast.LessThan: operator.lt,
-    ast.LessEqual: operator.le,
-    ast.GreaterThan: operator.gt,
-    ast.GreaterEqual: operator.ge,
-}
-_SYSTEM_KINDS = {"ref": Kind.TEXT, "version": Kind.INTEGER, "recorded_by": Kind.TEXT}
-
-Condition = Callable[[sa.FromClause], sa.ColumnElement[bool]]
+SUPPORTED = CQL2_SUPPORTED
 
 
 def compile_filter(
-    text: str, spec: Entity, register: Register, queryables: list[str], *, crs: str = "OGC:CRS84",
+    text: str, spec: Entity, register: Register, queryables: Collection[str], *, crs: str = "OGC:CRS84",
     coarse: bool = False,
-) -> Condition:
-    """A condition builder for ``text``; geometries in it are read in ``crs``.
+) -> Filter:
+    """The filter ``text`` of ``spec``'s records; geometries in it are read in ``crs``.
 
     ``coarse``: the caller sees locations generalised, so a spatial test
     compares with the grid cells or admin areas around the geometry's bounds
@@ -67,149 +42,8 @@ def compile_filter(
         raise InvalidValue(f"filter is not valid CQL2 text: {first}", hint=f"supported: {SUPPORTED}") from None
     except RecursionError:
         raise InvalidValue("filter is nested too deeply") from None
-    kinds = {**_SYSTEM_KINDS, **{f.name: f.kind for f in spec.fields if f.name in queryables}}
-    compiler = _Compiler(spec, register, kinds, crs, coarse)
-    compiler.check(tree)
-    return lambda source: compiler.build(tree, source)
-
-
-class _Compiler:
-    def __init__(self, spec: Entity, register: Register, kinds: dict[str, Kind], crs: str, coarse: bool) -> None:
-        self.spec = spec
-        self.register = register
-        self.kinds = kinds
-        self.coarse = coarse
-        self.to_lonlat = None if crs == "OGC:CRS84" else Transformer.from_crs(crs, "OGC:CRS84")
-
-    def check(self, node: Any) -> None:
-        """Fail before any SQL is built: an unknown attribute or operator raises here."""
-        self.build(node, None)
-
-    def build(self, node: Any, source: sa.FromClause | None) -> Any:
-        if isinstance(node, ast.And):
-            return sa.and_(self.build(node.lhs, source), self.build(node.rhs, source))
-        if isinstance(node, ast.Or):
-            return sa.or_(self.build(node.lhs, source), self.build(node.rhs, source))
-        if isinstance(node, ast.Not):
-            return sa.not_(self.build(node.sub_node, source))
-        if type(node) in _COMPARISONS:
-            name, value, flipped = self._attribute_and_value(node.lhs, node.rhs)
-            op = _COMPARISONS[type(node)]
-            if flipped and op not in (operator.eq, operator.ne):
-                op = {operator.lt: operator.gt, operator.le: operator.ge,
-                      operator.gt: operator.lt, operator.ge: operator.le}[op]
-            return self._compare(source, name, op, value)
-        if isinstance(node, ast.Like):
-            name = self._attribute(node.lhs)
-            column = self._column(source, name)
-            pattern = str(node.pattern)
-            if column is None:
-                return None
-            clause = column.like(pattern) if not node.nocase else sa.func.lower(column).like(pattern.lower())
-            return sa.not_(clause) if node.not_ else clause
-        if isinstance(node, ast.In):
-            name = self._attribute(node.lhs)
-            items = [self._coerce(name, v) for v in node.sub_nodes]
-            column = self._column(source, name)
-            if column is None:
-                return None
-            return column.not_in(items) if node.not_ else column.in_(items)
-        if isinstance(node, ast.Between):
-            name = self._attribute(node.lhs)
-            low, high = self._coerce(name, node.low), self._coerce(name, node.high)
-            column = self._column(source, name)
-            if column is None:
-                return None
-            clause = column.between(low, high)
-            return sa.not_(clause) if node.not_ else clause
-        if isinstance(node, ast.IsNull):
-            name = self._attribute(node.lhs)
-            column = self._column(source, name)
-            if column is None:
-                return None
-            return column.is_not(None) if node.not_ else column.is_(None)
-        if isinstance(node, ast.GeometryIntersects):
-            return self._intersects(node, source)
-        if isinstance(node, ast.Include):
-            return sa.true() if not node.not_ else sa.false()
-        raise InvalidValue(f"filter operator {type(node).__name__} is not supported", hint=f"supported: {SUPPORTED}")
-
-    # -- pieces ---------------------------------------------------------------
-
-    def _attribute(self, node: Any) -> str:
-        if not isinstance(node, ast.Attribute):
-            raise InvalidValue("a filter condition must compare a property with a value")
-        if node.name not in self.kinds:
-            raise InvalidValue(
-                f"{node.name!r} is not a queryable of {self.spec.name}",
-                hint=f"queryables: {', '.join(sorted(self.kinds))}",
-            )
-        return node.name
-
-    def _attribute_and_value(self, lhs: Any, rhs: Any) -> tuple[str, Any, bool]:
-        if isinstance(lhs, ast.Attribute):
-            return self._attribute(lhs), self._coerce(lhs.name, rhs), False
-        if isinstance(rhs, ast.Attribute):
-            return self._attribute(rhs), self._coerce(rhs.name, lhs), True
-        raise InvalidValue("a filter condition must compare a property with a value")
-
-    def _coerce(self, name: str, value: Any) -> Any:
-        kind = self.kinds[name]
-        if isinstance(value, (ast.Node, values.Geometry, values.Envelope, list)):
-            raise InvalidValue(f"{name}: compare with a plain value")
-        try:
-            if kind in (Kind.INTEGER, Kind.REAL):
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    value = float(str(value))
-                return int(value) if kind is Kind.INTEGER and float(value).is_integer() else float(value)
-            if kind is Kind.DATE:
-                return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-            if kind is Kind.BOOLEAN:
-                return bool(value)
-            return str(value)
-        except (TypeError, ValueError):
-            raise InvalidValue(f"{name}: {value!r} is not a valid {kind.value}") from None
-
-    def _column(self, source: sa.FromClause | None, name: str) -> Any:
-        return None if source is None else source.c[name]
-
-    def _compare(self, source: sa.FromClause | None, name: str, op: Callable[[Any, Any], Any], value: Any) -> Any:
-        column = self._column(source, name)
-        if column is None:
-            return None
-        if self.kinds[name] is Kind.CODES:
-            if op not in (operator.eq, operator.ne):
-                raise InvalidValue(f"{name} holds a list of codes: use = or <> to test one code")
-            contains = sa.type_coerce(column, sa.Text).contains(f'"{value}"', autoescape=True)
-            return contains if op is operator.eq else sa.not_(contains)
-        return op(column, value)
-
-    def _intersects(self, node: ast.GeometryIntersects, source: sa.FromClause | None) -> Any:
-        if not self.spec.geometry:
-            raise InvalidValue(f"{self.spec.name} records have no geometry")
-        lhs, rhs = node.lhs, node.rhs
-        if isinstance(rhs, ast.Attribute):
-            lhs, rhs = rhs, lhs
-        if not isinstance(lhs, ast.Attribute) or lhs.name not in GEOMETRY_NAMES:
-            raise InvalidValue(f"S_INTERSECTS compares the geometry property ({' or '.join(sorted(GEOMETRY_NAMES))}) with a geometry")
-        if isinstance(rhs, ast.Function) and rhs.name.lower() == "bbox" and len(rhs.arguments) == 4:
-            try:
-                geometry = shapely.box(*(float(a) for a in rhs.arguments))
-            except (TypeError, ValueError):
-                raise InvalidValue("BBOX takes four numbers: minx, miny, maxx, maxy") from None
-        elif isinstance(rhs, values.Geometry):
-            try:
-                geometry = shapely.geometry.shape(rhs.geometry)
-            except (ValueError, TypeError, AttributeError, KeyError, IndexError, shapely.errors.ShapelyError) as exc:
-                raise InvalidValue(f"S_INTERSECTS geometry is not valid: {exc}") from None
-        else:
-            raise InvalidValue("S_INTERSECTS needs a geometry literal (WKT) or BBOX(minx, miny, maxx, maxy)")
-        if self.to_lonlat is not None:
-            transform = self.to_lonlat.transform
-            geometry = shapely.transform(geometry, lambda xy: np.column_stack(transform(xy[:, 0], xy[:, 1])))
-        if source is None:
-            return None
-        if self.coarse:
-            geometry = shapely.box(*coarse_bbox(self.register, geometry.bounds))
-        return intersects(self.register, self.spec.name, source, geometry)
-
+    widen = (lambda bounds: coarse_bbox(register, bounds)) if coarse else None
+    try:
+        return Filter(tree, spec, queryables, crs=crs, widen=widen)
+    except RecursionError:
+        raise InvalidValue("filter is nested too deeply") from None

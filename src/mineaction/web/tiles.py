@@ -1,8 +1,8 @@
 """Vector tiles (OGC API – Tiles, WebMercatorQuad) of hazards, released land and finds.
 
-PostGIS builds each tile in the database with ``ST_AsMVT``; the embedded
-GeoPackage selects through its R-tree and encodes in Python
-(``mapbox-vector-tile``). Both filter by the principal's organisation scope,
+PostGIS builds each tile in the database with ``ST_AsMVT``; on the embedded
+GeoPackage storage selects through its R-tree and this module encodes in
+Python (``mapbox-vector-tile``); the SQL of both is in ``storage/tiles.py``. Both filter by the principal's organisation scope,
 and carry only the non-personal fields listed in :data:`LAYERS`. A caller
 that does not see every location exactly (the ``public`` role) gets its tiles
 from the scoped reader, on both backends: locations generalised as the
@@ -25,15 +25,13 @@ from typing import Any
 import mapbox_vector_tile
 import numpy as np
 import shapely
-import sqlalchemy as sa
 from mapbox_vector_tile.encoder import on_invalid_geometry_ignore
 from pyproj import Transformer
 
 from mineaction.access import ScopedReader, policy
-from mineaction.access._db import reading
 from mineaction.domain.entities import entity
 from mineaction.errors import InvalidValue
-from mineaction.storage.schema import GEOMETRY_COLUMN
+from mineaction.storage import postgis_tile, tile_rows
 
 __all__ = ["EXTENT", "LAYERS", "MAX_ZOOM", "TileCache", "lonlat_to_tile", "render_tile", "tile_bounds", "tile_matrix_set"]
 
@@ -70,11 +68,10 @@ def render_tile(reader: ScopedReader, layer: str, z: int, x: int, y: int) -> byt
     properties = _layer(layer)
     bounds = tile_bounds(z, x, y)
     register = reader.register
-    table = register.tables[layer]
     exact = policy.exact_everywhere(reader.principal, entity(layer))
-    scope = reader.scope(entity(layer), table)
+    scope = reader.scope(entity(layer))
     if register.dialect == "postgresql" and exact:
-        return _postgis_tile(reader, table, scope, layer, properties, z, x, y)
+        return postgis_tile(register, layer, properties, scope, z, x, y, extent=EXTENT, buffer=BUFFER)
     margin = (bounds[2] - bounds[0]) * BUFFER / EXTENT
     west, south = _TO_LONLAT.transform(bounds[0] - margin, bounds[1] - margin)
     east, north = _TO_LONLAT.transform(bounds[2] + margin, bounds[3] + margin)
@@ -85,35 +82,8 @@ def render_tile(reader: ScopedReader, layer: str, z: int, x: int, y: int) -> byt
             for s in shown
         ]
         return _encode(layer, properties, rows, bounds, margin)
-    query = sa.select(*(table.c[p] for p in properties), table.c[GEOMETRY_COLUMN]).where(
-        table.c.deleted.is_(False), scope, register.bbox_clause(layer, table, (west, south, east, north))
-    )
-    with reading(register.engine, f"reading {layer} for a tile") as connection:
-        rows = list(connection.execute(query).all())
+    rows = tile_rows(register, layer, properties, scope, (west, south, east, north))
     return _encode(layer, properties, rows, bounds, margin)
-
-
-def _postgis_tile(
-    reader: ScopedReader, table: sa.Table, scope: sa.ColumnElement[bool], layer: str,
-    properties: tuple[str, ...], z: int, x: int, y: int,
-) -> bytes:
-    envelope = sa.func.ST_TileEnvelope(z, x, y)
-    geom = table.c[GEOMETRY_COLUMN]
-    inner = (
-        sa.select(
-            sa.func.ST_AsMVTGeom(sa.func.ST_Transform(geom, 3857), envelope, EXTENT, BUFFER, True).label("geom"),
-            *(table.c[p] for p in properties),
-        )
-        .where(
-            table.c.deleted.is_(False),
-            scope,
-            geom.op("&&")(sa.func.ST_Transform(sa.func.ST_TileEnvelope(z, x, y, margin=BUFFER / EXTENT), 4326)),
-        )
-        .subquery("q")
-    )
-    query = sa.select(sa.func.ST_AsMVT(sa.literal_column("q"), layer, EXTENT, "geom")).select_from(inner)
-    with reading(reader.register.engine, f"making a {layer} tile") as connection:
-        return bytes(connection.execute(query).scalar_one() or b"")
 
 
 def _encode(

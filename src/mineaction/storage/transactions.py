@@ -1,4 +1,4 @@
-"""Transactions of the access tables, with the register's own rules.
+"""Transactions outside a unit of work, with the register's own rules.
 
 Writes take SQLite's write lock at BEGIN (``BEGIN IMMEDIATE``), as the
 register's writers do: a transaction that reads first and upgrades its lock
@@ -19,10 +19,14 @@ import contextlib
 import threading
 import weakref
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from mineaction.storage.errors import translate_errors
+
+if TYPE_CHECKING:  # a register is passed in; this module is imported by the register's neighbours
+    from mineaction.storage.register import Register
 
 __all__ = ["one_writer", "reading", "writing"]
 
@@ -31,26 +35,28 @@ _GUARD = threading.Lock()
 
 
 @contextlib.contextmanager
-def one_writer(engine: sa.Engine) -> Iterator[None]:
+def one_writer(register: Register) -> Iterator[None]:
     """Let one thread of this process write to an embedded register at a time (no-op on PostgreSQL)."""
-    if engine.dialect.name != "sqlite":
+    if register.dialect != "sqlite":
         yield
         return
     with _GUARD:
-        lock = _WRITER_LOCKS.setdefault(engine, threading.Lock())
+        lock = _WRITER_LOCKS.setdefault(register.engine, threading.Lock())
     with lock:
         yield
 
 
 @contextlib.contextmanager
-def writing(engine: sa.Engine, action: str) -> Iterator[sa.Connection]:
-    with translate_errors(action), engine.connect() as connection:
+def writing(register: Register, action: str) -> Iterator[sa.Connection]:
+    """One write transaction; ``action`` names it in error messages."""
+    with translate_errors(action), register.engine.connect() as connection:
         connection = connection.execution_options(sqlite_begin="IMMEDIATE")
         with connection.begin():
             yield connection
 
 
 @contextlib.contextmanager
-def reading(engine: sa.Engine, action: str) -> Iterator[sa.Connection]:
-    with translate_errors(action), engine.connect() as connection:
+def reading(register: Register, action: str) -> Iterator[sa.Connection]:
+    """One read connection; ``action`` names it in error messages."""
+    with translate_errors(action), register.engine.connect() as connection:
         yield connection
