@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -24,7 +25,9 @@ from typing import Any
 from mineaction.errors import InvalidValue
 
 __all__ = [
+    "DESCRIPTION_MAX_LENGTH",
     "ENTITIES",
+    "TEXT_MAX_LENGTH",
     "Entity",
     "Field",
     "Kind",
@@ -55,6 +58,14 @@ class Kind(str, Enum):
     LINK = "link"  # the id of another record
 
 
+#: a short text field: names, codes, references (a vocabulary code is far shorter)
+TEXT_MAX_LENGTH = 500
+#: free-text descriptions and notes
+DESCRIPTION_MAX_LENGTH = 10_000
+#: a record id (UUID hex) or reference given as a link
+ID_MAX_LENGTH = 64
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -65,6 +76,12 @@ class Field:
     sensitivity: Sensitivity = Sensitivity.RESTRICTED
     link: str | None = None  # entity a LINK points to
     description: str = ""
+    max_length: int = 0  # characters a text (or each code of a list) may hold; 0: the kind's default
+
+    @property
+    def longest(self) -> int:
+        """Most characters a value of this field may have: no text field is unbounded."""
+        return self.max_length or (ID_MAX_LENGTH if self.kind is Kind.LINK else TEXT_MAX_LENGTH)
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,7 @@ class Entity:
     geometry: str | None = None  # GeoPackage geometry type name, None for attribute tables
     geometry_sensitivity: Sensitivity = Sensitivity.RESTRICTED
     description: str = ""
+    principal_date: str | None = None  # the date field a time filter (OGC ``datetime``) applies to
     field_map: dict[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -101,6 +119,11 @@ def _code(name: str, vocabulary: str | None = None, **kw: Any) -> Field:
 
 def _link(name: str, target: str, **kw: Any) -> Field:
     return Field(name, Kind.LINK, link=target, **kw)
+
+
+def _prose(name: str, **kw: Any) -> Field:
+    """A free-text field: descriptions and notes, longer than a name."""
+    return Field(name, Kind.TEXT, max_length=DESCRIPTION_MAX_LENGTH, **kw)
 
 
 _ADMIN = _f("admin_pcode", derived=True, sensitivity=P, description="deepest admin area containing the record, derived spatially")
@@ -150,7 +173,7 @@ ENTITIES: dict[str, Entity] = {
                 _code("status", "hazard_status", required=True),
                 _f("contamination", Kind.CODES, vocabulary="contamination", required=True),
                 _code("evidence", required=True),
-                _f("evidence_description"),
+                _prose("evidence_description"),
                 _f("blocked_land_use", Kind.CODES, vocabulary="land_use"),
                 _f("reported_on", Kind.DATE, required=True),
                 _f("confirmed_on", Kind.DATE),
@@ -158,7 +181,7 @@ ENTITIES: dict[str, Entity] = {
                 _f("reference_lon", Kind.REAL, description="benchmark/reference point longitude"),
                 _f("reference_lat", Kind.REAL, description="benchmark/reference point latitude"),
                 _f("area_m2", Kind.REAL, derived=True, sensitivity=P, description="geodesic area"),
-                _f("description"),
+                _prose("description"),
                 _f("residual_profile", description="reliability profile code for residual-hazard modelling"),
                 _f("emplaced_on", Kind.DATE, description="estimated date non-persistent mines were laid"),
                 _f("estimated_items", Kind.REAL, description="expected number of items (mean)"),
@@ -167,6 +190,7 @@ ENTITIES: dict[str, Entity] = {
                 _ORG,
             ),
             geometry="POLYGON",
+            principal_date="reported_on",
             description="Suspected (SHA) or confirmed (CHA) hazardous area.",
         ),
         Entity(
@@ -182,6 +206,7 @@ ENTITIES: dict[str, Entity] = {
                 _f("ended_on", Kind.DATE),
                 _ORG,
             ),
+            principal_date="started_on",
             description="Non-technical survey, technical survey or clearance of a hazard.",
         ),
         Entity(
@@ -197,6 +222,7 @@ ENTITIES: dict[str, Entity] = {
                 _ORG,
             ),
             geometry="MULTIPOLYGON",
+            principal_date="released_on",
             description="Land released by an activity; parts of one hazard never overlap.",
         ),
         Entity(
@@ -214,6 +240,7 @@ ENTITIES: dict[str, Entity] = {
                 _ORG,
             ),
             geometry="POINT",
+            principal_date="found_on",
             description="An item found and destroyed, with its condition.",
         ),
         Entity(
@@ -223,11 +250,12 @@ ENTITIES: dict[str, Entity] = {
                 _code("accident_type", required=True),
                 _code("device_category", "eo_category"),
                 _link("hazard_id", "hazard"),
-                _f("description"),
+                _prose("description"),
                 _ADMIN,
                 _ORG,
             ),
             geometry="POINT",
+            principal_date="occurred_on",
             description="An unplanned explosion involving explosive ordnance.",
         ),
         Entity(
@@ -240,7 +268,7 @@ ENTITIES: dict[str, Entity] = {
                 _code("victim_group", required=True, description="civilian or deminer"),
                 _code("outcome", required=True, description="killed or injured"),
                 _code("activity_at_time", "victim_activity"),
-                _f("notes", sensitivity=X),
+                _prose("notes", sensitivity=X),
                 _ORG,
             ),
             description="Personal data: separate table, explicit grant to read, every read logged.",
@@ -258,6 +286,7 @@ ENTITIES: dict[str, Entity] = {
                 _ORG,
             ),
             geometry="POINT", geometry_sensitivity=P,
+            principal_date="held_on",
             description="Explosive ordnance risk education session, audience by sex and age.",
         ),
         Entity(
@@ -268,9 +297,10 @@ ENTITIES: dict[str, Entity] = {
                 _link("hazard_id", "hazard"),
                 _f("held_on", Kind.DATE, required=True),
                 _code("result", "qm_result", required=True),
-                _f("description"),
+                _prose("description"),
                 _ORG,
             ),
+            principal_date="held_on",
             description="QA visit, QC inspection or non-conformity.",
         ),
     ]
@@ -299,6 +329,13 @@ def _to_int(value: Any) -> int:
     return int(number)
 
 
+def _to_real(value: Any) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
+    return number
+
+
 def _to_date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
@@ -314,7 +351,7 @@ _CONVERT = {
     Kind.TEXT: str,
     Kind.LINK: str,
     Kind.INTEGER: _to_int,
-    Kind.REAL: float,
+    Kind.REAL: _to_real,
     Kind.BOOLEAN: bool,
     Kind.DATE: _to_date,
     Kind.CODES: _to_codes,
@@ -326,8 +363,9 @@ def _coerce(f: Field, value: Any, where: str) -> Any:
         return None
     try:
         return _CONVERT[f.kind](value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidValue(f"{where}.{f.name}: {value!r} is not a valid {f.kind.value} ({exc})") from None
+    except (TypeError, ValueError, OverflowError) as exc:
+        shown = repr(value) if len(repr(value)) <= 100 else f"{repr(value)[:100]}..."
+        raise InvalidValue(f"{where}.{f.name}: {shown} is not a valid {f.kind.value} ({exc})") from None
 
 
 def _coerce_column(f: Field, raw: list[Any], where: Sequence[str]) -> list[Any]:
@@ -336,9 +374,36 @@ def _coerce_column(f: Field, raw: list[Any], where: Sequence[str]) -> list[Any]:
     if f.kind in (Kind.DATE, Kind.CODES, Kind.INTEGER):  # counts, dates and code lists repeat
         convert = _once_per_value(convert, copy=f.kind is Kind.CODES)
     try:
-        return [None if v is None or v == "" else convert(v) for v in raw]
-    except (TypeError, ValueError):
-        return [_coerce(f, v, label) for v, label in zip(raw, where)]
+        values = [None if v is None or v == "" else convert(v) for v in raw]
+    except (TypeError, ValueError, OverflowError):
+        values = [_coerce(f, v, label) for v, label in zip(raw, where)]
+    if f.kind in (Kind.TEXT, Kind.LINK, Kind.CODES):
+        _check_text(f, values, where)
+    return values
+
+
+def _check_text(f: Field, values: list[Any], where: Sequence[str]) -> None:
+    """Refuse text longer than the field allows, or not storable as UTF-8 (a lone surrogate).
+
+    The common case, short ASCII text, is decided by C loops over the column.
+    """
+    if f.kind is Kind.CODES:
+        texts = [code for codes in values if codes for code in codes]
+    else:
+        texts = [v for v in values if v is not None]
+    if not texts or (max(map(len, texts)) <= f.longest and all(map(str.isascii, texts))):
+        return
+    for value, label in zip(values, where):
+        for text in (value or ()) if f.kind is Kind.CODES else (value,):
+            if text is None:
+                continue
+            if len(text) > f.longest:
+                raise InvalidValue(f"{label}.{f.name}: {len(text):,} characters, at most {f.longest:,}",
+                                   hint=f"shorten {f.name}")
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidValue(f"{label}.{f.name}: not valid Unicode text (a lone surrogate)") from None
 
 
 def _once_per_value(convert: Any, *, copy: bool) -> Any:

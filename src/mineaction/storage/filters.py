@@ -43,6 +43,25 @@ _COMPARISONS: dict[type, Callable[[Any, Any], Any]] = {
     ast.GreaterEqual: operator.ge,
 }
 _SYSTEM_KINDS = {"ref": Kind.TEXT, "version": Kind.INTEGER, "recorded_by": Kind.TEXT}
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _like_pattern(cql: str) -> str:
+    """A CQL2 LIKE pattern (``%``, ``_``, escape ``\\``) as a SQL one escaped with ``/`` on both backends.
+
+    PostgreSQL escapes with a backslash by default and SQLite not at all, so
+    the escape is always explicit; a trailing lone escape is refused.
+    """
+    out, chars = [], iter(cql)
+    for c in chars:
+        if c == "\\":
+            c = next(chars, None)
+            if c is None:
+                raise InvalidValue("a LIKE pattern ends with the escape character \\", hint="write \\\\ for a backslash")
+            out.append(f"/{c}" if c in "%_" else c.replace("/", "//"))
+        else:
+            out.append(c.replace("/", "//"))
+    return "".join(out)
 
 
 class Filter:
@@ -65,7 +84,10 @@ class Filter:
         self.kinds = {**_SYSTEM_KINDS, **{f.name: f.kind for f in spec.fields if f.name in queryables}}
         self.widen = widen
         self.to_lonlat = None if crs == "OGC:CRS84" else Transformer.from_crs(crs, "OGC:CRS84")
-        self._build(tree, None, None)
+        try:
+            self._build(tree, None, None)
+        except InvalidValue as exc:  # name the parameter: the message may reach a web client
+            raise InvalidValue(f"filter: {Exception.__str__(exc)}", hint=exc.hint) from None
 
     def condition(self, register: Register, source: sa.FromClause) -> sa.ColumnElement[bool]:
         """The filter as a condition on ``source`` (the entity's table or an as-of subquery of it)."""
@@ -88,10 +110,12 @@ class Filter:
         if isinstance(node, ast.Like):
             name = self._attribute(node.lhs)
             column = self._column(source, name)
-            pattern = str(node.pattern)
+            pattern = _like_pattern(str(node.pattern))
             if column is None:
                 return None
-            clause = column.like(pattern) if not node.nocase else sa.func.lower(column).like(pattern.lower())
+            if node.nocase:
+                column, pattern = sa.func.lower(column), pattern.lower()
+            clause = column.like(pattern, escape="/")
             return sa.not_(clause) if node.not_ else clause
         if isinstance(node, ast.In):
             name = self._attribute(node.lhs)
@@ -152,14 +176,17 @@ class Filter:
             if kind in (Kind.INTEGER, Kind.REAL):
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
                     value = float(str(value))
+                if not np.isfinite(float(value)) or (isinstance(value, int) and not _INT64[0] <= value <= _INT64[1]):
+                    raise ValueError("beyond the numbers a database holds")
                 return int(value) if kind is Kind.INTEGER and float(value).is_integer() else float(value)
             if kind is Kind.DATE:
                 return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
             if kind is Kind.BOOLEAN:
                 return bool(value)
             return str(value)
-        except (TypeError, ValueError):
-            raise InvalidValue(f"{name}: {value!r} is not a valid {kind.value}") from None
+        except (TypeError, ValueError, OverflowError):
+            shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}..."
+            raise InvalidValue(f"{name}: {shown} is not a valid {kind.value}") from None
 
     def _column(self, source: sa.FromClause | None, name: str) -> Any:
         return None if source is None else source.c[name]
@@ -199,4 +226,6 @@ class Filter:
         if self.to_lonlat is not None:
             transform = self.to_lonlat.transform
             geometry = shapely.transform(geometry, lambda xy: np.column_stack(transform(xy[:, 0], xy[:, 1])))
+        if not np.isfinite(shapely.get_coordinates(geometry)).all():
+            raise InvalidValue("S_INTERSECTS coordinates must be finite numbers")
         return geometry

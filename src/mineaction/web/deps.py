@@ -8,9 +8,12 @@ a bearer token by itself.
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import unquote_to_bytes
 
 from fastapi import Depends, Header, HTTPException, Query, Request
 
@@ -24,6 +27,7 @@ from mineaction.access import (
 )
 from mineaction.access.ratelimit import SlidingWindow
 from mineaction.storage.register import Register
+from mineaction.web.problems import UnsupportedParameter
 from mineaction.web.settings import Settings
 from mineaction.web.tiles import TileCache
 
@@ -34,18 +38,21 @@ __all__ = [
     "CurrentPrincipal",
     "Editor",
     "LoginLimiter",
+    "OnlyDeclaredParameters",
     "Offset",
     "Reader",
     "RegisterDep",
     "SettingsDep",
     "Tiles",
     "etag",
+    "malformed_request",
 ]
 
 SESSION_COOKIE = "mineaction_session"
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 _ETAG = re.compile(r'^(?:W/)?"(?P<id>[^".]+)\.v(?P<version>\d+)"$')
+_INT64 = (-(2**63), 2**63 - 1)
 #: how far a paged list may be skipped into; deeper pages are reached by filtering
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="records to skip")]
 
@@ -128,3 +135,128 @@ def _base_version(
 
 
 BaseVersion = Annotated[tuple[str, int], Depends(_base_version)]
+
+
+def _query_names(dependant: Any) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _only_declared_parameters(request: Request) -> None:
+    """Refuse a query parameter the route does not declare (OGC API Features /req/core/query-param-unknown)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = _query_names(dependant)
+    unknown = sorted(name for name in request.query_params if name not in known)
+    if unknown:
+        raise UnsupportedParameter(
+            f"unknown query parameter(s): {', '.join(repr(name[:100]) for name in unknown[:10])}",
+            hint=f"this operation takes {', '.join(sorted(known)) or 'no query parameters'}",
+        )
+
+
+#: a router dependency: unknown query parameters get 400 instead of being ignored
+OnlyDeclaredParameters = Depends(_only_declared_parameters)
+
+
+# -- text the register could not store ------------------------------------------------
+
+
+def malformed_request(raw_path: bytes, query: bytes, content_type: str, body: bytes) -> str | None:
+    """Why a request cannot be read as it was sent, naming the parameter; None when it can.
+
+    Checked once at the door (:class:`mineaction.web.middleware.RefuseNul`) for
+    every route: the path and each query parameter must be UTF-8 once
+    percent-decoded (``%ED%A0%80``, a lone surrogate, is not); a JSON body
+    must be UTF-8 and RFC 8259 JSON (no ``NaN`` or ``Infinity``), with no lone
+    surrogate, no integer beyond 64 bits and no number beyond a double. The
+    framework would otherwise replace such text silently or fail on it deep
+    in a driver.
+    """
+    if not _utf8(raw_path):
+        return "the path is not UTF-8 text once percent-decoded"
+    for pair in query.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        if not _utf8(name):
+            return "a query parameter's name is not UTF-8 text once percent-decoded"
+        if not _utf8(value):
+            return f"query parameter {_decoded(name)!r} is not UTF-8 text once percent-decoded"
+    if body and "json" in content_type.lower():
+        return _malformed_json(body)
+    return None
+
+
+def _decoded(text: bytes) -> str:
+    return unquote_to_bytes(text.replace(b"+", b" ")).decode()[:100]
+
+
+def _utf8(text: bytes) -> bool:
+    try:
+        _decoded(text)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _constant(name: str) -> Any:
+    raise _NotJson(name)
+
+
+def _malformed_json(body: bytes) -> str | None:
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        return "the body is not UTF-8 text"
+    try:
+        data = json.loads(text, parse_constant=_constant)
+    except _NotJson as exc:
+        return f"the body holds {exc}, which JSON (RFC 8259) does not allow: send a finite number or null"
+    except RecursionError:
+        return "the body is nested too deeply"
+    except ValueError:
+        return None  # not JSON at all: the route says so, with the position
+    return _unstorable(data)
+
+
+def _unstorable(data: Any) -> str | None:
+    """The first member of parsed JSON the register could not hold, named by its path in the body."""
+    stack = [(data, "body")]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            if not _encodable(value):
+                return f"{where}: not valid Unicode text (a lone surrogate)"
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, int):
+            if not _INT64[0] <= value <= _INT64[1]:
+                return f"{where}: an integer beyond 64 bits"
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                return f"{where}: a number beyond the range of a double"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if not _encodable(key):
+                    return f"{where}: a member name is not valid Unicode text (a lone surrogate)"
+                stack.append((item, f"{where}.{key[:100]}"))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(value))
+    return None
+
+
+def _encodable(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -3,7 +3,9 @@
 PostgreSQL cannot store U+0000 in text (GeoPackage can, which would make the
 two backends differ), and no register value, reason, name or filter needs
 it. Any request whose path, query or body carries one, raw or as the JSON
-escape ``\\u0000``, gets a 422 problem before a route sees it.
+escape ``\\u0000``, gets a 422 problem before a route sees it. So does text
+that is not UTF-8 or JSON the register could not hold
+(:func:`mineaction.web.deps.malformed_request`), with the parameter named.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mineaction.web.deps import malformed_request
 from mineaction.web.problems import PROBLEM_JSON
 
 __all__ = ["RefuseNul"]
@@ -37,7 +40,14 @@ class RefuseNul:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         if any(mark in head for mark in _IN_URL) or any(mark in body.lower() for mark in _IN_BODY):
-            await _refuse(scope, send)
+            await _refuse(scope, send, "text may not contain NUL characters (U+0000)",
+                          "remove the NUL characters and send again")
+            return
+        headers = dict(scope.get("headers", ()))
+        malformed = malformed_request(scope.get("raw_path") or scope.get("path", "").encode(),
+                                      scope.get("query_string", b""), headers.get(b"content-type", b"").decode("latin-1"), body)
+        if malformed:
+            await _refuse(scope, send, malformed, "send UTF-8 text and RFC 8259 JSON with numbers a database can hold")
             return
         replayed = False
 
@@ -51,11 +61,10 @@ class RefuseNul:
         await self.app(scope, replay, send)
 
 
-async def _refuse(scope: Scope, send: Send) -> None:
+async def _refuse(scope: Scope, send: Send, detail: str, hint: str) -> None:
     problem = {
         "type": "/problems/invalid-value", "title": "InvalidValue", "status": 422,
-        "detail": "text may not contain NUL characters (U+0000)", "instance": scope.get("path", ""),
-        "hint": "remove the NUL characters and send again",
+        "detail": detail, "instance": scope.get("path", ""), "hint": hint,
     }
     payload = json.dumps(problem).encode()
     await send({"type": "http.response.start", "status": 422,

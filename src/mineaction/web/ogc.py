@@ -23,11 +23,13 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
 from mineaction.access import ScopedReader, Shown, policy
+from mineaction.access.reader import SORTABLE_SYSTEM
 from mineaction.domain.entities import ENTITIES, Entity, Kind
 from mineaction.errors import InvalidValue, RecordNotFound
 from mineaction.storage.register import Register
 from mineaction.web.cql import compile_filter
-from mineaction.web.schemas import geometry_from_geojson
+from mineaction.web.problems import UnsupportedParameter
+from mineaction.web.schemas import geometry_from_geojson, timestamp
 from mineaction.web.tiles import LAYERS
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "feature_values",
     "items",
     "landing",
+    "parse_datetime",
     "queryables",
     "spatial_entity",
     "supported_crs",
@@ -130,7 +133,10 @@ def project(geometries: np.ndarray, source: str, target: str) -> np.ndarray:
 def _to_crs84_bbox(bbox: tuple[float, float, float, float], bbox_crs: str) -> tuple[float, float, float, float]:
     if bbox_crs == CRS84:
         return bbox
-    return _transformer(bbox_crs, CRS84).transform_bounds(*bbox)
+    bounds = _transformer(bbox_crs, CRS84).transform_bounds(*bbox)
+    if not np.isfinite(bounds).all():
+        raise InvalidValue(f"bbox {bbox} lies outside where bbox-crs {bbox_crs} is defined")
+    return bounds
 
 
 # -- documents ---------------------------------------------------------------------
@@ -205,12 +211,16 @@ def queryables(reader: ScopedReader, spec: Entity, base: str) -> dict[str, Any]:
     }
 
 
-def feature(shown: Shown, geometry: Any, base: str) -> dict[str, Any]:
+def feature(shown: Shown, geometry: Any, base: str, selected: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """A GeoJSON feature; ``selected`` keeps only those properties (the ``properties`` parameter)."""
     r = shown.record
-    properties = {"ref": r.ref, "version": r.version, "recorded_at": r.recorded_at.isoformat() + "Z",
+    properties = {"ref": r.ref, "version": r.version,
+                  "recorded_at": timestamp(r.recorded_at).isoformat().replace("+00:00", "Z"),
                   "recorded_by": r.recorded_by, "changeset_id": r.changeset_id}
     for key, value in r.values.items():
         properties[key] = value.isoformat() if isinstance(value, dt.date) else value
+    if selected is not None:
+        properties = {key: properties[key] for key in selected if key in properties}
     if shown.withheld:
         properties["withheld"] = list(shown.withheld)
     return {
@@ -232,13 +242,88 @@ class ItemsQuery:
     filter: str | None = None
     filter_crs: str | None = None
     as_of: dt.datetime | None = None
+    sortby: tuple[str, ...] = ()
+    properties: tuple[str, ...] | None = None
+    datetime: str | None = None
 
 
-def features(shown: list[Shown], crs: str, base: str) -> list[dict[str, Any]]:
+def features(shown: list[Shown], crs: str, base: str, selected: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
     geometries = np.asarray([s.record.geometry for s in shown], dtype=object)
     if len(geometries) and crs != CRS84:
         geometries = project(geometries, CRS84, crs)
-    return [feature(s, g, base) for s, g in zip(shown, geometries)]
+    return [feature(s, g, base, selected) for s, g in zip(shown, geometries)]
+
+
+# -- sortby, properties, datetime -----------------------------------------------------
+
+
+def _sort_keys(reader: ScopedReader, spec: Entity, keys: tuple[str, ...]) -> list[str]:
+    """``sortby`` keys (``+``/``-``; a ``+`` arrives as a space) on the properties the caller may filter by."""
+    allowed = set(SORTABLE_SYSTEM) | set(policy.queryable_fields(reader.principal, spec))
+    out = []
+    for key in keys:
+        name = key.strip().lstrip("+-").strip()
+        if name not in allowed:
+            raise InvalidValue(f"sortby: cannot sort {spec.name} by {name[:100]!r}",
+                               hint=f"sort by one of {', '.join(sorted(allowed))}, with - for descending")
+        out.append(f"-{name}" if key.strip().startswith("-") else name)
+    return out
+
+
+def _selected(spec: Entity, names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    if names is None:
+        return None
+    known = [*_SYSTEM[:-1], *spec.field_map]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise InvalidValue(f"properties: {spec.name} has no property {unknown[0][:100]!r}",
+                           hint=f"properties of {spec.name}: {', '.join(known)}")
+    return names
+
+
+def parse_datetime(text: str) -> tuple[dt.date | None, dt.date | None]:
+    """An OGC ``datetime``: an instant, or an interval ``start/end`` with ``..`` (or nothing) for an open end.
+
+    Each end is a date or an RFC 3339 date-time, compared by its UTC day
+    with the collection's principal date; both ends are inclusive.
+    """
+    parts = text.split("/")
+    if len(parts) > 2:
+        raise InvalidValue(f"datetime {text[:100]!r}: an instant or one interval start/end")
+
+    def day(part: str) -> dt.date | None:
+        part = part.strip()
+        if part in ("", "..") and len(parts) == 2:
+            return None
+        try:
+            if len(part) == 10:
+                return dt.date.fromisoformat(part)
+            at = dt.datetime.fromisoformat(part)
+        except ValueError:
+            raise InvalidValue(f"datetime {text[:100]!r}: {part[:40]!r} is not an RFC 3339 date or date-time",
+                               hint="e.g. 2025-03-01, 2025-03-01T00:00:00Z/.., ../2025-12-31") from None
+        if at.tzinfo is None:
+            raise InvalidValue(f"datetime {text[:100]!r}: {part[:40]!r} has no time zone", hint="end it with Z for UTC")
+        return at.astimezone(dt.UTC).date()
+
+    start = day(parts[0])
+    end = day(parts[1]) if len(parts) == 2 else start
+    if start is not None and end is not None and start > end:
+        raise InvalidValue(f"datetime {text[:100]!r}: the interval ends before it starts")
+    return start, end
+
+
+def _datetime_filter(reader: ScopedReader, spec: Entity, text: str) -> str | None:
+    """CQL2 text for ``datetime`` over the collection's principal date (None: every feature)."""
+    name = spec.principal_date
+    if name is None:
+        raise UnsupportedParameter(f"datetime: {spec.name} features have no date to select by",
+                                   hint=f"collections with dates: {', '.join(n for n in _spatial() if ENTITIES[n].principal_date)}")
+    start, end = parse_datetime(text)
+    if name not in policy.queryable_fields(reader.principal, spec):
+        raise UnsupportedParameter(f"datetime: your role may not select {spec.name} features by {name}")
+    conditions = [f"{name} >= '{start.isoformat()}'" if start else "", f"{name} <= '{end.isoformat()}'" if end else ""]
+    return " AND ".join(c for c in conditions if c) or None
 
 
 def items(reader: ScopedReader, spec: Entity, query: ItemsQuery, base: str, self_url: Callable[[int], str]) -> tuple[dict[str, Any], str]:
@@ -248,13 +333,22 @@ def items(reader: ScopedReader, spec: Entity, query: ItemsQuery, base: str, self
     bbox = None
     if query.bbox is not None:
         bbox = _to_crs84_bbox(query.bbox, check_crs(register, query.bbox_crs, "bbox-crs"))
+    sort = _sort_keys(reader, spec, query.sortby)
+    selected = _selected(spec, query.properties)
+    when = _datetime_filter(reader, spec, query.datetime) if query.datetime else None
     where = None
-    if query.filter:
+    if query.filter or when:
         filter_crs = check_crs(register, query.filter_crs, "filter-crs")
-        where = compile_filter(query.filter, spec, register, policy.queryable_fields(reader.principal, spec),
-                               crs="OGC:CRS84" if filter_crs == CRS84 else filter_crs,
-                               coarse=not policy.exact_everywhere(reader.principal, spec))
-    page = reader.select(spec.name, as_of=query.as_of, bbox=bbox, where=where,
+
+        def compiled(text: str) -> Any:
+            return compile_filter(text, spec, register, policy.queryable_fields(reader.principal, spec),
+                                  crs="OGC:CRS84" if filter_crs == CRS84 else filter_crs,
+                                  coarse=not policy.exact_everywhere(reader.principal, spec))
+
+        where = compiled(query.filter) if query.filter else None  # alone first: its errors name its own text
+        if when:
+            where = compiled(f"({query.filter}) AND {when}" if query.filter else when)
+    page = reader.select(spec.name, as_of=query.as_of, bbox=bbox, where=where, sort=sort,
                          limit=query.limit, offset=query.offset)
     links = [{"href": self_url(query.offset), "rel": "self", "type": GEOJSON, "title": "this page"},
              {"href": f"{base}/collections/{spec.name}", "rel": "collection", "type": "application/json"}]
@@ -264,7 +358,7 @@ def items(reader: ScopedReader, spec: Entity, query: ItemsQuery, base: str, self
         links.append({"href": self_url(max(query.offset - query.limit, 0)), "rel": "prev", "type": GEOJSON, "title": "previous page"})
     body = {
         "type": "FeatureCollection",
-        "features": features(page.items, crs, base),
+        "features": features(page.items, crs, base, selected),
         "numberMatched": page.total,
         "numberReturned": len(page.items),
         "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -281,7 +375,7 @@ def feature_values(spec: Entity, properties: dict[str, Any]) -> dict[str, Any]:
 
 def input_geometry(data: dict[str, Any] | None, crs: str) -> tuple[Any, str]:
     """Geometry of a posted feature, in lon/lat, and the CRS the register should read it in."""
-    geometry = geometry_from_geojson(data)
+    geometry = geometry_from_geojson(data, crs)
     if geometry is None or crs == CRS84:
         return geometry, "EPSG:4326"
     return project(np.asarray([geometry], dtype=object), crs, CRS84)[0], "EPSG:4326"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import traceback
 from http import HTTPStatus
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,11 +31,16 @@ from mineaction.errors import (
     StaleEdit,
     StorageError,
 )
+from mineaction.web.schemas import Problem
 
-__all__ = ["PROBLEM_JSON", "STATUS", "install_problem_handlers", "problem"]
+__all__ = ["PROBLEM_JSON", "STATUS", "UnsupportedParameter", "install_problem_handlers", "problem"]
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
+
+class UnsupportedParameter(MineActionError):
+    """A query parameter the operation does not take, or cannot apply here (OGC API: 400, never ignored)."""
+
 
 STATUS: tuple[tuple[type[MineActionError], int], ...] = (
     (NotAuthenticated, 401),
@@ -47,6 +53,7 @@ STATUS: tuple[tuple[type[MineActionError], int], ...] = (
     (CRSRequired, 422),
     (InvalidValue, 422),
     (StorageError, 503),
+    (UnsupportedParameter, 400),
     (MineActionError, 400),
 )
 
@@ -109,8 +116,45 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem(500, "the server failed unexpectedly; the error is logged", instance=request.url.path)
 
 
+#: answers any operation may give, whatever its route declares
+_EVERY_OPERATION = {
+    "400": "malformed request: a body that is not JSON, or a parameter the operation does not take",
+    "422": "invalid value: the problem names the parameter or field",
+    "default": "any other error, as RFC 9457 problem details",
+}
+
+
+def _documented(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI document saying what the API does: every error is ``application/problem+json``."""
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    problem_content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for code, text in _EVERY_OPERATION.items():
+                responses.setdefault(code, {"description": text})
+            for code, response in responses.items():
+                if code == "default" or code[0] in "45":
+                    response["content"] = problem_content
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    return schema
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    """Answer every error as problem details, and say so in the OpenAPI document."""
     app.add_exception_handler(MineActionError, _domain)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(Exception, _unexpected)
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _documented(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -14,21 +14,25 @@ from typing import Any
 import shapely
 import shapely.geometry
 from pydantic import BaseModel, ConfigDict, Field, create_model
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
 from mineaction.access.editor import RELEASE_INPUT
 from mineaction.access.reader import Shown
 from mineaction.domain.entities import ENTITIES, Entity, Kind
-from mineaction.errors import InvalidGeometry
+from mineaction.errors import InvalidGeometry, InvalidValue
 
 __all__ = [
     "GeoJSONGeometry",
     "Problem",
+    "check_crs_member",
     "create_schema",
     "geometry_from_geojson",
     "page_schema",
     "public_schema",
     "record_json",
+    "timestamp",
     "update_schema",
 ]
 
@@ -101,13 +105,14 @@ def _input_fields(spec: Entity, *, partial: bool) -> dict[str, Any]:
     names = RELEASE_INPUT if spec.name == "released_part" else [f.name for f in spec.fields if not f.derived]
     fields: dict[str, Any] = {
         "reason": (str, Field(min_length=1, max_length=2000, description="why: kept in the change history")),
-        "crs": (str, Field("EPSG:4326", description="CRS of the geometry's coordinates, e.g. EPSG:32636")),
+        "crs": (str, Field("EPSG:4326", max_length=200, description="CRS of the geometry's coordinates, e.g. EPSG:32636")),
     }
     for name in names:
         f = spec.field_map[name]
         required = f.required and not partial
+        longest = {"max_length": f.longest} if f.kind in (Kind.TEXT, Kind.LINK) else {}
         fields[name] = (_TYPES[f.kind] if required else _TYPES[f.kind] | None,
-                        Field(... if required else None, description=_description(spec, name)))
+                        Field(... if required else None, description=_description(spec, name), **longest))
     if spec.geometry:
         needed = spec.name == "released_part" and not partial
         fields["geometry"] = (GeoJSONGeometry if needed else GeoJSONGeometry | None, Field(... if needed else None))
@@ -147,7 +152,7 @@ def record_json(shown: Shown) -> dict[str, Any]:
     """The public representation of a record as a principal sees it."""
     r = shown.record
     body: dict[str, Any] = {
-        "id": r.id, "ref": r.ref, "version": r.version, "recorded_at": r.recorded_at,
+        "id": r.id, "ref": r.ref, "version": r.version, "recorded_at": timestamp(r.recorded_at),
         "recorded_by": r.recorded_by, "changeset_id": r.changeset_id, "deleted": r.deleted,
         "withheld": list(shown.withheld), **r.values,
     }
@@ -156,12 +161,47 @@ def record_json(shown: Shown) -> dict[str, Any]:
     return body
 
 
-def geometry_from_geojson(data: dict[str, Any] | BaseModel | None) -> BaseGeometry | None:
+def timestamp(at: dt.datetime) -> dt.datetime:
+    """A stored time (naive UTC) as RFC 3339 wants it: with its zone."""
+    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+
+
+def geometry_from_geojson(data: dict[str, Any] | BaseModel | None, crs: str | None = None,
+                          where: str = "geometry") -> BaseGeometry | None:
+    """The geometry of GeoJSON ``data`` whose coordinates the request reads in ``crs``.
+
+    A ``crs`` member (GeoJSON 2008) must name that same CRS: an unknown or
+    different one is refused, never read as WGS 84.
+    """
     if data is None:
         return None
     if isinstance(data, BaseModel):
         data = data.model_dump()
+    check_crs_member(data, crs, where)
     try:
         return shapely.geometry.shape(data)
     except (ValueError, TypeError, AttributeError, KeyError, IndexError, shapely.errors.ShapelyError) as exc:
-        raise InvalidGeometry(f"not a GeoJSON geometry: {exc}", hint="give {\"type\": ..., \"coordinates\": ...}") from None
+        raise InvalidGeometry(f"{where}: not a GeoJSON geometry: {exc}", hint="give {\"type\": ..., \"coordinates\": ...}") from None
+
+
+def check_crs_member(data: Any, crs: str | None, where: str) -> None:
+    """Refuse a GeoJSON object's ``crs`` member unless it names ``crs`` (default WGS 84 lon/lat)."""
+    if not isinstance(data, dict) or data.get("crs") is None:
+        return
+    member = data["crs"]
+    name = member.get("properties", {}).get("name") if isinstance(member, dict) else member
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidValue(f"{where}.crs: give the CRS by name, e.g. {{\"type\": \"name\", \"properties\": {{\"name\": \"EPSG:32636\"}}}}")
+    try:
+        named = CRS.from_user_input(name.strip()[:200])
+    except CRSError:
+        raise InvalidValue(f"{where}.crs: {name[:100]!r} is not a known coordinate reference system",
+                           hint="name an EPSG code, e.g. EPSG:32636, or leave the crs member out") from None
+    expected = crs or "EPSG:4326"
+    try:
+        same = named.equals(CRS.from_user_input(expected), ignore_axis_order=True)
+    except CRSError:
+        same = False
+    if not same:
+        raise InvalidValue(f"{where}.crs: {name[:100]!r} is not the request's CRS {expected!r}",
+                           hint="give the coordinates' CRS once: in the request's crs, the same in the member, or leave the member out")

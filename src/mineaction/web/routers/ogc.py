@@ -19,13 +19,14 @@ from mineaction.access import ScopedEditor
 from mineaction.errors import InvalidValue, StaleEdit
 from mineaction.storage.register import Register
 from mineaction.web import ogc
-from mineaction.web.deps import BaseVersion, Editor, Offset, Reader, RegisterDep, Tiles, etag
-from mineaction.web.routers.records import ERRORS, parse_bbox
+from mineaction.web.deps import BaseVersion, Editor, Offset, OnlyDeclaredParameters, Reader, RegisterDep, Tiles, etag
+from mineaction.web.routers.records import ERRORS, parse_bbox, parse_sort
+from mineaction.web.schemas import check_crs_member
 from mineaction.web.tiles import LAYERS, MAX_ZOOM, tile_matrix_set
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/ogc", tags=["OGC API"], responses=ERRORS)
+router = APIRouter(prefix="/ogc", tags=["OGC API"], responses=ERRORS, dependencies=[OnlyDeclaredParameters])
 MVT = "application/vnd.mapbox-vector-tile"
 
 
@@ -60,7 +61,8 @@ def collection(collection_id: str, request: Request, register: RegisterDep) -> d
     return ogc.collection(register, ogc.spatial_entity(collection_id), _base(request), bbox)
 
 
-@router.get("/collections/{collection_id}/queryables", summary="Properties usable in filters")
+@router.get("/collections/{collection_id}/queryables", summary="Properties usable in filters", response_class=Response,
+            responses={200: {"content": {"application/schema+json": {}}}})
 def queryables(collection_id: str, request: Request, reader: Reader) -> Response:
     body = ogc.queryables(reader, ogc.spatial_entity(collection_id), _base(request))
     return JSONResponse(body, media_type="application/schema+json")
@@ -81,10 +83,15 @@ def items(
     filter_lang: Annotated[str | None, Query(alias="filter-lang", pattern="^cql2-text$")] = None,
     filter_crs: Annotated[str | None, Query(alias="filter-crs")] = None,
     as_of: Annotated[dt.datetime | None, Query(description="the register as it was at this time (UTC)")] = None,
+    sortby: Annotated[str | None, Query(max_length=2000, description="comma-separated queryables, - for descending, e.g. -reported_on,ref")] = None,
+    properties: Annotated[str | None, Query(max_length=5000, description="comma-separated properties to return (empty: none)")] = None,
+    datetime: Annotated[str | None, Query(max_length=200, description="an instant or interval (start/end, .. for open) of the collection's date, e.g. 2025-01-01/..")] = None,
 ) -> Response:
     spec = ogc.spatial_entity(collection_id)
+    selected = None if properties is None else tuple(p.strip() for p in properties.split(",") if p.strip())
     query = ogc.ItemsQuery(limit=limit, offset=offset, bbox=parse_bbox(bbox), bbox_crs=bbox_crs, crs=crs,
-                           filter=filter, filter_crs=filter_crs, as_of=as_of)
+                           filter=filter, filter_crs=filter_crs, as_of=as_of,
+                           sortby=tuple(parse_sort(sortby, "sortby")), properties=selected, datetime=datetime)
     body, used = ogc.items(reader, spec, query, _base(request),
                            lambda start: str(request.url.include_query_params(offset=start)))
     return _geojson(body, headers={"Content-Crs": f"<{used}>"})
@@ -114,10 +121,14 @@ def _parse_feature(body: dict[str, Any], collection_id: str, crs: str | None, re
     """Values, lon/lat geometry and its CRS name from a posted GeoJSON Feature."""
     if not isinstance(body, dict) or body.get("type") != "Feature":
         raise InvalidValue("the body must be a GeoJSON Feature")
+    properties = body.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise InvalidValue("body.properties: a GeoJSON Feature's properties are an object")
     spec = ogc.spatial_entity(collection_id)
     used = ogc.check_crs(register, crs)
+    check_crs_member(body, used, "body")
     geometry, geometry_crs = ogc.input_geometry(body.get("geometry"), used)
-    return ogc.feature_values(spec, body.get("properties") or {}), geometry, geometry_crs
+    return ogc.feature_values(spec, properties), geometry, geometry_crs
 
 
 def _written(request: Request, reader: Reader, record: Any, status: int) -> Response:
@@ -223,8 +234,10 @@ def tileset(collection_id: str, request: Request) -> dict[str, Any]:
             response_class=Response, responses={200: {"content": {MVT: {}}}})
 def tile(collection_id: str, z: int, y: int, x: int,
          reader: Reader, tiles: Tiles, request: Request) -> Response:
-    if z > MAX_ZOOM:
-        raise InvalidValue(f"zoom {z} is beyond {MAX_ZOOM}")
+    if not 0 <= z <= MAX_ZOOM:
+        raise InvalidValue(f"zoom {z} is outside 0..{MAX_ZOOM}")
+    if not (0 <= x < 2**z and 0 <= y < 2**z):
+        raise InvalidValue(f"tile {z}/{y}/{x}: at zoom {z} rows and columns run 0..{2**z - 1}")
     data, stamp = tiles.get(reader, _tiled(collection_id), z, x, y)
     tag = f'"{stamp}-{zlib.crc32(reader.principal.scope_key.encode()):x}"'
     if request.headers.get("if-none-match") == tag:

@@ -10,6 +10,7 @@ Every read answers with an ``ETag``; an edit must send it back as
 # no "from __future__ import annotations": FastAPI reads the per-entity models from the signatures
 
 import datetime as dt
+import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -30,12 +31,14 @@ from mineaction.web.schemas import (
     update_schema,
 )
 
-__all__ = ["parse_bbox", "router"]
+__all__ = ["MAX_SORT_KEYS", "parse_bbox", "parse_sort", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["register"])
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="records per page")]
-Sort = Annotated[str | None, Query(description="comma-separated fields, '-' for descending, e.g. -reported_on,ref")]
+#: sort keys one request may give: more never changes an order usefully, and each costs the database
+MAX_SORT_KEYS = 10
+Sort = Annotated[str | None, Query(max_length=2000, description=f"comma-separated fields, '-' for descending, e.g. -reported_on,ref (at most {MAX_SORT_KEYS})")]
 Filter = Annotated[str | None, Query(description="CQL2 text, e.g. status = 'active' AND area_m2 > 1000")]
 BBoxParam = Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS 84)")]
 AsOf = Annotated[dt.datetime | None, Query(description="read the register as it was at this time (UTC)")]
@@ -52,17 +55,24 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     if not text:
         return None
+    shown = text if len(text) <= 100 else f"{text[:100]}..."
     try:
         minx, miny, maxx, maxy = (float(v) for v in text.split(","))
     except ValueError:
-        raise InvalidValue(f"bbox {text!r} is not four numbers", hint="give minlon,minlat,maxlon,maxlat") from None
+        raise InvalidValue(f"bbox {shown!r} is not four numbers", hint="give minlon,minlat,maxlon,maxlat") from None
+    if not all(map(math.isfinite, (minx, miny, maxx, maxy))):
+        raise InvalidValue(f"bbox {shown!r}: every number must be finite (not NaN or infinity)")
     if minx > maxx or miny > maxy:
-        raise InvalidValue(f"bbox {text!r}: minimum above maximum")
+        raise InvalidValue(f"bbox {shown!r}: minimum above maximum")
     return minx, miny, maxx, maxy
 
 
-def _sort(text: str | None) -> list[str]:
-    return [part.strip() for part in (text or "").split(",") if part.strip()]
+def parse_sort(text: str | None, parameter: str = "sort") -> list[str]:
+    """Sort keys (``-`` descending, ``+`` or none ascending), at most :data:`MAX_SORT_KEYS`."""
+    keys = [part.strip() for part in (text or "").split(",") if part.strip()]
+    if len(keys) > MAX_SORT_KEYS:
+        raise InvalidValue(f"{parameter}: {len(keys):,} keys, at most {MAX_SORT_KEYS}")
+    return keys
 
 
 def _respond(response: Response, body: dict[str, Any]) -> dict[str, Any]:
@@ -92,7 +102,7 @@ def _install(spec: Entity) -> None:
         if filter:
             where = compile_filter(filter, spec, reader.register, policy.queryable_fields(reader.principal, spec),
                                    coarse=not policy.exact_everywhere(reader.principal, spec))
-        page = reader.select(name, as_of=as_of, bbox=parse_bbox(bbox), where=where, sort=_sort(sort),
+        page = reader.select(name, as_of=as_of, bbox=parse_bbox(bbox), where=where, sort=parse_sort(sort),
                              limit=limit, offset=offset)
         following = None
         if page.total is not None and offset + limit < page.total:
@@ -108,7 +118,7 @@ def _install(spec: Entity) -> None:
 
     def create(body: Create, editor: Editor, reader: Reader, response: Response, request: Request) -> dict[str, Any]:  # type: ignore[valid-type]
         data = body.model_dump(exclude_unset=True, exclude={"reason", "crs", "geometry"})  # type: ignore[attr-defined]
-        record = editor.create(name, data, geometry_from_geojson(getattr(body, "geometry", None)),
+        record = editor.create(name, data, geometry_from_geojson(getattr(body, "geometry", None), body.crs),  # type: ignore[attr-defined]
                                crs=body.crs, reason=body.reason)  # type: ignore[attr-defined]
         response.status_code = 201
         response.headers["Location"] = str(request.url_for(f"get_{name}", record_id=record.id))
@@ -120,7 +130,7 @@ def _install(spec: Entity) -> None:
         data = body.model_dump(exclude_unset=True, exclude={"reason", "crs", "geometry"})  # type: ignore[attr-defined]
         record = editor.update(
             name, current.id, base_version=_check_target(record_id, base, current.id, current.ref), values=data,
-            geometry=geometry_from_geojson(getattr(body, "geometry", None)), crs=body.crs, reason=body.reason,  # type: ignore[attr-defined]
+            geometry=geometry_from_geojson(getattr(body, "geometry", None), body.crs), crs=body.crs, reason=body.reason,  # type: ignore[attr-defined]
         )
         return _respond(response, record_json(reader.show(record)))
 
