@@ -17,6 +17,12 @@ in the database's journal (SQLite's WAL) until commit: reserve disk of about
 twice the source. Time is linear: W4 measures a million points
 (``benchmarks/bench_w4_import.py``). A zip or KMZ may unpack to at most 4 GiB
 (:data:`mineaction.io.safety.MAX_UNPACKED_BYTES`).
+
+Text read from a CSV file loses the quote that mineaction's own CSV files
+put before text a spreadsheet would run as a formula: a quote is removed only
+when it comes before ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+(or before more quotes and then one of those), so ``'=1+1`` is read as
+``=1+1`` and every other text as it is (:mod:`mineaction.domain.spreadsheet`).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from typing import Any, Self
 
 import numpy as np
 import pyarrow
+import pyarrow.compute
 import pyogrio
 import pyogrio.errors
 import shapely
@@ -40,6 +47,7 @@ from pyogrio.raw import open_arrow
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from mineaction.domain.spreadsheet import NEUTRALISED_PATTERN
 from mineaction.errors import CRSRequired, MineActionError
 from mineaction.io.errors import SourceError
 from mineaction.io.safety import check_geojson_crs, check_xml, safe_unzip
@@ -279,7 +287,8 @@ class Source:
             raise SourceError(f"{self.path.name}: column(s) {', '.join(repeated)} appear more than once",
                               hint="rename the columns so that each name is used once")
         fids = record_batch.column(fid_column).to_pylist() if fid_column in names else range(record_batch.num_rows)
-        columns = {n: record_batch.column(n).to_pylist() for n in names if n not in (geometry_column, fid_column)}
+        columns = {n: self._text(record_batch.column(n)).to_pylist() for n in names
+                   if n not in (geometry_column, fid_column)}
         errors: dict[int, str] = {}
         if geometry_column in names:
             wkb = np.asarray(record_batch.column(geometry_column).to_pylist(), dtype=object)
@@ -294,6 +303,15 @@ class Source:
         else:
             geometries = np.full(record_batch.num_rows, None, dtype=object)
         return Batch([self._label(f) for f in fids], columns, geometries, errors)
+
+    def _text(self, column: pyarrow.Array) -> pyarrow.Array:
+        """A spreadsheet file's text column without the quotes that kept formulas from running."""
+        if self.format != "CSV" or not pyarrow.types.is_string(column.type):
+            return column
+        quoted = pyarrow.compute.fill_null(pyarrow.compute.match_substring_regex(column, NEUTRALISED_PATTERN), False)
+        if not pyarrow.compute.any(quoted).as_py():
+            return column
+        return pyarrow.compute.if_else(quoted, pyarrow.compute.utf8_slice_codeunits(column, 1), column)
 
     # -- context -------------------------------------------------------------
 

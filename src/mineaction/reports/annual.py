@@ -1,9 +1,12 @@
 """The annual report: land release, EO destroyed, Article 7 tables, casualties, EORE.
 
 Everything is aggregated in the database from the ledger, so the report's
-totals are the ledger's totals. Personal data never enter a report: casualty
+totals are the ledger's totals, within the caller's scope: the records of the
+organisations it may read (a programme-wide account or the command line's
+local operator: all of them). Personal data never enter a report: casualty
 and EORE tables are counts by sex and age group, with small counts suppressed
-(primary and secondary, :mod:`mineaction.domain.disclosure`).
+(primary and secondary, :mod:`mineaction.domain.disclosure`). The web's
+casualty figures are this same table (:mod:`mineaction.reports.published`).
 
 Article 7 of the Anti-Personnel Mine Ban Convention asks each year for the
 areas known or suspected to contain anti-personnel mines (location, type and
@@ -15,19 +18,22 @@ Locations are given at admin-area level, never as coordinates.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 
 import pandas as pd
 import sqlalchemy as sa
 
 import mineaction
+from mineaction.access import Principal, ScopedReader
 from mineaction.domain.disclosure import suppress_small_counts
+from mineaction.domain.entities import ENTITIES
 from mineaction.reports import DEFAULT_SUPPRESSION
 from mineaction.reports.model import Report, ReportTable
 from mineaction.storage.register import Register
 from mineaction.storage.statistics import admin_ancestors, released_area
 
-__all__ = ["DEFAULT_SUPPRESSION", "annual_report"]
+__all__ = ["DEFAULT_SUPPRESSION", "annual_report", "casualty_table"]
 
 _RELEASE_TYPES = ("cancelled", "reduced", "cleared")
 
@@ -51,13 +57,16 @@ def _pivot(rows: list[dict], index: str, columns: str, values: str, order: tuple
     return table
 
 
-def _land_release_tables(register: Register, period: tuple[dt.date, dt.date]) -> list[ReportTable]:
+def _land_release_tables(reader: ScopedReader, period: tuple[dt.date, dt.date]) -> list[ReportTable]:
+    register = reader.register
+    visible = functools.partial(reader.scope, ENTITIES["released_part"])
     labels = _admin_names(register)
     orgs = {o.id: o["acronym"] or o["name"] for o in register.records("organisation")}
-    by_month = released_area(register, by=("month", "release_type"), period=period)
-    by_admin = released_area(register, by=("admin_pcode", "release_type"), period=period, admin_level=2)
-    by_method = released_area(register, by=("release_type", "method"), period=period)
-    by_org = released_area(register, by=("organisation_id", "release_type"), period=period)
+    by_month = released_area(register, by=("month", "release_type"), period=period, visible=visible)
+    by_admin = released_area(register, by=("admin_pcode", "release_type"), period=period, admin_level=2,
+                             visible=visible)
+    by_method = released_area(register, by=("release_type", "method"), period=period, visible=visible)
+    by_org = released_area(register, by=("organisation_id", "release_type"), period=period, visible=visible)
     for row in by_admin:
         row["admin_pcode"] = labels.get(row["admin_pcode"], row["admin_pcode"] or "unknown")
     for row in by_org:
@@ -76,11 +85,13 @@ def _land_release_tables(register: Register, period: tuple[dt.date, dt.date]) ->
     ]
 
 
-def _eo_table(register: Register, period: tuple[dt.date, dt.date]) -> ReportTable:
+def _eo_table(reader: ScopedReader, period: tuple[dt.date, dt.date]) -> ReportTable:
+    register = reader.register
     finds = register.tables["eo_find"]
     query = (
         sa.select(finds.c.category, finds.c.condition, sa.func.sum(finds.c.quantity))
-        .where(finds.c.deleted.is_(False), finds.c.found_on >= period[0], finds.c.found_on < period[1])
+        .where(finds.c.deleted.is_(False), finds.c.found_on >= period[0], finds.c.found_on < period[1],
+               reader.scope(ENTITIES["eo_find"], finds))
         .group_by(finds.c.category, finds.c.condition)
     )
     with register.engine.connect() as c:
@@ -91,13 +102,14 @@ def _eo_table(register: Register, period: tuple[dt.date, dt.date]) -> ReportTabl
                        "self-deactivated items still contain explosive and were destroyed as EO")
 
 
-def _treaty_table(register: Register, period: tuple[dt.date, dt.date], code: str, key: str, title: str) -> ReportTable:
+def _treaty_table(reader: ScopedReader, period: tuple[dt.date, dt.date], code: str, key: str, title: str) -> ReportTable:
+    register = reader.register
     hazards = register.tables["hazard"]
     parts = register.tables["released_part"]
     labels = _admin_names(register)
     selected = sa.select(hazards.c.id).where(
         hazards.c.deleted.is_(False), sa.type_coerce(hazards.c.contamination, sa.Text).like(f'%"{code}"%'),
-        hazards.c.reported_on < period[1],
+        hazards.c.reported_on < period[1], reader.scope(ENTITIES["hazard"], hazards),
     )
     # Join the parts themselves and group, rather than join an aggregated subquery: without planner
     # statistics (just after a bulk load, before ANALYZE) PostgreSQL joined the subquery by a nested
@@ -131,16 +143,20 @@ def _treaty_table(register: Register, period: tuple[dt.date, dt.date], code: str
     return ReportTable(key, title, frame, note)
 
 
-def _casualty_table(register: Register, period: tuple[dt.date, dt.date], threshold: int) -> ReportTable:
+def casualty_table(reader: ScopedReader, period: tuple[dt.date, dt.date] | None, threshold: int) -> ReportTable:
+    """Casualties by group and outcome (rows), sex and age (columns), small counts suppressed;
+    ``period`` None: every accident on record."""
+    register = reader.register
     victims, accidents = register.tables["victim"], register.tables["accident"]
     child = sa.case((victims.c.age < 18, "child"), (victims.c.age >= 18, "adult"), else_="age unknown")
     query = (
         sa.select(victims.c.victim_group, victims.c.outcome, victims.c.sex, child, sa.func.count())
         .select_from(victims.join(accidents, victims.c.accident_id == accidents.c.id))
-        .where(victims.c.deleted.is_(False), accidents.c.deleted.is_(False),
-               accidents.c.occurred_on >= period[0], accidents.c.occurred_on < period[1])
+        .where(victims.c.deleted.is_(False), accidents.c.deleted.is_(False), reader.scope(ENTITIES["victim"], victims))
         .group_by(victims.c.victim_group, victims.c.outcome, victims.c.sex, child)
     )
+    if period is not None:
+        query = query.where(accidents.c.occurred_on >= period[0], accidents.c.occurred_on < period[1])
     with register.engine.connect() as c:
         rows = [{"group": f"{g} {o}", "sex_age": f"{s} {a}", "n": n} for g, o, s, a, n in c.execute(query)]
     columns = [f"{s} {a}" for s in ("female", "male", "unknown") for a in ("child", "adult", "age unknown")]
@@ -155,11 +171,13 @@ def _casualty_table(register: Register, period: tuple[dt.date, dt.date], thresho
                        f"counts below {threshold} are shown as '<{threshold}'; 'x' hides a cell that would reveal one")
 
 
-def _eore_table(register: Register, period: tuple[dt.date, dt.date], threshold: int) -> ReportTable:
+def _eore_table(reader: ScopedReader, period: tuple[dt.date, dt.date], threshold: int) -> ReportTable:
+    register = reader.register
     sessions = register.tables["eore_session"]
     query = (
         sa.select(sessions.c.admin_pcode, *(sa.func.coalesce(sa.func.sum(sessions.c[k]), 0) for k in ("girls", "boys", "women", "men")))
-        .where(sessions.c.deleted.is_(False), sessions.c.held_on >= period[0], sessions.c.held_on < period[1])
+        .where(sessions.c.deleted.is_(False), sessions.c.held_on >= period[0], sessions.c.held_on < period[1],
+               reader.scope(ENTITIES["eore_session"], sessions))
         .group_by(sessions.c.admin_pcode)
     )
     with register.engine.connect() as c:
@@ -178,11 +196,13 @@ def annual_report(
     register: Register,
     year: int,
     *,
+    scope: Principal,
     suppression_threshold: int = DEFAULT_SUPPRESSION,
     progress: Callable[[str], None] | None = None,
 ) -> Report:
-    """Build the annual report for calendar ``year`` from the register as it is now."""
+    """Build the annual report for calendar ``year`` from what ``scope`` may read of the register as it is now."""
     say = progress or (lambda step: None)
+    reader = ScopedReader(register, scope, purpose=f"annual report {year}")
     period = _year(year)
     programme = register.programme
     report = Report(
@@ -194,15 +214,15 @@ def annual_report(
         fictional=programme.fictional,
     )
     say("land release")
-    report.tables += _land_release_tables(register, period)
+    report.tables += _land_release_tables(reader, period)
     say("explosive ordnance")
-    report.tables.append(_eo_table(register, period))
+    report.tables.append(_eo_table(reader, period))
     say("Article 7 tables")
-    report.tables.append(_treaty_table(register, period, "ap_mine", "apmbc_article7",
+    report.tables.append(_treaty_table(reader, period, "ap_mine", "apmbc_article7",
                                        "APMBC Article 7: areas known or suspected to contain anti-personnel mines"))
-    report.tables.append(_treaty_table(register, period, "cmr", "ccm_article7",
+    report.tables.append(_treaty_table(reader, period, "cmr", "ccm_article7",
                                        "CCM Article 7: areas contaminated by cluster munition remnants"))
     say("casualties and risk education")
-    report.tables.append(_casualty_table(register, period, suppression_threshold))
-    report.tables.append(_eore_table(register, period, suppression_threshold))
+    report.tables.append(casualty_table(reader, period, suppression_threshold))
+    report.tables.append(_eore_table(reader, period, suppression_threshold))
     return report

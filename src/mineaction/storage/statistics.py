@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -62,12 +62,15 @@ def released_area(
     admin_level: int | None = None,
     period: tuple[dt.date, dt.date] | None = None,
     hazards: sa.Select | None = None,
+    visible: Callable[[sa.FromClause], sa.ColumnElement[bool]] | None = None,
 ) -> list[dict[str, object]]:
     """Released m² and part counts grouped by ``by`` (see :data:`GROUPINGS`).
 
     With ``admin_level``, the ``admin_pcode`` group rolls up to that level;
     ``period`` keeps parts released from its start up to, not including, its
-    end; ``hazards`` (a select of hazard ids) keeps parts of those hazards.
+    end; ``hazards`` (a select of hazard ids) keeps parts of those hazards;
+    ``visible`` (the caller's scope, from :mod:`mineaction.access`) keeps the
+    parts it may read.
     """
     unknown = set(by) - set(GROUPINGS)
     if unknown:
@@ -86,6 +89,8 @@ def released_area(
         query = query.where(parts.c.released_on >= period[0], parts.c.released_on < period[1])
     if hazards is not None:
         query = query.where(parts.c.hazard_id.in_(hazards))
+    if visible is not None:
+        query = query.where(visible(parts))
     with register.engine.connect() as connection:
         rows = [dict(r._mapping) for r in connection.execute(query)]
     if admin_level is None or "admin_pcode" not in by:
