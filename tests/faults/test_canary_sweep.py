@@ -27,7 +27,7 @@ from mineaction.storage.register import Register
 from tests.common import OPERATOR, PERSONAL_SCOPE, hazard_values, square_m
 from tests.faults.canary import Canary, plant_victim
 
-TABLE_FORMATS = {".gpkg", ".csv", ".zip"}  # formats that carry attribute tables such as victims
+TABLE_FORMATS = {".gpkg", ".csv", ".xlsx", ".zip"}  # formats that carry attribute tables such as victims
 
 
 @pytest.fixture(scope="module")

@@ -98,9 +98,9 @@ def test_gpkg_export_imports_back_as_the_same_records(source: Register, register
     assert len(review.reports(register)) == 10
 
 
-@pytest.mark.parametrize("suffix", [".geojson", ".csv", ".zip", ".kmz"])
+@pytest.mark.parametrize("suffix", [".geojson", ".csv", ".xlsx", ".zip", ".kmz"])
 def test_other_formats_round_trip(source: Register, gpkg_register: Register, tmp_path: Path, suffix: str) -> None:
-    names = ["organisation", "hazard"] if suffix in (".csv", ".zip") else ["hazard"]
+    names = ["organisation", "hazard"] if suffix in (".csv", ".xlsx", ".zip") else ["hazard"]
     paths = export(source, tmp_path / f"out{suffix}", entities=names, scope=OPERATOR).paths
     data = [p for p in paths if not p.name.endswith(".metadata.json")]
     if suffix in (".kmz", ".geojson"):  # one layer: the operator is already in the target register

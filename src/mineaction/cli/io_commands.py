@@ -143,7 +143,7 @@ def review_reject(
 
 
 def export_command(
-    target: Annotated[Path, typer.Argument(help="Output file: .gpkg, .geojson, .kml, .kmz, .csv or .zip (Shapefile).")],
+    target: Annotated[Path, typer.Argument(help="Output file: .gpkg, .geojson, .kml, .kmz, .csv, .xlsx or .zip (Shapefile).")],
     db: DbOption = "mineaction.gpkg",
     entity: Annotated[list[str] | None, typer.Option(help="Entities to export (repeat); default all.")] = None,
     as_of: Annotated[dt.datetime | None, typer.Option(help="The register as it was then (UTC).")] = None,

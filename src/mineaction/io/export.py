@@ -2,7 +2,7 @@
 
 GeoPackage (one layer per entity, QGIS styles in the standard
 ``layer_styles`` table), GeoJSON (RFC 7946), KML/KMZ with styles, CSV (WKT
-geometry) and zipped Shapefile. Every export records which state of the
+geometry), XLSX (a sheet per entity, WKT geometry) and zipped Shapefile. Every export records which state of the
 register it shows (the as-of time: the last change it includes) and the
 software version, inside the file where the format allows, else beside it.
 
@@ -16,8 +16,9 @@ restricted locations (hazard outlines in a conflict area) only as precisely
 as the programme publishes them (``Programme.public_locations``: grid cells
 or admin areas), as the web does for public callers.
 All entities are read in one database transaction, so the layers agree.
-CSV cells that a spreadsheet would run as a formula are quoted
-(:mod:`mineaction.domain.spreadsheet`).
+CSV and XLSX cells that a spreadsheet would run as a formula are quoted
+(:mod:`mineaction.domain.spreadsheet`); the other formats are not
+spreadsheets and keep every value as it is.
 """
 
 from __future__ import annotations
@@ -63,12 +64,13 @@ from mineaction.storage.unit_of_work import collector_paused
 __all__ = ["EXPORT_FORMATS", "ExportResult", "PersonalDataRefused", "export"]
 
 EXPORT_FORMATS = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".kml": "kml", ".kmz": "kmz",
-                  ".csv": "csv", ".zip": "shapefile"}
+                  ".csv": "csv", ".xlsx": "xlsx", ".zip": "shapefile"}
 _ORDER = list(Sensitivity)
 _SYSTEM = ("id", "ref", "version", "recorded_at")
 _OGR = {"gpkg": "GPKG", "geojson": "GeoJSON", "csv": "CSV", "shapefile": "ESRI Shapefile"}
 _PARTITION = 20_000  # rows read from the database at a time
 _GEOMETRY_TYPES = {"POINT": "Point", "POLYGON": "Polygon", "MULTIPOLYGON": "MultiPolygon"}
+_WKT = "WKT"  # the geometry column of an XLSX sheet, named as GDAL names it in a CSV
 
 
 class PersonalDataRefused(MineActionError, PermissionError):
@@ -280,25 +282,28 @@ def _neutralised(array: pa.Array) -> pa.Array:
     return pc.if_else(unsafe, pc.binary_join_element_wise(QUOTE, array, ""), array)
 
 
-def _arrow_schema(layer: _LayerStream, *, iso_dates: bool) -> pa.Schema:
+def _arrow_schema(layer: _LayerStream, *, iso_dates: bool, wkt: bool) -> pa.Schema:
     """What every batch of the layer holds, known before any row is read (an empty layer has fields too)."""
     kinds = layer.kinds
     names = [*_SYSTEM, *(f.name for f in layer.fields)]
     schema = [(name, _arrow_type(kinds.get(name, Kind.TEXT), iso_dates=iso_dates)) for name in names]
-    return pa.schema(schema + ([(GEOMETRY_COLUMN, pa.binary())] if layer.spatial else []))
+    geometry = (_WKT, pa.string()) if wkt else (GEOMETRY_COLUMN, pa.binary())
+    return pa.schema(schema + ([geometry] if layer.spatial else []))
 
 
 def _arrow_batch(part: _Layer, schema: pa.Schema, kinds: dict[str, Kind], *, iso_dates: bool,
                  spreadsheet: bool) -> pa.RecordBatch:
     """A partition as an Arrow batch, built from the column lists directly; for a spreadsheet, text that
-    would run as a formula is quoted."""
+    would run as a formula is quoted, and geometries are WKT when the schema asks for it."""
     arrays = []
     for name, values in part.columns.items():
         if name == "recorded_at":  # GeoPackage text already is ISO 8601 UTC; PostGIS gives datetimes
             values = [v if isinstance(v, str) else v.isoformat(timespec="milliseconds") + "Z" for v in values]
         array = _arrow_column(kinds.get(name, Kind.TEXT), values, iso_dates=iso_dates)
         arrays.append(_neutralised(array) if spreadsheet and pa.types.is_string(array.type) else array)
-    if part.wkb is not None:
+    if schema.names[-1] == _WKT:
+        arrays.append(pa.array(shapely.to_wkt(part.geometries, rounding_precision=-1), type=pa.string()))
+    elif part.wkb is not None:
         arrays.append(pa.array(part.wkb, type=pa.binary()))
     elif part.shapes is not None:
         arrays.append(pa.array(shapely.to_wkb(part.shapes, output_dimension=2), type=pa.binary()))
@@ -307,12 +312,13 @@ def _arrow_batch(part: _Layer, schema: pa.Schema, kinds: dict[str, Kind], *, iso
 
 def _ogr_write(path: Path, layer: _LayerStream, driver: str, metadata: dict[str, Any], **options: Any) -> None:
     """Write the layer through GDAL, which reads its partitions as a stream of Arrow batches."""
-    iso_dates = driver == "CSV"  # GDAL would write dates as 2025/03/01; ISO 8601 is what spreadsheets expect
-    schema = _arrow_schema(layer, iso_dates=iso_dates)
+    spreadsheet = driver in ("CSV", "XLSX")
+    iso_dates = spreadsheet  # GDAL would write dates as 2025/03/01; ISO 8601 is what spreadsheets expect
+    schema = _arrow_schema(layer, iso_dates=iso_dates, wkt=driver == "XLSX")
     kinds = layer.kinds
     batches = pa.RecordBatchReader.from_batches(
-        schema, (_arrow_batch(part, schema, kinds, iso_dates=iso_dates, spreadsheet=driver == "CSV") for part in layer))
-    spatial = layer.spatial
+        schema, (_arrow_batch(part, schema, kinds, iso_dates=iso_dates, spreadsheet=spreadsheet) for part in layer))
+    spatial = layer.spatial and driver != "XLSX"  # an XLSX sheet has no geometry: WKT text stands in
     pyogrio.raw.write_arrow(
         batches, path, layer=layer.spec.name, driver=driver, geometry_name=GEOMETRY_COLUMN if spatial else None,
         geometry_type=_GEOMETRY_TYPES[layer.geometry_type] if spatial else None,
@@ -389,6 +395,13 @@ def _write_csv(path: Path, layers: list[_LayerStream], metadata: dict[str, Any])
         _ogr_write(target, layer, "CSV", metadata, layer_options={"GEOMETRY": "AS_WKT"})
         out += [target, _sidecar(target, metadata)]
     return out
+
+
+def _write_xlsx(path: Path, layers: list[_LayerStream], metadata: dict[str, Any]) -> list[Path]:
+    path.unlink(missing_ok=True)
+    for layer in layers:
+        _ogr_write(path, layer, "XLSX", metadata, append=path.exists())
+    return [path, _sidecar(path, metadata)]
 
 
 def _write_shapefile(path: Path, layers: list[_LayerStream], metadata: dict[str, Any]) -> list[Path]:
@@ -560,6 +573,8 @@ def _write(register: Register, path: Path, fmt: str, layers: list[_LayerStream],
         return _write_geojson(path, layers, metadata)
     if fmt == "csv":
         return _write_csv(path, layers, metadata)
+    if fmt == "xlsx":
+        return _write_xlsx(path, layers, metadata)
     if fmt == "shapefile":
         return _write_shapefile(path, layers, metadata)
     if fmt == "kml":
