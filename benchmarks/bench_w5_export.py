@@ -30,11 +30,12 @@ LOADER = Path(__file__).with_name("load_hazards.py")
 
 def worker(register_path: str, target: str, out: str) -> None:
     """The measured side: open the register and export its hazards; write this process's peak RSS."""
+    from mineaction.access.scopes import local_operator
     from mineaction.io.export import export
     from mineaction.storage.register import Register
 
     with Register.open(register_path) as register:
-        export(register, target, entities=["hazard"])
+        export(register, target, entities=["hazard"], scope=local_operator("benchmark"))
     Path(out).write_text(str(own_peak_mib()))
 
 

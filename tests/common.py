@@ -14,9 +14,14 @@ from typing import Any
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from mineaction.access.scopes import local_operator
 from mineaction.domain.geometry import Extent, to_wgs84
 from mineaction.domain.programme import Programme
 from mineaction.storage.unit_of_work import Writer
+
+#: the scope of exports and reports made by the command line's user, without and with personal data
+OPERATOR = local_operator("test")
+PERSONAL_SCOPE = local_operator("test", personal_data=True)
 
 UTM = "EPSG:32725"
 E0, N0 = 430_000.0, 6_675_000.0  # a point near (-33.7, -30.0)

@@ -18,15 +18,16 @@ from pathlib import Path
 
 import pytest
 
+from mineaction.access import Principal
 from mineaction.domain.entities import Sensitivity
 from mineaction.io.export import EXPORT_FORMATS, export
 from mineaction.reports.annual import annual_report
 from mineaction.reports.writers import write_csv, write_pdf, write_xlsx
 from mineaction.storage.register import Register
-from tests.common import hazard_values, square_m
+from tests.common import OPERATOR, PERSONAL_SCOPE, hazard_values, square_m
 from tests.faults.canary import Canary, plant_victim
 
-TABLE_FORMATS = {".gpkg", ".csv", ".zip"}  # formats that carry attribute tables such as victims
+TABLE_FORMATS = {".gpkg", ".csv", ".xlsx", ".zip"}  # formats that carry attribute tables such as victims
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +49,10 @@ def test_each_export_level_holds_only_what_it_allows(
 ) -> None:
     register, personal, restricted = planted
 
-    def written(level: Sensitivity, **permission: bool) -> Path:
+    def written(level: Sensitivity, scope: Principal = OPERATOR) -> Path:
         folder = tmp_path / level.value
         folder.mkdir()
-        export(register, folder / f"register{suffix}", level=level, **permission)
+        export(register, folder / f"register{suffix}", level=level, scope=scope)
         return folder
 
     public = written(Sensitivity.PUBLIC)
@@ -60,7 +61,7 @@ def test_each_export_level_holds_only_what_it_allows(
     community = written(Sensitivity.RESTRICTED)
     personal.assert_absent(community)
     assert restricted.scan(community), f"the sweep cannot see into a {suffix} export"
-    granted = written(Sensitivity.PERSONAL, personal_data_permission=True)
+    granted = written(Sensitivity.PERSONAL, PERSONAL_SCOPE)
     assert bool(personal.scan(granted)) == (suffix in TABLE_FORMATS)
 
 
@@ -68,7 +69,7 @@ def test_the_annual_report_holds_no_personal_or_restricted_text(
     planted: tuple[Register, Canary, Canary], tmp_path: Path
 ) -> None:
     register, personal, restricted = planted
-    report = annual_report(register, 2025)
+    report = annual_report(register, 2025, scope=OPERATOR)
     write_csv(report, tmp_path / "csv")
     write_xlsx(report, tmp_path / "report.xlsx")
     write_pdf(report, tmp_path / "report.pdf")

@@ -17,7 +17,7 @@ from mineaction.io.export import export
 from mineaction.io.sources import Source
 from mineaction.storage import review
 from mineaction.storage.register import Register
-from tests.common import E0, N0, UTM, square_m
+from tests.common import E0, N0, OPERATOR, UTM, square_m
 from tests.io.helpers import populate
 
 HAZARD = {"hazard_type": "SHA", "status": "active", "contamination": "AP mine", "evidence": "indirect",
@@ -164,7 +164,7 @@ def test_shapefile_without_prj_asks_for_the_crs(register: Register, tmp_path: Pa
 def test_truncated_geopackage_is_refused(register: Register, tmp_path: Path, gpkg_template: Path) -> None:
     with Register.create(tmp_path / "full.gpkg") as other:
         populate(other)
-        path = export(other, tmp_path / "x.gpkg").paths[0]
+        path = export(other, tmp_path / "x.gpkg", scope=OPERATOR).paths[0]
     data = path.read_bytes()
     truncated = tmp_path / "truncated.gpkg"
     truncated.write_bytes(data[: len(data) // 3])

@@ -32,7 +32,7 @@ from mineaction.storage import review
 from mineaction.storage.gpkg import register_functions
 from mineaction.storage.register import Register
 from mineaction.storage.review import ImportSource
-from tests.common import box_m, square_m
+from tests.common import OPERATOR, PERSONAL_SCOPE, box_m, square_m
 from tests.io.helpers import populate
 
 KML = "http://www.opengis.net/kml/2.2"
@@ -86,7 +86,7 @@ def _assert_same(a: Register, b: Register, names=CHECKED) -> None:
 
 
 def test_gpkg_export_imports_back_as_the_same_records(source: Register, register: Register, tmp_path: Path) -> None:
-    path = export(source, tmp_path / "out.gpkg", level=Sensitivity.PERSONAL, personal_data_permission=True).paths[0]
+    path = export(source, tmp_path / "out.gpkg", level=Sensitivity.PERSONAL, scope=PERSONAL_SCOPE).paths[0]
     result = import_file(register, path, user="im.officer", reason="national database exchange")
     assert result.report.ok and result.queued is not None and result.queued.submitted == 10
     assert register.count("hazard") == 0  # queued, not applied
@@ -98,10 +98,10 @@ def test_gpkg_export_imports_back_as_the_same_records(source: Register, register
     assert len(review.reports(register)) == 10
 
 
-@pytest.mark.parametrize("suffix", [".geojson", ".csv", ".zip", ".kmz"])
+@pytest.mark.parametrize("suffix", [".geojson", ".csv", ".xlsx", ".zip", ".kmz"])
 def test_other_formats_round_trip(source: Register, gpkg_register: Register, tmp_path: Path, suffix: str) -> None:
-    names = ["organisation", "hazard"] if suffix in (".csv", ".zip") else ["hazard"]
-    paths = export(source, tmp_path / f"out{suffix}", entities=names).paths
+    names = ["organisation", "hazard"] if suffix in (".csv", ".xlsx", ".zip") else ["hazard"]
+    paths = export(source, tmp_path / f"out{suffix}", entities=names, scope=OPERATOR).paths
     data = [p for p in paths if not p.name.endswith(".metadata.json")]
     if suffix in (".kmz", ".geojson"):  # one layer: the operator is already in the target register
         with gpkg_register.write("im", "operator") as w:
@@ -125,7 +125,7 @@ def test_other_formats_round_trip(source: Register, gpkg_register: Register, tmp
 
 def test_importing_an_export_into_its_own_register_adds_nothing(register: Register, tmp_path: Path) -> None:
     populate(register)
-    path = export(register, tmp_path / "self.gpkg", level=Sensitivity.PERSONAL, personal_data_permission=True).paths[0]
+    path = export(register, tmp_path / "self.gpkg", level=Sensitivity.PERSONAL, scope=PERSONAL_SCOPE).paths[0]
     result = import_file(register, path, user="im", reason="same data back")
     assert result.report.ok and result.report.valid == 0 and result.report.skipped == 10
     assert "identical to HAZ-000001 version 1 in the register" in {p.problem for p in result.report.problems}
@@ -134,7 +134,7 @@ def test_importing_an_export_into_its_own_register_adds_nothing(register: Regist
 
 def test_an_edit_based_on_an_old_version_is_flagged_as_a_conflict(register: Register, tmp_path: Path) -> None:
     sample = populate(register)
-    exported = export(register, tmp_path / "field.gpkg", entities=["hazard"]).paths[0]
+    exported = export(register, tmp_path / "field.gpkg", entities=["hazard"], scope=OPERATOR).paths[0]
     with register.write("bob", "status changed at the office") as w:
         w.update("hazard", sample.hazard, base_version=1, values={"status": "worked_on"})
     edited = tmp_path / "edited.gpkg"
@@ -154,7 +154,7 @@ def test_an_edit_based_on_an_old_version_is_flagged_as_a_conflict(register: Regi
 
 def test_an_edit_on_the_current_version_is_applied(register: Register, tmp_path: Path) -> None:
     sample = populate(register)
-    path = export(register, tmp_path / "field.gpkg", entities=["hazard"]).paths[0]
+    path = export(register, tmp_path / "field.gpkg", entities=["hazard"], scope=OPERATOR).paths[0]
     with _edit(path) as c:
         c.execute("UPDATE hazard SET hazard_type = 'CHA', evidence = 'direct' WHERE id = ?", (sample.hazard,))
     result = import_file(register, path, user="im", reason="NTS confirmed")
@@ -167,7 +167,7 @@ def test_rejection_needs_a_reason_and_takes_dependants_with_it(register: Registe
     source_path = tmp_path / "src.gpkg"
     with Register.create(source_path) as other:
         populate(other)
-        path = export(other, tmp_path / "x.gpkg", entities=["organisation", "hazard", "activity"]).paths[0]
+        path = export(other, tmp_path / "x.gpkg", entities=["organisation", "hazard", "activity"], scope=OPERATOR).paths[0]
     result = import_file(register, path, user="im", reason="new operator")
     organisation = next(r for r in review.reports(register) if r.entity == "organisation")
     with pytest.raises(InvalidValue):
@@ -182,12 +182,12 @@ def test_rejection_needs_a_reason_and_takes_dependants_with_it(register: Registe
 
 
 def test_export_respects_sensitivity(source: Register, tmp_path: Path) -> None:
-    default = export(source, tmp_path / "d.gpkg").paths[0]
+    default = export(source, tmp_path / "d.gpkg", scope=OPERATOR).paths[0]
     victim_fields = set(pyogrio.read_info(default, layer="victim")["fields"])
     assert {"victim_group", "outcome"} <= victim_fields and not {"name", "age", "sex", "notes"} & victim_fields
     with pytest.raises(PersonalDataRefused):
-        export(source, tmp_path / "p.gpkg", level=Sensitivity.PERSONAL)
-    public = export(source, tmp_path / "public.gpkg", level=Sensitivity.PUBLIC).paths[0]
+        export(source, tmp_path / "p.gpkg", level=Sensitivity.PERSONAL, scope=OPERATOR)
+    public = export(source, tmp_path / "public.gpkg", level=Sensitivity.PUBLIC, scope=OPERATOR).paths[0]
     hazard = pyogrio.read_info(public, layer="hazard")
     assert "area_m2" in hazard["fields"] and "status" not in hazard["fields"]
     # outlines only as precisely as the programme publishes them: its 1 km grid cells, never the drawn vertices
@@ -204,7 +204,7 @@ def test_export_respects_sensitivity(source: Register, tmp_path: Path) -> None:
 
 def test_exports_record_their_register_version_and_styles(source: Register, tmp_path: Path) -> None:
     last = source.changeset(1)["recorded_at"]
-    gpkg = export(source, tmp_path / "x.gpkg").paths[0]
+    gpkg = export(source, tmp_path / "x.gpkg", scope=OPERATOR).paths[0]
     info = pyogrio.read_info(gpkg, layer="hazard")
     assert info["dataset_metadata"]["as_of"].startswith(last.isoformat()[:19])
     assert info["dataset_metadata"]["software"] == "mineaction"
@@ -213,9 +213,9 @@ def test_exports_record_their_register_version_and_styles(source: Register, tmp_
         assert c.execute("SELECT data_type FROM gpkg_contents WHERE table_name = 'layer_styles'").fetchone() == ("attributes",)
     assert {"hazard", "released_part", "eo_find"} <= set(styled)
     assert 'categorizedSymbol' in styled["hazard"] and "SHA / active" in styled["hazard"]
-    geojson = export(source, tmp_path / "h.geojson", entities=["hazard"]).paths[0]
+    geojson = export(source, tmp_path / "h.geojson", entities=["hazard"], scope=OPERATOR).paths[0]
     assert json.loads(geojson.read_text())["mineaction"]["as_of"] == info["dataset_metadata"]["as_of"]
-    kmz = export(source, tmp_path / "h.kmz", entities=["hazard"]).paths[0]
+    kmz = export(source, tmp_path / "h.kmz", entities=["hazard"], scope=OPERATOR).paths[0]
     with zipfile.ZipFile(kmz) as zf:
         kml = zf.read("doc.kml").decode()
     assert "<Style id=\"hazard-0\">" in kml and "<styleUrl>#hazard-" in kml and "software_version" in kml
@@ -227,10 +227,10 @@ def test_export_filters_by_organisation_bbox_and_time(source: Register, tmp_path
     with source.write("carol", "second operator") as w:
         other = w.add("organisation", {"name": "Other Operator", "organisation_type": "commercial"})
         w.add("hazard", {**template, "organisation_id": other.id}, square_m(3000, 3000, 100))
-    assert export(source, tmp_path / "o.gpkg", organisation="Other Operator").counts["hazard"] == 1
-    assert export(source, tmp_path / "t.gpkg", as_of=before).counts["hazard"] == 2
+    assert export(source, tmp_path / "o.gpkg", organisation="Other Operator", scope=OPERATOR).counts["hazard"] == 1
+    assert export(source, tmp_path / "t.gpkg", as_of=before, scope=OPERATOR).counts["hazard"] == 2
     box = square_m(2900, 2900, 300).bounds
-    counts = export(source, tmp_path / "b.gpkg", bbox=box).counts
+    counts = export(source, tmp_path / "b.gpkg", bbox=box, scope=OPERATOR).counts
     assert counts["hazard"] == 1 and counts["activity"] == 0 and counts["eo_find"] == 0
 
 
@@ -287,9 +287,9 @@ def test_an_export_read_a_few_rows_at_a_time_writes_what_one_read_writes(
     """Layers are streamed from the database to GDAL in partitions; the partition size changes nothing."""
     populate(register)
     box = square_m(-1000, -1000, 2500).bounds  # filtered, so attribute layers follow what is kept
-    whole = export(register, tmp_path / "whole" / f"x{suffix}", bbox=box, level=Sensitivity.PUBLIC)
+    whole = export(register, tmp_path / "whole" / f"x{suffix}", bbox=box, level=Sensitivity.PUBLIC, scope=OPERATOR)
     monkeypatch.setattr(importlib.import_module("mineaction.io.export"), "_PARTITION", 1)  # a row at a time
-    parted = export(register, tmp_path / "parted" / f"x{suffix}", bbox=box, level=Sensitivity.PUBLIC)
+    parted = export(register, tmp_path / "parted" / f"x{suffix}", bbox=box, level=Sensitivity.PUBLIC, scope=OPERATOR)
     assert parted.counts == whole.counts
     assert whole.counts["hazard"] >= 2 and whole.counts["eo_find"] >= 2, "too few rows to be read in several partitions"
     for a, b in zip(whole.paths, parted.paths, strict=True):

@@ -14,6 +14,7 @@ from mineaction.demo.fictional_programme import build_demo
 from mineaction.reports.annual import annual_report
 from mineaction.reports.writers import display_frame, write_csv, write_pdf, write_xlsx
 from mineaction.storage.register import Register
+from tests.common import OPERATOR
 from tests.conftest import missing_service
 
 YEAR = 2025
@@ -30,7 +31,7 @@ def _in_year(value: dt.date) -> bool:
 
 
 def test_land_release_tables_equal_the_ledger(report_register: Register) -> None:
-    report = annual_report(report_register, YEAR)
+    report = annual_report(report_register, YEAR, scope=OPERATOR)
     parts = [p for p in report_register.records("released_part") if _in_year(p["released_on"])]
     ledger = sum(p["area_m2"] for p in parts)
     assert ledger > 0
@@ -46,7 +47,7 @@ def test_land_release_tables_equal_the_ledger(report_register: Register) -> None
 
 
 def test_eo_table_counts_every_item_found_in_the_year(report_register: Register) -> None:
-    report = annual_report(report_register, YEAR)
+    report = annual_report(report_register, YEAR, scope=OPERATOR)
     finds = [f for f in report_register.records("eo_find") if _in_year(f["found_on"])]
     frame = report.table("eo_destroyed").frame
     assert frame.loc["total", "total"] == sum(f["quantity"] for f in finds)
@@ -54,7 +55,7 @@ def test_eo_table_counts_every_item_found_in_the_year(report_register: Register)
 
 
 def test_article7_lists_ap_mine_areas_with_remaining_area(report_register: Register) -> None:
-    report = annual_report(report_register, YEAR)
+    report = annual_report(report_register, YEAR, scope=OPERATOR)
     table = report.table("apmbc_article7").frame
     hazards = [h for h in report_register.records("hazard") if "ap_mine" in h["contamination"]]
     assert sorted(table["area"]) == sorted(h.ref for h in hazards)
@@ -67,7 +68,7 @@ def test_article7_lists_ap_mine_areas_with_remaining_area(report_register: Regis
 
 
 def test_casualty_table_never_shows_a_small_count(report_register: Register) -> None:
-    report = annual_report(report_register, YEAR, suppression_threshold=5)
+    report = annual_report(report_register, YEAR, suppression_threshold=5, scope=OPERATOR)
     frame = report.table("casualties").frame
     for value in frame.to_numpy().ravel():
         assert value in ("<5", "x") or int(value) == 0 or int(value) >= 5, value
@@ -81,7 +82,7 @@ def test_casualty_table_never_shows_a_small_count(report_register: Register) -> 
 
 
 def test_writers_record_provenance_and_the_pdf_renders_the_same_numbers(report_register: Register, tmp_path: Path) -> None:
-    report = annual_report(report_register, YEAR)
+    report = annual_report(report_register, YEAR, scope=OPERATOR)
     csvs = write_csv(report, tmp_path / "csv")
     first = csvs[0].read_text(encoding="utf-8")
     assert "register as of (UTC)" in first and "software: mineaction" in first and "FICTIONAL" in first

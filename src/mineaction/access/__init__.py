@@ -9,8 +9,9 @@ from mineaction.access.accounts import Account, AccountStore, Session
 from mineaction.access.editor import ScopedEditor
 from mineaction.access.errors import AccessDenied, NotAuthenticated, TooManyAttempts
 from mineaction.access.reader import Page, ScopedReader, Shown
-from mineaction.access.review_queue import ScopedReviewQueue, ShownReport, local_operator
+from mineaction.access.review_queue import ScopedReviewQueue, ShownReport
 from mineaction.access.roles import Grant, Principal, Role
+from mineaction.access.scopes import local_operator, public_scope
 
 __all__ = [
     "AccessDenied",
@@ -29,4 +30,5 @@ __all__ = [
     "ShownReport",
     "TooManyAttempts",
     "local_operator",
+    "public_scope",
 ]

@@ -36,7 +36,7 @@ from mineaction.access import policy
 from mineaction.access.errors import AccessDenied
 from mineaction.access.editor import RELEASE_INPUT
 from mineaction.access.reader import ScopedReader
-from mineaction.access.roles import Grant, Principal, Role
+from mineaction.access.roles import Principal, Role
 from mineaction.domain.entities import clean_values, entity
 from mineaction.domain.geometry import to_wgs84
 from mineaction.errors import ConflictError, InvalidValue, RecordNotFound
@@ -45,20 +45,10 @@ from mineaction.storage.records import Record
 from mineaction.storage.register import Register
 from mineaction.storage.review_schema import REPORT_STATUSES
 
-__all__ = ["ReviewPermit", "ScopedReviewQueue", "ShownReport", "local_operator"]
+__all__ = ["ReviewPermit", "ScopedReviewQueue", "ShownReport"]
 
 #: where a report submitted through :meth:`ScopedReviewQueue.submit` says it came from
 WEB_SOURCE = "web form"
-
-
-def local_operator(username: str) -> Principal:
-    """The principal of whoever runs the CLI on a register: every right the database gives them anyway.
-
-    Holding the file (or the database URL) is holding every record, so the
-    CLI does not pretend otherwise; it still decides through this package.
-    Personal data is not granted: the CLI's queue listing shows none.
-    """
-    return Principal("local-operator", username, (Grant(None, Role.ADMINISTRATOR),))
 
 
 @dataclass(frozen=True)

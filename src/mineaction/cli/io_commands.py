@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from mineaction.access import ScopedReviewQueue, local_operator
+from mineaction.access import ScopedReviewQueue, local_operator, public_scope
 from mineaction.cli.options import DbOption, console
 from mineaction.domain.entities import Sensitivity
 from mineaction.errors import InvalidValue
@@ -147,19 +147,22 @@ def review_reject(
 
 
 def export_command(
-    target: Annotated[Path, typer.Argument(help="Output file: .gpkg, .geojson, .kml, .kmz, .csv or .zip (Shapefile).")],
+    target: Annotated[Path, typer.Argument(help="Output file: .gpkg, .geojson, .kml, .kmz, .csv, .xlsx or .zip (Shapefile).")],
     db: DbOption = "mineaction.gpkg",
     entity: Annotated[list[str] | None, typer.Option(help="Entities to export (repeat); default all.")] = None,
     as_of: Annotated[dt.datetime | None, typer.Option(help="The register as it was then (UTC).")] = None,
     bbox: Annotated[str | None, typer.Option(help="west,south,east,north in degrees.")] = None,
     organisation: Annotated[str | None, typer.Option(help="Only this organisation's records (ref, name or acronym).")] = None,
-    level: Annotated[Sensitivity, typer.Option(help="Highest field sensitivity to include.")] = Sensitivity.RESTRICTED,
+    level: Annotated[Sensitivity, typer.Option(help="Highest field sensitivity to include; public: what anyone "
+                                                     "may see, locations generalised.")] = Sensitivity.RESTRICTED,
     personal_data: Annotated[bool, typer.Option("--personal-data", help="I hold permission to export personal data.")] = False,
 ) -> None:
     """Export the register or a filtered part, recording its as-of time and the software version."""
+    # whoever runs this holds the register's file, so reads all of it; --level public writes what anyone may see
+    scope = public_scope() if level is Sensitivity.PUBLIC else local_operator(_default_user(), personal_data=personal_data)
     with Register.open(db) as register:
         result = export_register(register, target, entities=entity or None, as_of=as_of, bbox=_parse_bbox(bbox),
-                                 organisation=organisation, level=level, personal_data_permission=personal_data)
+                                 organisation=organisation, scope=scope, level=level)
     counts = ", ".join(f"{name} {n:,}" for name, n in result.counts.items() if n)
     console.print(f"exported ({counts}) as of {result.metadata['as_of']}: {', '.join(map(str, result.paths))}")
 

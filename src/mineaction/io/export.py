@@ -2,17 +2,23 @@
 
 GeoPackage (one layer per entity, QGIS styles in the standard
 ``layer_styles`` table), GeoJSON (RFC 7946), KML/KMZ with styles, CSV (WKT
-geometry) and zipped Shapefile. Every export records which state of the
+geometry), XLSX (a sheet per entity, WKT geometry) and zipped Shapefile. Every export records which state of the
 register it shows (the as-of time: the last change it includes) and the
 software version, inside the file where the format allows, else beside it.
 
-Field sensitivity decides what leaves: by default fields up to RESTRICTED
-(the mine action community); PERSONAL fields (victims' names, ages, sex,
-notes) only with an explicit ``personal_data_permission``. A PUBLIC export
-shows restricted locations (hazard outlines in a conflict area) only as
-precisely as the programme publishes them (``Programme.public_locations``:
-grid cells or admin areas), as the web does for public callers.
+The caller's scope (an account, the command line's local operator or the
+public, :mod:`mineaction.access.scopes`) decides what leaves: the records of
+the organisations it may read, and fields up to the level asked for, by
+default RESTRICTED (the mine action community), never more than the scope
+shows in every record. PERSONAL fields (victims' names, ages, sex, notes)
+need a scope that holds the personal-data permission. A PUBLIC export shows
+restricted locations (hazard outlines in a conflict area) only as precisely
+as the programme publishes them (``Programme.public_locations``: grid cells
+or admin areas), as the web does for public callers.
 All entities are read in one database transaction, so the layers agree.
+CSV and XLSX cells that a spreadsheet would run as a formula are quoted
+(:mod:`mineaction.domain.spreadsheet`); the other formats are not
+spreadsheets and keep every value as it is.
 """
 
 from __future__ import annotations
@@ -41,9 +47,12 @@ import yaml
 from shapely.geometry.base import BaseGeometry
 
 from mineaction import __version__
+from mineaction.access import Principal, ScopedReader
 from mineaction.access.publication import coarse_bbox, generalise_locations
+from mineaction.access.scopes import readable_level
 from mineaction.domain.entities import ENTITIES, Entity, Field, Kind, Sensitivity, entity
 from mineaction.domain.geometry import as_multipolygons
+from mineaction.domain.spreadsheet import QUOTE, UNSAFE_PATTERN
 from mineaction.errors import InvalidValue, MineActionError
 from mineaction.io import styles
 from mineaction.storage import driver_rows, gpkg
@@ -55,18 +64,19 @@ from mineaction.storage.unit_of_work import collector_paused
 __all__ = ["EXPORT_FORMATS", "ExportResult", "PersonalDataRefused", "export"]
 
 EXPORT_FORMATS = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".kml": "kml", ".kmz": "kmz",
-                  ".csv": "csv", ".zip": "shapefile"}
+                  ".csv": "csv", ".xlsx": "xlsx", ".zip": "shapefile"}
 _ORDER = list(Sensitivity)
 _SYSTEM = ("id", "ref", "version", "recorded_at")
 _OGR = {"gpkg": "GPKG", "geojson": "GeoJSON", "csv": "CSV", "shapefile": "ESRI Shapefile"}
 _PARTITION = 20_000  # rows read from the database at a time
 _GEOMETRY_TYPES = {"POINT": "Point", "POLYGON": "Polygon", "MULTIPOLYGON": "MultiPolygon"}
+_WKT = "WKT"  # the geometry column of an XLSX sheet, named as GDAL names it in a CSV
 
 
 class PersonalDataRefused(MineActionError, PermissionError):
     """Personal fields were asked for without the permission to export them."""
 
-    hint = "export without personal data, or pass personal_data_permission=True (--personal-data) if you hold it"
+    hint = "export without personal data, or with a scope that holds the permission (--personal-data) if you hold it"
 
 
 @dataclass(frozen=True)
@@ -150,23 +160,27 @@ def _decode(register: Register, blobs: list[Any]) -> np.ndarray:
     return shapely.from_wkb(np.asarray(blobs, dtype=object))  # PostGIS: EWKB as hex text
 
 
-def _stream(register: Register, connection: sa.Connection, spec: Entity, as_of: dt.datetime | None,
+def _stream(reader: ScopedReader, connection: sa.Connection, spec: Entity, as_of: dt.datetime | None,
             organisation_id: str | None, bbox: tuple[float, float, float, float] | None,
             exported: dict[str, set[str]], level: Sensitivity) -> _LayerStream:
+    level = min(level, readable_level(reader.principal, spec), key=_ORDER.index)
     fields = tuple(spec.fields_at_most(level))
     generalised = spec.geometry is not None and not _visible(level, spec.geometry_sensitivity)
-    parts = _parts(register, connection, spec, fields, as_of, organisation_id, bbox, exported, generalised)
+    parts = _parts(reader, connection, spec, fields, as_of, organisation_id, bbox, exported, generalised)
     return _LayerStream(spec, fields, "MULTIPOLYGON" if generalised else spec.geometry or "", parts)
 
 
-def _parts(register: Register, connection: sa.Connection, spec: Entity, fields: tuple[Field, ...],
+def _parts(reader: ScopedReader, connection: sa.Connection, spec: Entity, fields: tuple[Field, ...],
            as_of: dt.datetime | None, organisation_id: str | None, bbox: tuple[float, float, float, float] | None,
            exported: dict[str, set[str]], generalised: bool) -> Iterator[_Layer]:
-    """The layer's rows, a partition at a time, filtered, with links as refs and locations as published."""
+    """The layer's rows in the caller's scope, a partition at a time, filtered, with links as refs and
+    locations as published."""
+    register = reader.register
     source = register.table_as_of(spec.name, as_of)
     names = [*_SYSTEM, *(f.name for f in spec.fields)] + ([GEOMETRY_COLUMN] if spec.geometry else [])
     kinds = {f.name: f.kind for f in spec.fields}
-    query = sa.select(*[_raw(register, source.c[n], kinds.get(n)) for n in names]).where(source.c.deleted.is_(False))
+    query = sa.select(*[_raw(register, source.c[n], kinds.get(n)) for n in names]).where(
+        source.c.deleted.is_(False), reader.scope(spec).clause(source))
     if organisation_id is not None:
         column = "id" if spec.name == "organisation" else "organisation_id"
         if column in source.c:
@@ -259,22 +273,37 @@ def _arrow_column(kind: Kind, values: list[Any], *, iso_dates: bool) -> pa.Array
     return _arrow_text(values)
 
 
-def _arrow_schema(layer: _LayerStream, *, iso_dates: bool) -> pa.Schema:
+def _neutralised(array: pa.Array) -> pa.Array:
+    """Text a spreadsheet would run as a formula, quoted (:func:`mineaction.domain.spreadsheet.neutralise`,
+    for a whole column at once)."""
+    unsafe = pc.fill_null(pc.match_substring_regex(array, UNSAFE_PATTERN), False)
+    if not pc.any(unsafe).as_py():
+        return array
+    return pc.if_else(unsafe, pc.binary_join_element_wise(QUOTE, array, ""), array)
+
+
+def _arrow_schema(layer: _LayerStream, *, iso_dates: bool, wkt: bool) -> pa.Schema:
     """What every batch of the layer holds, known before any row is read (an empty layer has fields too)."""
     kinds = layer.kinds
     names = [*_SYSTEM, *(f.name for f in layer.fields)]
     schema = [(name, _arrow_type(kinds.get(name, Kind.TEXT), iso_dates=iso_dates)) for name in names]
-    return pa.schema(schema + ([(GEOMETRY_COLUMN, pa.binary())] if layer.spatial else []))
+    geometry = (_WKT, pa.string()) if wkt else (GEOMETRY_COLUMN, pa.binary())
+    return pa.schema(schema + ([geometry] if layer.spatial else []))
 
 
-def _arrow_batch(part: _Layer, schema: pa.Schema, kinds: dict[str, Kind], *, iso_dates: bool) -> pa.RecordBatch:
-    """A partition as an Arrow batch, built from the column lists directly."""
+def _arrow_batch(part: _Layer, schema: pa.Schema, kinds: dict[str, Kind], *, iso_dates: bool,
+                 spreadsheet: bool) -> pa.RecordBatch:
+    """A partition as an Arrow batch, built from the column lists directly; for a spreadsheet, text that
+    would run as a formula is quoted, and geometries are WKT when the schema asks for it."""
     arrays = []
     for name, values in part.columns.items():
         if name == "recorded_at":  # GeoPackage text already is ISO 8601 UTC; PostGIS gives datetimes
             values = [v if isinstance(v, str) else v.isoformat(timespec="milliseconds") + "Z" for v in values]
-        arrays.append(_arrow_column(kinds.get(name, Kind.TEXT), values, iso_dates=iso_dates))
-    if part.wkb is not None:
+        array = _arrow_column(kinds.get(name, Kind.TEXT), values, iso_dates=iso_dates)
+        arrays.append(_neutralised(array) if spreadsheet and pa.types.is_string(array.type) else array)
+    if schema.names[-1] == _WKT:
+        arrays.append(pa.array(shapely.to_wkt(part.geometries, rounding_precision=-1), type=pa.string()))
+    elif part.wkb is not None:
         arrays.append(pa.array(part.wkb, type=pa.binary()))
     elif part.shapes is not None:
         arrays.append(pa.array(shapely.to_wkb(part.shapes, output_dimension=2), type=pa.binary()))
@@ -283,12 +312,13 @@ def _arrow_batch(part: _Layer, schema: pa.Schema, kinds: dict[str, Kind], *, iso
 
 def _ogr_write(path: Path, layer: _LayerStream, driver: str, metadata: dict[str, Any], **options: Any) -> None:
     """Write the layer through GDAL, which reads its partitions as a stream of Arrow batches."""
-    iso_dates = driver == "CSV"  # GDAL would write dates as 2025/03/01; ISO 8601 is what spreadsheets expect
-    schema = _arrow_schema(layer, iso_dates=iso_dates)
+    spreadsheet = driver in ("CSV", "XLSX")
+    iso_dates = spreadsheet  # GDAL would write dates as 2025/03/01; ISO 8601 is what spreadsheets expect
+    schema = _arrow_schema(layer, iso_dates=iso_dates, wkt=driver == "XLSX")
     kinds = layer.kinds
     batches = pa.RecordBatchReader.from_batches(
-        schema, (_arrow_batch(part, schema, kinds, iso_dates=iso_dates) for part in layer))
-    spatial = layer.spatial
+        schema, (_arrow_batch(part, schema, kinds, iso_dates=iso_dates, spreadsheet=spreadsheet) for part in layer))
+    spatial = layer.spatial and driver != "XLSX"  # an XLSX sheet has no geometry: WKT text stands in
     pyogrio.raw.write_arrow(
         batches, path, layer=layer.spec.name, driver=driver, geometry_name=GEOMETRY_COLUMN if spatial else None,
         geometry_type=_GEOMETRY_TYPES[layer.geometry_type] if spatial else None,
@@ -365,6 +395,13 @@ def _write_csv(path: Path, layers: list[_LayerStream], metadata: dict[str, Any])
         _ogr_write(target, layer, "CSV", metadata, layer_options={"GEOMETRY": "AS_WKT"})
         out += [target, _sidecar(target, metadata)]
     return out
+
+
+def _write_xlsx(path: Path, layers: list[_LayerStream], metadata: dict[str, Any]) -> list[Path]:
+    path.unlink(missing_ok=True)
+    for layer in layers:
+        _ogr_write(path, layer, "XLSX", metadata, append=path.exists())
+    return [path, _sidecar(path, metadata)]
 
 
 def _write_shapefile(path: Path, layers: list[_LayerStream], metadata: dict[str, Any]) -> list[Path]:
@@ -472,11 +509,14 @@ def export(
     as_of: dt.datetime | None = None,
     bbox: tuple[float, float, float, float] | None = None,
     organisation: str | None = None,
+    scope: Principal,
     level: Sensitivity = Sensitivity.RESTRICTED,
-    personal_data_permission: bool = False,
 ) -> ExportResult:
-    """Write the register (or the part selected) to ``path``; the format follows the suffix.
+    """Write what ``scope`` may read of the register (or of the part selected) to ``path``; the format
+    follows the suffix.
 
+    ``level`` is the most sensitive class of fields asked for; each layer shows
+    no more than the scope may read in every one of its records.
     Single-layer formats (GeoJSON, CSV) write one file per entity beside
     ``path`` when several entities are exported.
     """
@@ -484,10 +524,12 @@ def export(
     fmt = EXPORT_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InvalidValue(f"cannot export to {path.name}", hint=f"use one of {', '.join(sorted(EXPORT_FORMATS))}")
-    if level is Sensitivity.PERSONAL and not personal_data_permission:
-        raise PersonalDataRefused("personal fields (victims' names, ages, sex, notes) were asked for without permission")
     names = [entity(e).name for e in entities] if entities else list(ENTITIES)
     names.sort(key=list(ENTITIES).index)
+    levels = {n: readable_level(scope, ENTITIES[n]) for n in names}
+    if level is Sensitivity.PERSONAL and any(v is not Sensitivity.PERSONAL for v in levels.values()):
+        raise PersonalDataRefused("personal fields (victims' names, ages, sex, notes) were asked for without permission")
+    reader = ScopedReader(register, scope, purpose="export")
     with translate_errors("export"), register.engine.connect() as connection:
         if register.dialect == "postgresql":  # one snapshot for every layer, as SQLite gives by default
             connection = connection.execution_options(isolation_level="REPEATABLE READ")
@@ -501,19 +543,20 @@ def export(
         organisation_id = None
         if organisation is not None:
             organisation_id = _organisation_id(connection, register, organisation)
-        if bbox is not None and level is Sensitivity.PUBLIC:  # a shrinking box must not locate a generalised record
+        generalised = level is Sensitivity.PUBLIC or Sensitivity.PUBLIC in levels.values()
+        if bbox is not None and generalised:  # a shrinking box must not locate a generalised record
             bbox = coarse_bbox(register, bbox)
         metadata = {
             "software": "mineaction", "software_version": __version__, "programme": register.programme.name,
             "as_of": version.isoformat(timespec="milliseconds") + "Z" if version else None,
             "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "sensitivity": level.value, "entities": names,
+            "sensitivity": min([level, *levels.values()], key=_ORDER.index).value, "entities": names,
             "filters": {"as_of": as_of.isoformat() if as_of else None, "bbox": list(bbox) if bbox else None,
                         "organisation": organisation},
         }
         exported: dict[str, set[str]] = {}  # ids written so far, by entity: what attribute records follow
         # read as they are written, in this order: a layer's filter may need the ids of those before it
-        layers = [_stream(register, connection, ENTITIES[n], as_of, organisation_id, bbox, exported, level)
+        layers = [_stream(reader, connection, ENTITIES[n], as_of, organisation_id, bbox, exported, level)
                   for n in names]
         if fmt in ("geojson", "kml", "kmz"):  # only attribute layers follow others, and these formats skip them
             layers = [layer for layer in layers if layer.spatial]
@@ -530,6 +573,8 @@ def _write(register: Register, path: Path, fmt: str, layers: list[_LayerStream],
         return _write_geojson(path, layers, metadata)
     if fmt == "csv":
         return _write_csv(path, layers, metadata)
+    if fmt == "xlsx":
+        return _write_xlsx(path, layers, metadata)
     if fmt == "shapefile":
         return _write_shapefile(path, layers, metadata)
     if fmt == "kml":

@@ -17,6 +17,14 @@ in the database's journal (SQLite's WAL) until commit: reserve disk of about
 twice the source. Time is linear: W4 measures a million points
 (``benchmarks/bench_w4_import.py``). A zip or KMZ may unpack to at most 4 GiB
 (:data:`mineaction.io.safety.MAX_UNPACKED_BYTES`).
+
+Text read from a CSV or XLSX file loses the quote that mineaction's own
+CSV and XLSX files put before text a spreadsheet would run as a formula: a
+quote is removed only when it comes before ``=``, ``+``, ``-``, ``@``, a tab
+or a carriage return (or before more quotes and then one of those), so
+``'=1+1`` is read as ``=1+1`` and every other text as it is
+(:mod:`mineaction.domain.spreadsheet`). An XLSX file is a zip of XML: it is
+unpacked within the archive limits and its XML checked before GDAL reads it.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from typing import Any, Self
 
 import numpy as np
 import pyarrow
+import pyarrow.compute
 import pyogrio
 import pyogrio.errors
 import shapely
@@ -40,6 +49,7 @@ from pyogrio.raw import open_arrow
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from mineaction.domain.spreadsheet import NEUTRALISED_PATTERN
 from mineaction.errors import CRSRequired, MineActionError
 from mineaction.io.errors import SourceError
 from mineaction.io.safety import check_geojson_crs, check_xml, safe_unzip
@@ -57,6 +67,7 @@ FORMATS: dict[str, str] = {
     ".kmz": "KMZ",
     ".gpx": "GPX",
     ".csv": "CSV",
+    ".xlsx": "XLSX",
 }
 DEFAULT_BATCH = 50_000
 # what GDAL and Arrow raise on a damaged or hostile file, translated into SourceError at this one boundary
@@ -64,7 +75,7 @@ _READ_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, p
                 pyogrio.errors.FieldError, pyogrio.errors.GeometryError, pyarrow.ArrowException, OSError,
                 IndexError, KeyError, ValueError)
 #: first bytes each binary format must start with, so GDAL never opens something else by its content
-_MAGIC = {".gpkg": b"SQLite format 3\x00", ".shp": b"\x00\x00\x27\x0a"}
+_MAGIC = {".gpkg": b"SQLite format 3\x00", ".shp": b"\x00\x00\x27\x0a", ".xlsx": b"PK\x03\x04"}
 
 
 @dataclass(frozen=True)
@@ -132,7 +143,7 @@ class Source:
         self.format = FORMATS[suffix]
         self.crs, self.encoding, self.drop_z = crs, encoding, drop_z
         self._open_options = ({"EMPTY_STRING_AS_NULL": "YES", **({"SEPARATOR": delimiter} if delimiter else {})}
-                              if self.format == "CSV" else {})
+                              if self.format == "CSV" else {"HEADERS": "FORCE"} if self.format == "XLSX" else {})
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         try:
             self.readable = self._prepare(suffix)
@@ -162,6 +173,10 @@ class Source:
                 raise SourceError(f"{self.path.name}: expected Shapefiles in one folder of the zip, "
                                   f"found {len(shps)} .shp", hint="zip .shp, .shx, .dbf, .prj and .cpg together")
             readable = shps[0] if len(tables) == 1 else shps[0].parent  # GDAL reads a folder as one layer per file
+        elif suffix == ".xlsx":  # a zip of XML: unpacked once within limits and its XML walked, then GDAL reads it
+            for member in self._unpack():
+                if member.suffix.lower() in (".xml", ".rels"):
+                    check_xml(member, "")
         self._check_content(readable)
         for shp in [readable] if readable.suffix.lower() == ".shp" else sorted(readable.glob("*.shp")) if readable.is_dir() else []:
             self._check_shapefile(shp)
@@ -279,7 +294,8 @@ class Source:
             raise SourceError(f"{self.path.name}: column(s) {', '.join(repeated)} appear more than once",
                               hint="rename the columns so that each name is used once")
         fids = record_batch.column(fid_column).to_pylist() if fid_column in names else range(record_batch.num_rows)
-        columns = {n: record_batch.column(n).to_pylist() for n in names if n not in (geometry_column, fid_column)}
+        columns = {n: self._text(record_batch.column(n)).to_pylist() for n in names
+                   if n not in (geometry_column, fid_column)}
         errors: dict[int, str] = {}
         if geometry_column in names:
             wkb = np.asarray(record_batch.column(geometry_column).to_pylist(), dtype=object)
@@ -294,6 +310,15 @@ class Source:
         else:
             geometries = np.full(record_batch.num_rows, None, dtype=object)
         return Batch([self._label(f) for f in fids], columns, geometries, errors)
+
+    def _text(self, column: pyarrow.Array) -> pyarrow.Array:
+        """A spreadsheet file's text column without the quotes that kept formulas from running."""
+        if self.format not in ("CSV", "XLSX") or not pyarrow.types.is_string(column.type):
+            return column
+        quoted = pyarrow.compute.fill_null(pyarrow.compute.match_substring_regex(column, NEUTRALISED_PATTERN), False)
+        if not pyarrow.compute.any(quoted).as_py():
+            return column
+        return pyarrow.compute.if_else(quoted, pyarrow.compute.utf8_slice_codeunits(column, 1), column)
 
     # -- context -------------------------------------------------------------
 

@@ -1,9 +1,12 @@
 """The annual report: land release, EO destroyed, Article 7 tables, casualties, EORE.
 
 Everything is aggregated in the database from the ledger, so the report's
-totals are the ledger's totals. Personal data never enter a report: casualty
+totals are the ledger's totals, within the caller's scope: the records of the
+organisations it may read (a programme-wide account or the command line's
+local operator: all of them). Personal data never enter a report: casualty
 and EORE tables are counts by sex and age group, with small counts suppressed
-(primary and secondary, :mod:`mineaction.domain.disclosure`).
+(primary and secondary, :mod:`mineaction.domain.disclosure`). The web's
+casualty figures are this same table (:mod:`mineaction.reports.published`).
 
 Article 7 of the Anti-Personnel Mine Ban Convention asks each year for the
 areas known or suspected to contain anti-personnel mines (location, type and
@@ -20,14 +23,16 @@ from collections.abc import Callable
 import pandas as pd
 
 import mineaction
+from mineaction.access import Principal, ScopedReader
 from mineaction.domain.disclosure import suppress_small_counts
+from mineaction.domain.entities import ENTITIES
 from mineaction.reports import DEFAULT_SUPPRESSION
 from mineaction.reports.model import Report, ReportTable
 from mineaction.storage import (
     Register, admin_ancestors, casualty_counts, contaminated_areas, eo_destroyed, eore_audience, released_area,
 )
 
-__all__ = ["DEFAULT_SUPPRESSION", "annual_report"]
+__all__ = ["DEFAULT_SUPPRESSION", "annual_report", "casualty_table"]
 
 _RELEASE_TYPES = ("cancelled", "reduced", "cleared")
 
@@ -51,13 +56,16 @@ def _pivot(rows: list[dict], index: str, columns: str, values: str, order: tuple
     return table
 
 
-def _land_release_tables(register: Register, period: tuple[dt.date, dt.date]) -> list[ReportTable]:
+def _land_release_tables(reader: ScopedReader, period: tuple[dt.date, dt.date]) -> list[ReportTable]:
+    register = reader.register
+    scope = reader.scope(ENTITIES["released_part"])
     labels = _admin_names(register)
     orgs = {o.id: o["acronym"] or o["name"] for o in register.records("organisation")}
-    by_month = released_area(register, by=("month", "release_type"), period=period)
-    by_admin = released_area(register, by=("admin_pcode", "release_type"), period=period, admin_level=2)
-    by_method = released_area(register, by=("release_type", "method"), period=period)
-    by_org = released_area(register, by=("organisation_id", "release_type"), period=period)
+    by_month = released_area(register, by=("month", "release_type"), period=period, scope=scope)
+    by_admin = released_area(register, by=("admin_pcode", "release_type"), period=period, admin_level=2,
+                             scope=scope)
+    by_method = released_area(register, by=("release_type", "method"), period=period, scope=scope)
+    by_org = released_area(register, by=("organisation_id", "release_type"), period=period, scope=scope)
     for row in by_admin:
         row["admin_pcode"] = labels.get(row["admin_pcode"], row["admin_pcode"] or "unknown")
     for row in by_org:
@@ -76,19 +84,21 @@ def _land_release_tables(register: Register, period: tuple[dt.date, dt.date]) ->
     ]
 
 
-def _eo_table(register: Register, period: tuple[dt.date, dt.date]) -> ReportTable:
-    rows = eo_destroyed(register, period)
+def _eo_table(reader: ScopedReader, period: tuple[dt.date, dt.date]) -> ReportTable:
+    rows = eo_destroyed(reader.register, period, reader.scope(ENTITIES["eo_find"]))
     order = ("functional", "self_destructed", "self_deactivated", "unknown", "other")
     return ReportTable("eo_destroyed", "Explosive ordnance found and destroyed, by category and condition (items)",
                        _pivot(rows, "category", "condition", "items", order),
                        "self-deactivated items still contain explosive and were destroyed as EO")
 
 
-def _treaty_table(register: Register, period: tuple[dt.date, dt.date], code: str, key: str, title: str) -> ReportTable:
+def _treaty_table(reader: ScopedReader, period: tuple[dt.date, dt.date], code: str, key: str, title: str) -> ReportTable:
+    register = reader.register
     labels = _admin_names(register)
-    rows = contaminated_areas(register, code, period)
+    rows = contaminated_areas(register, code, period, reader.scope(ENTITIES["hazard"]))
     in_year = {r["release_type"]: r["area_m2"]
-               for r in released_area(register, by=("release_type",), period=period, contamination=code)}
+               for r in released_area(register, by=("release_type",), period=period, contamination=code,
+                                      scope=reader.scope(ENTITIES["released_part"]))}
     frame = pd.DataFrame(
         [{"area": r.ref, "admin area": labels.get(r.admin_pcode, r.admin_pcode), "type": r.hazard_type,
           "status": r.status, "remaining m² at year end": max(r.area_m2 - r.released_m2, 0.0),
@@ -103,8 +113,11 @@ def _treaty_table(register: Register, period: tuple[dt.date, dt.date], code: str
     return ReportTable(key, title, frame, note)
 
 
-def _casualty_table(register: Register, period: tuple[dt.date, dt.date], threshold: int) -> ReportTable:
-    rows = [{"group": f"{g} {o}", "sex_age": f"{s} {a}", "n": n} for g, o, s, a, n in casualty_counts(register, period)]
+def casualty_table(reader: ScopedReader, period: tuple[dt.date, dt.date] | None, threshold: int) -> ReportTable:
+    """Casualties by group and outcome (rows), sex and age (columns), small counts suppressed;
+    ``period`` None: every accident on record."""
+    counted = casualty_counts(reader.register, period, reader.scope(ENTITIES["victim"]))
+    rows = [{"group": f"{g} {o}", "sex_age": f"{s} {a}", "n": n} for g, o, s, a, n in counted]
     columns = [f"{s} {a}" for s in ("female", "male", "unknown") for a in ("child", "adult", "age unknown")]
     index = [f"{g} {o}" for g in ("civilian", "deminer") for o in ("killed", "injured")]
     counts = pd.DataFrame(rows, columns=["group", "sex_age", "n"]).pivot_table(
@@ -117,8 +130,9 @@ def _casualty_table(register: Register, period: tuple[dt.date, dt.date], thresho
                        f"counts below {threshold} are shown as '<{threshold}'; 'x' hides a cell that would reveal one")
 
 
-def _eore_table(register: Register, period: tuple[dt.date, dt.date], threshold: int) -> ReportTable:
-    rows = eore_audience(register, period)
+def _eore_table(reader: ScopedReader, period: tuple[dt.date, dt.date], threshold: int) -> ReportTable:
+    register = reader.register
+    rows = eore_audience(register, period, reader.scope(ENTITIES["eore_session"]))
     ancestors = admin_ancestors(register, 2)
     names = _admin_names(register)
     frame = pd.DataFrame([(names.get(ancestors.get(p, p), p or "unknown"), *map(int, v)) for p, *v in rows],
@@ -133,11 +147,13 @@ def annual_report(
     register: Register,
     year: int,
     *,
+    scope: Principal,
     suppression_threshold: int = DEFAULT_SUPPRESSION,
     progress: Callable[[str], None] | None = None,
 ) -> Report:
-    """Build the annual report for calendar ``year`` from the register as it is now."""
+    """Build the annual report for calendar ``year`` from what ``scope`` may read of the register as it is now."""
     say = progress or (lambda step: None)
+    reader = ScopedReader(register, scope, purpose=f"annual report {year}")
     period = _year(year)
     programme = register.programme
     report = Report(
@@ -149,15 +165,15 @@ def annual_report(
         fictional=programme.fictional,
     )
     say("land release")
-    report.tables += _land_release_tables(register, period)
+    report.tables += _land_release_tables(reader, period)
     say("explosive ordnance")
-    report.tables.append(_eo_table(register, period))
+    report.tables.append(_eo_table(reader, period))
     say("Article 7 tables")
-    report.tables.append(_treaty_table(register, period, "ap_mine", "apmbc_article7",
+    report.tables.append(_treaty_table(reader, period, "ap_mine", "apmbc_article7",
                                        "APMBC Article 7: areas known or suspected to contain anti-personnel mines"))
-    report.tables.append(_treaty_table(register, period, "cmr", "ccm_article7",
+    report.tables.append(_treaty_table(reader, period, "cmr", "ccm_article7",
                                        "CCM Article 7: areas contaminated by cluster munition remnants"))
     say("casualties and risk education")
-    report.tables.append(_casualty_table(register, period, suppression_threshold))
-    report.tables.append(_eore_table(register, period, suppression_threshold))
+    report.tables.append(casualty_table(reader, period, suppression_threshold))
+    report.tables.append(_eore_table(reader, period, suppression_threshold))
     return report

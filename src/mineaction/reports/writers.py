@@ -2,7 +2,9 @@
 
 Every file carries the report's provenance (register as-of time, software
 version). Numbers are rounded the same way in every format, so the PDF shows
-exactly what the tables hold.
+exactly what the tables hold. In CSV and XLSX, text a spreadsheet would run
+as a formula (an organisation or admin area named ``=HYPERLINK(...)``) is
+quoted (:mod:`mineaction.domain.spreadsheet`); numbers stay numbers.
 """
 
 from __future__ import annotations
@@ -16,20 +18,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
+from mineaction.reports.frames import display_frame, spreadsheet_frame  # noqa: E402
 from mineaction.reports.model import Report, ReportTable  # noqa: E402
 
 __all__ = ["PDF_MAX_ROWS", "display_frame", "write_csv", "write_pdf", "write_xlsx"]
 
 PDF_MAX_ROWS = 40  # longer tables are in the CSV/XLSX; the PDF says so
-
-
-def display_frame(table: ReportTable) -> pd.DataFrame:
-    """The table as shown to people: areas in whole m², counts as integers, labels kept."""
-    frame = table.frame.copy()
-    for column in frame.columns:
-        if pd.api.types.is_float_dtype(frame[column]):
-            frame[column] = frame[column].round(0).astype("int64")
-    return frame
 
 
 def write_csv(report: Report, folder: Path) -> list[Path]:
@@ -41,7 +35,7 @@ def write_csv(report: Report, folder: Path) -> list[Path]:
             for key, value in report.provenance.items():
                 handle.write(f"# {key}: {value}\n")
             handle.write(f"# {table.title}. {table.note}\n")
-            display_frame(table).to_csv(handle)
+            spreadsheet_frame(display_frame(table)).to_csv(handle)
         written.append(path)
     return written
 
@@ -49,10 +43,10 @@ def write_csv(report: Report, folder: Path) -> list[Path]:
 def write_xlsx(report: Report, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        pd.DataFrame(list(report.provenance.items()), columns=["item", "value"]).to_excel(
-            writer, sheet_name="about", index=False)
+        about = pd.DataFrame(list(report.provenance.items()), columns=["item", "value"])
+        spreadsheet_frame(about).to_excel(writer, sheet_name="about", index=False)
         for table in report.tables:
-            display_frame(table).to_excel(writer, sheet_name=table.key[:31])
+            spreadsheet_frame(display_frame(table)).to_excel(writer, sheet_name=table.key[:31])
     return path
 
 

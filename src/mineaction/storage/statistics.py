@@ -18,12 +18,14 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from mineaction.storage.reads import Scope
 from mineaction.storage.register import Register
 from mineaction.storage.transactions import reading
 
 __all__ = [
     "Balance",
     "ContaminatedArea",
+    "EVERYTHING",
     "GROUPINGS",
     "admin_ancestors",
     "ap_mine_conditions",
@@ -42,6 +44,8 @@ __all__ = [
 
 #: what released land can be grouped by
 GROUPINGS = ("release_type", "method", "admin_pcode", "organisation_id", "year", "month")
+#: the scope of a caller who may read every record (the command line's local operator)
+EVERYTHING = Scope("organisation_id")
 
 
 @dataclass(frozen=True)
@@ -83,13 +87,15 @@ def released_area(
     admin_level: int | None = None,
     period: tuple[dt.date, dt.date] | None = None,
     contamination: str | None = None,
+    scope: Scope = EVERYTHING,
 ) -> list[dict[str, object]]:
     """Released m² and part counts grouped by ``by`` (see :data:`GROUPINGS`).
 
     With ``admin_level``, the ``admin_pcode`` group rolls up to that level;
     ``period`` keeps parts released from its start up to, not including, its
     end; ``contamination`` keeps parts of live hazards holding that contamination
-    code reported before the period's end (see :func:`contaminated_areas`).
+    code reported before the period's end (see :func:`contaminated_areas`);
+    ``scope``: only the parts the caller may read (access decides it).
     """
     unknown = set(by) - set(GROUPINGS)
     if unknown:
@@ -101,13 +107,13 @@ def released_area(
     ]
     query = (
         sa.select(*keys, sa.func.sum(parts.c.area_m2).label("area_m2"), sa.func.count().label("parts"))
-        .where(parts.c.deleted.is_(False))
+        .where(parts.c.deleted.is_(False), scope.clause(parts))
         .group_by(*keys)
     )
     if period is not None:
         query = query.where(parts.c.released_on >= period[0], parts.c.released_on < period[1])
     if contamination is not None:
-        query = query.where(parts.c.hazard_id.in_(_contaminated(register, contamination, period)))
+        query = query.where(parts.c.hazard_id.in_(_contaminated(register, contamination, period, scope)))
     with reading(register, "aggregating released land") as connection:
         rows = [dict(r._mapping) for r in connection.execute(query)]
     if admin_level is None or "admin_pcode" not in by:
@@ -215,22 +221,28 @@ def ap_mine_conditions(register: Register) -> list[tuple[str, str, int]]:
         return [(profile, condition, int(quantity)) for profile, condition, quantity in connection.execute(query)]
 
 
-def eo_destroyed(register: Register, period: tuple[dt.date, dt.date]) -> list[dict[str, object]]:
-    """Items found in ``period`` (start included, end not) by category and condition."""
+def eo_destroyed(
+    register: Register, period: tuple[dt.date, dt.date], scope: Scope = EVERYTHING
+) -> list[dict[str, object]]:
+    """Items found in ``period`` (start included, end not) by category and condition, within ``scope``."""
     finds = register.tables["eo_find"]
     query = (
         sa.select(finds.c.category, finds.c.condition, sa.func.sum(finds.c.quantity))
-        .where(finds.c.deleted.is_(False), finds.c.found_on >= period[0], finds.c.found_on < period[1])
+        .where(finds.c.deleted.is_(False), finds.c.found_on >= period[0], finds.c.found_on < period[1],
+               scope.clause(finds))
         .group_by(finds.c.category, finds.c.condition)
     )
     with reading(register, "aggregating finds") as connection:
         return [{"category": a, "condition": b, "items": int(n)} for a, b, n in connection.execute(query)]
 
 
-def _contaminated(register: Register, code: str, period: tuple[dt.date, dt.date] | None) -> sa.Select:
+def _contaminated(
+    register: Register, code: str, period: tuple[dt.date, dt.date] | None, scope: Scope = EVERYTHING
+) -> sa.Select:
     hazards = register.tables["hazard"]
     query = sa.select(hazards.c.id).where(
-        hazards.c.deleted.is_(False), sa.type_coerce(hazards.c.contamination, sa.Text).like(f'%"{code}"%'))
+        hazards.c.deleted.is_(False), sa.type_coerce(hazards.c.contamination, sa.Text).like(f'%"{code}"%'),
+        scope.clause(hazards))
     return query if period is None else query.where(hazards.c.reported_on < period[1])
 
 
@@ -247,9 +259,11 @@ class ContaminatedArea:
     released_m2: float
 
 
-def contaminated_areas(register: Register, code: str, period: tuple[dt.date, dt.date]) -> list[ContaminatedArea]:
-    """Live hazards reported before the period's end that hold contamination ``code``, by admin area and ref,
-    each with the m² released before the period's end."""
+def contaminated_areas(
+    register: Register, code: str, period: tuple[dt.date, dt.date], scope: Scope = EVERYTHING
+) -> list[ContaminatedArea]:
+    """Live hazards in ``scope`` reported before the period's end that hold contamination ``code``, by admin
+    area and ref, each with the m² released before the period's end."""
     hazards = register.tables["hazard"]
     parts = register.tables["released_part"]
     # Join the parts themselves and group, rather than join an aggregated subquery: without planner
@@ -263,7 +277,7 @@ def contaminated_areas(register: Register, code: str, period: tuple[dt.date, dt.
     query = (
         sa.select(*columns, sa.func.coalesce(sa.func.sum(parts.c.area_m2), 0.0))
         .select_from(hazards.outerjoin(parts, released_before_end))
-        .where(hazards.c.id.in_(_contaminated(register, code, period)))
+        .where(hazards.c.id.in_(_contaminated(register, code, period, scope)))
         .group_by(hazards.c.id, *columns)
         .order_by(hazards.c.admin_pcode, hazards.c.ref)
     )
@@ -271,28 +285,35 @@ def contaminated_areas(register: Register, code: str, period: tuple[dt.date, dt.
         return [ContaminatedArea(*row) for row in connection.execute(query)]
 
 
-def casualty_counts(register: Register, period: tuple[dt.date, dt.date]) -> list[tuple[str, str, str, str, int]]:
-    """(victim group, outcome, sex, child/adult/age unknown, persons) of accidents in ``period``."""
+def casualty_counts(
+    register: Register, period: tuple[dt.date, dt.date] | None, scope: Scope = EVERYTHING
+) -> list[tuple[str, str, str, str, int]]:
+    """(victim group, outcome, sex, child/adult/age unknown, persons) of accidents in ``period`` (None: all),
+    victims within ``scope``."""
     victims, accidents = register.tables["victim"], register.tables["accident"]
     child = sa.case((victims.c.age < 18, "child"), (victims.c.age >= 18, "adult"), else_="age unknown")
     query = (
         sa.select(victims.c.victim_group, victims.c.outcome, victims.c.sex, child, sa.func.count())
         .select_from(victims.join(accidents, victims.c.accident_id == accidents.c.id))
-        .where(victims.c.deleted.is_(False), accidents.c.deleted.is_(False),
-               accidents.c.occurred_on >= period[0], accidents.c.occurred_on < period[1])
+        .where(victims.c.deleted.is_(False), accidents.c.deleted.is_(False), scope.clause(victims))
         .group_by(victims.c.victim_group, victims.c.outcome, victims.c.sex, child)
     )
+    if period is not None:
+        query = query.where(accidents.c.occurred_on >= period[0], accidents.c.occurred_on < period[1])
     with reading(register, "counting casualties") as connection:
         return [(g, o, s, a, int(n)) for g, o, s, a, n in connection.execute(query)]
 
 
-def eore_audience(register: Register, period: tuple[dt.date, dt.date]) -> list[tuple[str | None, int, int, int, int]]:
-    """(admin P-code, girls, boys, women, men) reached by risk education sessions held in ``period``."""
+def eore_audience(
+    register: Register, period: tuple[dt.date, dt.date], scope: Scope = EVERYTHING
+) -> list[tuple[str | None, int, int, int, int]]:
+    """(admin P-code, girls, boys, women, men) reached by risk education sessions in ``scope`` held in ``period``."""
     sessions = register.tables["eore_session"]
     query = (
         sa.select(sessions.c.admin_pcode,
                   *(sa.func.coalesce(sa.func.sum(sessions.c[k]), 0) for k in ("girls", "boys", "women", "men")))
-        .where(sessions.c.deleted.is_(False), sessions.c.held_on >= period[0], sessions.c.held_on < period[1])
+        .where(sessions.c.deleted.is_(False), sessions.c.held_on >= period[0], sessions.c.held_on < period[1],
+               scope.clause(sessions))
         .group_by(sessions.c.admin_pcode)
     )
     with reading(register, "counting risk education audiences") as connection:

@@ -270,7 +270,7 @@ function bars(rows, key, value) {
     svg.insertAdjacentHTML("beforeend", `<text x="0" y="${y + 14}" font-size="11"></text><rect class="bar" x="140" y="${y}" width="${width}" height="16"></rect><text x="${144 + width}" y="${y + 13}" font-size="11"></text>`);
     const texts = svg.querySelectorAll("text");
     texts[texts.length - 2].textContent = r[key];
-    texts[texts.length - 1].textContent = Math.round(Number(r[value]) || 0).toLocaleString(LANG);
+    texts[texts.length - 1].textContent = (r[value] === null && r.shown) || Math.round(Number(r[value]) || 0).toLocaleString(LANG);  // a suppressed count: "<5"
   });
   return svg;
 }
