@@ -33,6 +33,7 @@ from alembic.script import ScriptDirectory
 from mineaction.domain.admin_areas import AdminIndex
 from mineaction.domain.entities import ENTITIES, entity
 from mineaction.domain.programme import Programme
+from mineaction.domain.styles import layer_styles
 from mineaction.errors import MineActionError, RecordNotFound, StorageError
 from mineaction.storage.engine import create_engine, is_postgres_url
 from mineaction.storage.errors import translate_errors
@@ -42,7 +43,9 @@ from mineaction.storage.schema import (
     GEOMETRY_COLUMN, GeoPackageGeometry, JSONText, all_versions, build_metadata, gpkg_wkb, written_columns,
 )
 from mineaction.storage.unit_of_work import Writer, collector_paused, utcnow
+from mineaction.storage.vocabulary import labels as vocabulary_labels
 from mineaction.storage.vocabulary import seed_vocabularies
+from mineaction.version import __version__
 
 __all__ = ["FeatureSet", "Register"]
 
@@ -91,6 +94,17 @@ def _alembic_config(connection: sa.Connection) -> Config:
     config.set_main_option("script_location", str(resources.files("mineaction.storage") / "migrations"))
     config.attributes["connection"] = connection
     return config
+
+
+def _write_styles(connection: sa.Connection, vocabulary: sa.Table) -> None:
+    """Give the register's layers the exports' QGIS styles, labelled from its vocabularies as they are now.
+
+    Remade on every create or upgrade, so a new term gets its colour; styles
+    users saved from QGIS are kept.
+    """
+    layers = [(spec.name, spec.geometry) for spec in ENTITIES.values() if spec.geometry]
+    styles = layer_styles(layers, lambda name: vocabulary_labels(connection, vocabulary, name))
+    gpkg.write_layer_styles(connection.exec_driver_sql, styles, f"mineaction {__version__}", column=GEOMETRY_COLUMN)
 
 
 class Register:
@@ -144,6 +158,8 @@ class Register:
                 with connection.begin():
                     command.upgrade(_alembic_config(connection), "head")
                     seed_vocabularies(connection, register.tables["vocabulary_term"])
+                    if register.dialect == "sqlite":
+                        _write_styles(connection, register.tables["vocabulary_term"])
                     if programme is not None:
                         register._store_programme(connection, programme)
         return register
@@ -203,13 +219,8 @@ class Register:
 
     def labels(self, vocabulary: str, language: str = "en") -> dict[str, str]:
         """Code → label in ``language`` ("en" or "uk"), in the vocabulary's order."""
-        table = self.tables["vocabulary_term"]
-        column = table.c.label_uk if language == "uk" else table.c.label_en
         with translate_errors(f"reading vocabulary {vocabulary}"), self.engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(table.c.code, column).where(table.c.vocabulary == vocabulary).order_by(table.c.sort_order)
-            ).all()
-        return dict(rows)
+            return vocabulary_labels(connection, self.tables["vocabulary_term"], vocabulary, language)
 
     # -- writing -----------------------------------------------------------
 

@@ -41,10 +41,10 @@ def _sqlite_upgrade(bind) -> None:
     gpkg.install_core_tables(execute)
     metadata = build_metadata("sqlite")
     metadata.create_all(bind)
-    entity_tables = {t for spec in ENTITIES.values() for t in (spec.name, history_name(spec.name))}
-    for name in metadata.tables:
-        if name not in entity_tables:
-            gpkg.register_attributes(execute, name)
+    gpkg.install_layer_styles(execute)
+    # only the entities' tables are layers (gpkg_contents): accounts, sessions, counters, the review queue and
+    # other internal tables stay out of GDAL's layer list, which shows only what gpkg_contents lists once it
+    # lists an attributes table (LIST_ALL_TABLES=AUTO); not registered, they need no integer primary key
     for spec in ENTITIES.values():
         for table, indexed in ((spec.name, True), (history_name(spec.name), False)):
             if spec.geometry:
