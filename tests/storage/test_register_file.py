@@ -15,7 +15,6 @@ import subprocess
 from pathlib import Path
 
 import pyogrio
-import pytest
 
 from mineaction.demo.fictional_programme import build_demo, demo_programme
 from mineaction.domain.entities import ENTITIES
@@ -38,7 +37,7 @@ INTERNAL_TABLES = {"ref_counter", "programme_setting", "vocabulary_term", "accou
 def _system_python(module: str, package: str) -> None:
     """Skip (fail in CI) unless the system's Python can import ``module``."""
     if not Path(SYSTEM_PYTHON).exists() or subprocess.run(
-        [SYSTEM_PYTHON, "-c", f"import {module}"], capture_output=True, env={**os.environ, "PYTHONPATH": ""},
+        [SYSTEM_PYTHON, "-c", f"import {module}"], check=False, capture_output=True, env={**os.environ, "PYTHONPATH": ""},
     ).returncode:
         missing_service(f"{module} is not importable by {SYSTEM_PYTHON} (apt install {package})")
 
@@ -47,7 +46,7 @@ def _validate(path: str | Path) -> subprocess.CompletedProcess:
     _system_python("osgeo_utils.samples.validate_gpkg", "python3-gdal")
     return subprocess.run(
         [SYSTEM_PYTHON, "-m", "osgeo_utils.samples.validate_gpkg", "-k", "--extra", "--warning-as-error", str(path)],
-        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""},
+        check=False, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": ""},
     )
 
 
@@ -139,7 +138,8 @@ def test_qgis_opens_the_register_with_the_entities_as_layers_and_styled(gpkg_reg
     _system_python("qgis.core", "python3-qgis")
     _fill(gpkg_register)
     gpkg_register.close()
-    result = subprocess.run([SYSTEM_PYTHON, "-c", _QGIS_SCRIPT, gpkg_register.target], capture_output=True, text=True,
+    result = subprocess.run([SYSTEM_PYTHON, "-c", _QGIS_SCRIPT, gpkg_register.target], check=False,
+                            capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": "", "QT_QPA_PLATFORM": "offscreen"}, timeout=300)
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
