@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pyogrio
+import sqlalchemy as sa
 
 from mineaction.demo.fictional_programme import build_demo, demo_programme
 from mineaction.domain.entities import ENTITIES
@@ -87,16 +88,24 @@ def test_gdal_lists_only_the_entities_tables_and_their_styles(gpkg_register: Reg
     assert not any(f": {table} (" in summary for table in INTERNAL_TABLES)
 
 
-def _styles(path: str | Path) -> dict[str, tuple[str, str]]:
-    with sqlite3.connect(path) as c:
-        rows = c.execute("SELECT f_table_name, styleName, styleQML FROM layer_styles WHERE useAsDefault").fetchall()
+def _styles(target: str | Path) -> dict[str, tuple[str, str]]:
+    """Table -> (style name, QML) of the default styles in a GeoPackage file or a PostgreSQL database."""
+    text = str(target)
+    url = text.replace("postgresql://", "postgresql+psycopg://", 1) if "://" in text else f"sqlite:///{text}"
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as c:
+            rows = c.exec_driver_sql("SELECT f_table_name, styleName, CAST(styleQML AS TEXT) FROM layer_styles "
+                                     "WHERE useAsDefault").all()
+    finally:
+        engine.dispose()
     return {table: (name, qml) for table, name, qml in rows}
 
 
-def test_register_carries_the_exports_qgis_styles(gpkg_register: Register, tmp_path: Path) -> None:
-    _fill(gpkg_register)
-    exported = _styles(export(gpkg_register, tmp_path / "export.gpkg").paths[0])
-    own = _styles(gpkg_register.target)
+def test_register_carries_the_exports_qgis_styles(register: Register, tmp_path: Path) -> None:
+    _fill(register)
+    exported = _styles(export(register, tmp_path / "export.gpkg").paths[0])
+    own = _styles(register.target)
     assert set(own) == {"hazard", "released_part", "eo_find", "accident", "eore_session"}
     assert own == {table: style for table, style in exported.items() if table in own}
     assert set(exported) <= set(own)
@@ -117,13 +126,21 @@ def test_creating_again_renews_the_register_styles_and_keeps_a_users(gpkg_regist
 
 _QGIS_SCRIPT = """
 import json, os, sys
-from qgis.core import QgsApplication, QgsProviderRegistry, QgsVectorLayer, QgsWkbTypes
+from qgis.core import QgsApplication, QgsDataSourceUri, QgsProviderRegistry, QgsVectorLayer, QgsWkbTypes
 app = QgsApplication([], False)
 app.initQgis()
-path = sys.argv[1]
-listed = {s.name(): QgsWkbTypes.geometryType(s.wkbType()) != QgsWkbTypes.NullGeometry
-          for s in QgsProviderRegistry.instance().querySublayers(path)}
-hazard = QgsVectorLayer(path + "|layername=hazard", "hazard", "ogr")
+target = sys.argv[1]
+if target.startswith("postgresql://"):  # as a QGIS PostgreSQL connection opens a table
+    user, place = target.removeprefix("postgresql://").split("@", 1)
+    host, database = place.split("/", 1)
+    uri = QgsDataSourceUri()
+    uri.setConnection(*host.split(":"), database, user, "")
+    uri.setDataSource("public", "hazard", "geom", "", "fid")
+    listed, hazard = {}, QgsVectorLayer(uri.uri(False), "hazard", "postgres")
+else:
+    listed = {s.name(): QgsWkbTypes.geometryType(s.wkbType()) != QgsWkbTypes.NullGeometry
+              for s in QgsProviderRegistry.instance().querySublayers(target)}
+    hazard = QgsVectorLayer(target + "|layername=hazard", "hazard", "ogr")
 renderer = hazard.renderer()
 print(json.dumps({"listed": listed, "valid": hazard.isValid(), "features": hazard.featureCount(),
                   "renderer": renderer.type(), "attribute": getattr(renderer, "classAttribute", lambda: None)(),
@@ -132,20 +149,24 @@ os._exit(0)  # QGIS 3.22 may crash tearing down its application; what was asked 
 """
 
 
-def test_qgis_opens_the_register_with_the_entities_as_layers_and_styled(gpkg_register: Register) -> None:
-    """QGIS 3.22 (Debian's) asks GDAL for every table (LIST_ALL_TABLES=YES), so internal tables appear in
-    its list as plain tables; the map layers it offers are exactly the entities', and they open styled."""
+def test_qgis_opens_the_register_with_the_entities_as_layers_and_styled(register: Register) -> None:
+    """QGIS 3.22 (Debian's) asks GDAL for every table of a GeoPackage (LIST_ALL_TABLES=YES), so internal tables
+    appear in its list as plain tables; the map layers it offers are exactly the entities', and they open
+    styled, from the file or from PostGIS."""
     _system_python("qgis.core", "python3-qgis")
-    _fill(gpkg_register)
-    gpkg_register.close()
-    result = subprocess.run([SYSTEM_PYTHON, "-c", _QGIS_SCRIPT, gpkg_register.target], check=False,
+    _fill(register)
+    register.close()
+    if register.dialect == "postgresql":  # QGIS finds a style by database name: this one is a copy of a template,
+        Register.create(register.target).close()  # so its styles are renamed as `mineaction init` does after a copy
+    result = subprocess.run([SYSTEM_PYTHON, "-c", _QGIS_SCRIPT, register.target], check=False,
                             capture_output=True, text=True,
                             env={**os.environ, "PYTHONPATH": "", "QT_QPA_PLATFORM": "offscreen"}, timeout=300)
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
-    assert {name for name, spatial in seen["listed"].items() if spatial} == SPATIAL_TABLES
-    assert "layer_styles" not in seen["listed"]  # QGIS keeps its style table to itself
+    if register.dialect == "sqlite":
+        assert {name for name, spatial in seen["listed"].items() if spatial} == SPATIAL_TABLES
+        assert "layer_styles" not in seen["listed"]  # QGIS keeps its style table to itself
     assert seen["valid"] and seen["features"] == 1
     assert seen["renderer"] == "categorizedSymbol"
     assert seen["attribute"] == "\"hazard_type\" || ' / ' || \"status\""
-    assert seen["categories"] == len(_styles(gpkg_register.target)["hazard"][1].split("<category ")) - 1
+    assert seen["categories"] == len(_styles(register.target)["hazard"][1].split("<category ")) - 1

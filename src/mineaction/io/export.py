@@ -46,7 +46,7 @@ from mineaction.domain import styles
 from mineaction.domain.entities import ENTITIES, Entity, Field, Kind, Sensitivity, entity
 from mineaction.domain.geometry import as_multipolygons
 from mineaction.errors import InvalidValue, MineActionError
-from mineaction.storage import driver_rows, gpkg
+from mineaction.storage import driver_rows, gpkg, layer_styles
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.register import Register
 from mineaction.storage.schema import GEOMETRY_COLUMN, gpkg_wkb
@@ -305,12 +305,12 @@ def _write_gpkg(register: Register, path: Path, layers: list[_LayerStream], meta
     for layer in layers:
         _ogr_write(path, layer, "GPKG", metadata, append=path.exists(),
                    dataset_metadata={k: str(v) for k, v in metadata.items()})
-    layer_styles = styles.layer_styles(
+    styled = styles.layer_styles(
         [(layer.spec.name, layer.geometry_type) for layer in layers if layer.spatial], register.labels)
     connection = sqlite3.connect(path)
     try:
         with connection:
-            gpkg.write_layer_styles(connection.execute, layer_styles, f"mineaction {metadata['software_version']}")
+            layer_styles.write(connection.execute, "sqlite", styled, f"mineaction {metadata['software_version']}")
     finally:
         connection.close()
     return [path]

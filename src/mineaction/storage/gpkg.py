@@ -22,8 +22,6 @@ import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from mineaction.domain.styles import LayerStyle
-
 __all__ = [
     "APPLICATION_ID",
     "FLAGS_XY_LE",
@@ -37,13 +35,11 @@ __all__ = [
     "envelope",
     "envelopes",
     "install_core_tables",
-    "install_layer_styles",
     "register_attributes",
     "register_features",
     "register_functions",
     "rtree_name",
     "wkb_many",
-    "write_layer_styles",
 ]
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
@@ -224,39 +220,6 @@ def install_core_tables(execute) -> None:
     ]
     for row in rows:
         execute("INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)", row)
-
-
-_LAYER_STYLES_DDL = (
-    "CREATE TABLE IF NOT EXISTS layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-    "f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256), "
-    "f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT, "
-    "useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30), "
-    "update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"
-)
-#: the owner of the styles mineaction writes; styles a user saves from QGIS have another and are kept
-STYLE_OWNER = "mineaction"
-
-
-def install_layer_styles(execute) -> None:
-    """Create QGIS's ``layer_styles`` table, listed in gpkg_contents as QGIS itself lists it (idempotent)."""
-    execute(_LAYER_STYLES_DDL)
-    register_attributes(execute, "layer_styles", "QGIS layer styles")
-
-
-def write_layer_styles(execute, styles: Iterable[LayerStyle], description: str, column: str = "geom") -> None:
-    """Make ``styles`` the default QGIS style of their tables, replacing those mineaction wrote before.
-
-    QGIS opens a layer with the default style found here, so a GeoPackage
-    opens styled; styles saved by users stay.
-    """
-    install_layer_styles(execute)
-    for style in styles:
-        execute("DELETE FROM layer_styles WHERE f_table_name = ? AND owner = ?", (style.table, STYLE_OWNER))
-        execute(
-            "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
-            "styleName, styleQML, styleSLD, useAsDefault, description, owner) VALUES ('', '', ?, ?, ?, ?, '', 1, ?, ?)",
-            (style.table, column, style.name, style.qml, description, STYLE_OWNER),
-        )
 
 
 def register_attributes(execute, table: str, description: str = "") -> None:

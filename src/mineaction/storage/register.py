@@ -33,12 +33,12 @@ from alembic.script import ScriptDirectory
 from mineaction.domain.admin_areas import AdminIndex
 from mineaction.domain.entities import ENTITIES, entity
 from mineaction.domain.programme import Programme
-from mineaction.domain.styles import layer_styles
+from mineaction.domain import styles
 from mineaction.errors import MineActionError, RecordNotFound, StorageError
 from mineaction.storage.engine import create_engine, is_postgres_url
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.records import Record, record_from_row
-from mineaction.storage import driver_rows, gpkg, gpkg_rtree, postgres_copy
+from mineaction.storage import driver_rows, gpkg, gpkg_rtree, layer_styles, postgres_copy
 from mineaction.storage.schema import (
     GEOMETRY_COLUMN, GeoPackageGeometry, JSONText, all_versions, build_metadata, gpkg_wkb, written_columns,
 )
@@ -103,8 +103,12 @@ def _write_styles(connection: sa.Connection, vocabulary: sa.Table) -> None:
     users saved from QGIS are kept.
     """
     layers = [(spec.name, spec.geometry) for spec in ENTITIES.values() if spec.geometry]
-    styles = layer_styles(layers, lambda name: vocabulary_labels(connection, vocabulary, name))
-    gpkg.write_layer_styles(connection.exec_driver_sql, styles, f"mineaction {__version__}", column=GEOMETRY_COLUMN)
+    styled = styles.layer_styles(layers, lambda name: vocabulary_labels(connection, vocabulary, name))
+    dialect = connection.dialect.name
+    where = {"catalog": connection.exec_driver_sql("SELECT current_database()").scalar_one(), "schema": "public"} \
+        if dialect == "postgresql" else {}
+    layer_styles.write(lambda sql, params: connection.execute(sa.text(sql), params), dialect, styled,
+                       f"mineaction {__version__}", column=GEOMETRY_COLUMN, **where)
 
 
 class Register:
@@ -158,8 +162,7 @@ class Register:
                 with connection.begin():
                     command.upgrade(_alembic_config(connection), "head")
                     seed_vocabularies(connection, register.tables["vocabulary_term"])
-                    if register.dialect == "sqlite":
-                        _write_styles(connection, register.tables["vocabulary_term"])
+                    _write_styles(connection, register.tables["vocabulary_term"])
                     if programme is not None:
                         register._store_programme(connection, programme)
         return register
