@@ -8,8 +8,6 @@ in a unit of work, read it now or as of a past time.
 ['CRSRequired', 'ConflictError', 'Extent']
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from mineaction.domain.geometry import Extent
 from mineaction.domain.programme import Programme
 from mineaction.errors import (
@@ -27,11 +25,7 @@ from mineaction.errors import (
 )
 from mineaction.storage.records import Record
 from mineaction.storage.register import Register
-
-try:
-    __version__ = version("mineaction")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+source"
+from mineaction.version import __version__
 
 __all__ = sorted(
     [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from typing import Annotated
 
 import typer
 
@@ -24,6 +25,7 @@ from mineaction.cli import (
 )
 from mineaction.cli.options import err_console
 from mineaction.errors import MineActionError
+from mineaction.version import __version__
 
 __all__ = ["app", "main"]
 
@@ -34,6 +36,22 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"mineaction {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                          help="Print the release of mineaction and exit.")] = False,
+) -> None:
+    """Open information management for humanitarian mine action."""
+
+
 register_commands.install(app)
 admin_commands.install(app)
 io_commands.install(app)

@@ -50,12 +50,12 @@ from mineaction import __version__
 from mineaction.access import Principal, ScopedReader
 from mineaction.access.publication import coarse_bbox, generalise_locations
 from mineaction.access.scopes import readable_level
+from mineaction.domain import styles
 from mineaction.domain.entities import ENTITIES, Entity, Field, Kind, Sensitivity, entity
 from mineaction.domain.geometry import as_multipolygons
 from mineaction.domain.spreadsheet import QUOTE, UNSAFE_PATTERN
 from mineaction.errors import InvalidValue, MineActionError
-from mineaction.io import styles
-from mineaction.storage import driver_rows, gpkg
+from mineaction.storage import driver_rows, gpkg, layer_styles
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.register import Register
 from mineaction.storage.schema import GEOMETRY_COLUMN, gpkg_wkb
@@ -327,8 +327,7 @@ def _ogr_write(path: Path, layer: _LayerStream, driver: str, metadata: dict[str,
 
 
 def _labels(register: Register, spec: Entity) -> dict[str, dict[str, str]]:
-    fields = styles.CATEGORIES.get(spec.name, ())
-    return {f: register.labels(spec.field_map[f].vocabulary or f) for f in fields}
+    return {f: register.labels(v) for f, v in styles.vocabularies(spec.name).items()}
 
 
 def _write_gpkg(register: Register, path: Path, layers: list[_LayerStream], metadata: dict[str, Any]) -> list[Path]:
@@ -336,29 +335,12 @@ def _write_gpkg(register: Register, path: Path, layers: list[_LayerStream], meta
     for layer in layers:
         _ogr_write(path, layer, "GPKG", metadata, append=path.exists(),
                    dataset_metadata={k: str(v) for k, v in metadata.items()})
-    styled = [(layer, styles.qml(layer.spec.name, layer.geometry_type, _labels(register, layer.spec)))
-              for layer in layers if layer.spatial]
+    styled = styles.layer_styles(
+        [(layer.spec.name, layer.geometry_type) for layer in layers if layer.spatial], register.labels)
     connection = sqlite3.connect(path)
     try:
         with connection:
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, "
-                "f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256), "
-                "f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT, "
-                "useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30), "
-                "update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"
-            )
-            connection.execute(
-                "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description) "
-                "VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS layer styles')"
-            )
-            connection.executemany(
-                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
-                "styleName, styleQML, styleSLD, useAsDefault, description, owner) "
-                "VALUES ('', '', ?, 'geom', ?, ?, '', 1, ?, 'mineaction')",
-                [(layer.spec.name, f"{layer.spec.name} by {', '.join(styles.CATEGORIES[layer.spec.name])}",
-                  qml, f"mineaction {metadata['software_version']}") for layer, qml in styled if qml],
-            )
+            layer_styles.write(connection.execute, "sqlite", styled, f"mineaction {metadata['software_version']}")
     finally:
         connection.close()
     return [path]

@@ -4,8 +4,8 @@ of an account or its grants.
 
 They live in the register's own database so that a grant, a session and the
 audit entry of a read commit with the same guarantees as the register itself
-(revision 0001 creates every table ``build_metadata`` returns and lists the
-non-entity ones in ``gpkg_contents``).
+(revision 0001 creates every table ``build_metadata`` returns; these are no
+GIS layers, so they stay out of ``gpkg_contents``).
 
 Secrets are never stored: passwords as Argon2id hashes, session ids and API
 tokens as SHA-256 digests of random values, so a copy of the file grants

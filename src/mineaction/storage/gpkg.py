@@ -223,7 +223,7 @@ def install_core_tables(execute) -> None:
 
 
 def register_attributes(execute, table: str, description: str = "") -> None:
-    """List a non-spatial table in gpkg_contents so GIS clients show it."""
+    """List a non-spatial table in gpkg_contents so GIS clients show it as a layer."""
     execute(
         "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description) "
         "VALUES (?, 'attributes', ?, ?)",

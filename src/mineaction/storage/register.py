@@ -33,16 +33,19 @@ from alembic.script import ScriptDirectory
 from mineaction.domain.admin_areas import AdminIndex
 from mineaction.domain.entities import ENTITIES, entity
 from mineaction.domain.programme import Programme
+from mineaction.domain import styles
 from mineaction.errors import MineActionError, RecordNotFound, StorageError
 from mineaction.storage.engine import create_engine, is_postgres_url
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.records import Record, record_from_row
-from mineaction.storage import driver_rows, gpkg, gpkg_rtree, postgres_copy
+from mineaction.storage import driver_rows, gpkg, gpkg_rtree, layer_styles, postgres_copy
 from mineaction.storage.schema import (
     GEOMETRY_COLUMN, GeoPackageGeometry, JSONText, all_versions, build_metadata, gpkg_wkb, written_columns,
 )
 from mineaction.storage.unit_of_work import Writer, collector_paused, utcnow
+from mineaction.storage.vocabulary import labels as vocabulary_labels
 from mineaction.storage.vocabulary import seed_vocabularies
+from mineaction.version import __version__
 
 __all__ = ["FeatureSet", "Register"]
 
@@ -91,6 +94,21 @@ def _alembic_config(connection: sa.Connection) -> Config:
     config.set_main_option("script_location", str(resources.files("mineaction.storage") / "migrations"))
     config.attributes["connection"] = connection
     return config
+
+
+def _write_styles(connection: sa.Connection, vocabulary: sa.Table) -> None:
+    """Give the register's layers the exports' QGIS styles, labelled from its vocabularies as they are now.
+
+    Remade on every create or upgrade, so a new term gets its colour; styles
+    users saved from QGIS are kept.
+    """
+    layers = [(spec.name, spec.geometry) for spec in ENTITIES.values() if spec.geometry]
+    styled = styles.layer_styles(layers, lambda name: vocabulary_labels(connection, vocabulary, name))
+    dialect = connection.dialect.name
+    where = {"catalog": connection.exec_driver_sql("SELECT current_database()").scalar_one(), "schema": "public"} \
+        if dialect == "postgresql" else {}
+    layer_styles.write(lambda sql, params: connection.execute(sa.text(sql), params), dialect, styled,
+                       f"mineaction {__version__}", column=GEOMETRY_COLUMN, **where)
 
 
 class Register:
@@ -144,6 +162,7 @@ class Register:
                 with connection.begin():
                     command.upgrade(_alembic_config(connection), "head")
                     seed_vocabularies(connection, register.tables["vocabulary_term"])
+                    _write_styles(connection, register.tables["vocabulary_term"])
                     if programme is not None:
                         register._store_programme(connection, programme)
         return register
@@ -203,13 +222,8 @@ class Register:
 
     def labels(self, vocabulary: str, language: str = "en") -> dict[str, str]:
         """Code → label in ``language`` ("en" or "uk"), in the vocabulary's order."""
-        table = self.tables["vocabulary_term"]
-        column = table.c.label_uk if language == "uk" else table.c.label_en
         with translate_errors(f"reading vocabulary {vocabulary}"), self.engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(table.c.code, column).where(table.c.vocabulary == vocabulary).order_by(table.c.sort_order)
-            ).all()
-        return dict(rows)
+            return vocabulary_labels(connection, self.tables["vocabulary_term"], vocabulary, language)
 
     # -- writing -----------------------------------------------------------
 

@@ -4,8 +4,8 @@ Field data never goes straight into the register. Each imported feature or
 form submission becomes a *field report* (submitted → approved, rejected or
 conflict), as in IMSMA; a reviewer's approval applies it through the Writer
 as a new version. The queue lives in the register's own database so that an
-import is one transaction with everything else, and GIS clients see the
-tables (revision 0001 lists every non-entity table in ``gpkg_contents``).
+import is one transaction with everything else (they are no GIS layers:
+revision 0001 lists only the entities' tables in ``gpkg_contents``).
 
 ``content_hash`` is unique: importing the same feature twice adds nothing.
 """

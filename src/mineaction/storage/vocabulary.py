@@ -7,7 +7,7 @@ from importlib import resources
 import sqlalchemy as sa
 import yaml
 
-__all__ = ["load_packaged_vocabularies", "seed_vocabularies"]
+__all__ = ["labels", "load_packaged_vocabularies", "seed_vocabularies"]
 
 
 def load_packaged_vocabularies() -> dict[str, dict[str, tuple[str, str]]]:
@@ -28,3 +28,10 @@ def seed_vocabularies(connection: sa.Connection, table: sa.Table) -> int:
     if rows:
         connection.execute(table.insert(), rows)
     return len(rows)
+
+
+def labels(connection: sa.Connection, table: sa.Table, vocabulary: str, language: str = "en") -> dict[str, str]:
+    """Code -> label in ``language`` ("en" or "uk"), in the vocabulary's order."""
+    column = table.c.label_uk if language == "uk" else table.c.label_en
+    query = sa.select(table.c.code, column).where(table.c.vocabulary == vocabulary).order_by(table.c.sort_order)
+    return dict(connection.execute(query).all())

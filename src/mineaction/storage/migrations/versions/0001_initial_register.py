@@ -11,10 +11,11 @@ Revises:
 Create Date: 2026-11-25
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 from mineaction.domain.entities import ENTITIES
-from mineaction.storage import gpkg
+from mineaction.storage import gpkg, layer_styles
 from mineaction.storage.schema import GEOMETRY_COLUMN, build_metadata, history_name, written_columns
 
 revision = "0001"
@@ -41,10 +42,10 @@ def _sqlite_upgrade(bind) -> None:
     gpkg.install_core_tables(execute)
     metadata = build_metadata("sqlite")
     metadata.create_all(bind)
-    entity_tables = {t for spec in ENTITIES.values() for t in (spec.name, history_name(spec.name))}
-    for name in metadata.tables:
-        if name not in entity_tables:
-            gpkg.register_attributes(execute, name)
+    layer_styles.install(lambda sql, params: bind.execute(sa.text(sql), params), "sqlite")
+    # only the entities' tables are layers (gpkg_contents): accounts, sessions, counters, the review queue and
+    # other internal tables stay out of GDAL's layer list, which shows only what gpkg_contents lists once it
+    # lists an attributes table (LIST_ALL_TABLES=AUTO); not registered, they need no integer primary key
     for spec in ENTITIES.values():
         for table, indexed in ((spec.name, True), (history_name(spec.name), False)):
             if spec.geometry:
@@ -75,6 +76,7 @@ def _postgres_upgrade(bind) -> None:
     bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
     metadata = build_metadata("postgresql")
     metadata.create_all(bind)
+    layer_styles.install(lambda sql, params: bind.execute(sa.text(sql), params), "postgresql")
     bind.exec_driver_sql(
         """CREATE OR REPLACE FUNCTION mineaction_refuse() RETURNS trigger AS $$
         BEGIN

@@ -4,14 +4,21 @@ Hazards are coloured by type (suspected orange, confirmed red) and drawn by
 status (active solid, worked on hatched, closed or handed over outline
 only), so a reviewer sees at a glance what is still dangerous. Released land
 is green by release type; EO finds and accidents are coloured points.
+
+The register carries these styles itself (QGIS's ``layer_styles`` table,
+written at creation) as its GeoPackage exports do, so the definitions live
+here, below both storage and the exports.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
-__all__ = ["CATEGORIES", "Category", "categories", "category_key", "qml"]
+from mineaction.domain.entities import ENTITIES
+
+__all__ = ["CATEGORIES", "Category", "LayerStyle", "categories", "category_key", "layer_styles", "qml", "vocabularies"]
 
 _TYPE_COLOURS = {"SHA": (253, 141, 60), "CHA": (215, 25, 28)}
 _STATUS_STYLE = {"active": "solid", "worked_on": "b_diagonal", "closed": "no", "handed_over": "no"}
@@ -36,6 +43,21 @@ class Category:
     label: str
     rgb: tuple[int, int, int]
     fill: str  # QGIS brush style: solid, b_diagonal, no
+
+
+@dataclass(frozen=True)
+class LayerStyle:
+    """One layer's QGIS style, as a row of the ``layer_styles`` table holds it."""
+
+    table: str
+    name: str  # e.g. "hazard by hazard_type, status"
+    qml: str
+
+
+def vocabularies(entity_name: str) -> dict[str, str]:
+    """Field -> the vocabulary its codes come from, for each field an entity's colour depends on."""
+    spec = ENTITIES[entity_name]
+    return {f: spec.field_map[f].vocabulary or f for f in CATEGORIES.get(entity_name, ())}
 
 
 def category_key(values: dict[str, object], fields: tuple[str, ...]) -> str:
@@ -100,3 +122,17 @@ def qml(entity_name: str, geometry: str, labels: dict[str, dict[str, str]]) -> s
         f'enableorderby="0" forceraster="0"><categories>{rows}</categories><symbols>{symbols}</symbols>'
         "</renderer-v2></qgis>"
     )
+
+
+def layer_styles(layers: Iterable[tuple[str, str]], labels: Callable[[str], dict[str, str]]) -> list[LayerStyle]:
+    """The styles of the given ``(entity, geometry type)`` layers that have one.
+
+    ``labels(vocabulary)`` gives a vocabulary's code -> label, in its order,
+    as the register stores it.
+    """
+    out = []
+    for name, geometry in layers:
+        style = qml(name, geometry, {f: labels(v) for f, v in vocabularies(name).items()})
+        if style is not None:
+            out.append(LayerStyle(name, f"{name} by {', '.join(CATEGORIES[name])}", style))
+    return out
