@@ -13,7 +13,6 @@ not people, and are published whole, as in the annual report.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import pandas as pd
@@ -24,7 +23,7 @@ from mineaction.errors import InvalidValue
 from mineaction.reports import DEFAULT_SUPPRESSION
 from mineaction.reports.annual import casualty_table
 from mineaction.reports.model import ReportTable
-from mineaction.storage.statistics import released_area
+from mineaction.storage import released_area
 
 __all__ = ["TABLES", "dashboard", "published_table"]
 
@@ -70,7 +69,7 @@ def _casualties(reader: ScopedReader, threshold: int) -> list[dict[str, Any]]:
 def dashboard(reader: ScopedReader, *, suppression_threshold: int = DEFAULT_SUPPRESSION) -> dict[str, list[dict[str, Any]]]:
     """Land release over time, hazards by status, EO by condition, casualties, from what the reader may see."""
     by_month = released_area(reader.register, by=("month", "release_type"),
-                             visible=functools.partial(reader.scope, ENTITIES["released_part"]))
+                             scope=reader.scope(ENTITIES["released_part"]))
     return {
         "land_release_by_month": [{"month": r["month"], "release_type": r["release_type"],
                                    "area_m2": float(r["area_m2"])} for r in by_month],  # type: ignore[arg-type]
