@@ -17,6 +17,7 @@ from pathlib import Path
 import pyogrio
 import sqlalchemy as sa
 
+from mineaction.access import local_operator
 from mineaction.demo.fictional_programme import build_demo, demo_programme
 from mineaction.domain.entities import ENTITIES
 from mineaction.io.export import export
@@ -104,7 +105,7 @@ def _styles(target: str | Path) -> dict[str, tuple[str, str]]:
 
 def test_register_carries_the_exports_qgis_styles(register: Register, tmp_path: Path) -> None:
     _fill(register)
-    exported = _styles(export(register, tmp_path / "export.gpkg").paths[0])
+    exported = _styles(export(register, tmp_path / "export.gpkg", scope=local_operator("test")).paths[0])
     own = _styles(register.target)
     assert set(own) == {"hazard", "released_part", "eo_find", "accident", "eore_session"}
     assert own == {table: style for table, style in exported.items() if table in own}
