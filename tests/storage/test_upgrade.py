@@ -90,6 +90,7 @@ def test_a_geopackage_register_of_each_release_upgrades_keeping_everything(
 
 
 @pytest.mark.postgis
+@pytest.mark.filterwarnings("ignore:Did not recognize type 'xml'")  # QGIS's style columns, compared all the same
 @pytest.mark.parametrize("release", RELEASES)
 def test_a_postgis_register_of_each_release_upgrades_keeping_everything(
         release: str, request: pytest.FixtureRequest, postgis_url: str) -> None:

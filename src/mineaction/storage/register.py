@@ -30,10 +30,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from mineaction.domain import styles
 from mineaction.domain.admin_areas import AdminIndex
 from mineaction.domain.entities import ENTITIES, entity
 from mineaction.domain.programme import Programme
-from mineaction.domain import styles
 from mineaction.errors import MineActionError, RecordNotFound, StorageError
 from mineaction.storage.engine import create_engine, is_postgres_url
 from mineaction.storage.errors import translate_errors
@@ -105,8 +105,9 @@ def _write_styles(connection: sa.Connection, vocabulary: sa.Table) -> None:
     layers = [(spec.name, spec.geometry) for spec in ENTITIES.values() if spec.geometry]
     styled = styles.layer_styles(layers, lambda name: vocabulary_labels(connection, vocabulary, name))
     dialect = connection.dialect.name
-    where = {"catalog": connection.exec_driver_sql("SELECT current_database()").scalar_one(), "schema": "public"} \
-        if dialect == "postgresql" else {}
+    where: dict[str, str] = {}
+    if dialect == "postgresql":  # QGIS finds a style by database and schema
+        where = {"catalog": connection.exec_driver_sql("SELECT current_database()").scalar_one(), "schema": "public"}
     layer_styles.write(lambda sql, params: connection.execute(sa.text(sql), params), dialect, styled,
                        f"mineaction {__version__}", column=GEOMETRY_COLUMN, **where)
 
