@@ -33,23 +33,21 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+source"
 
-__all__ = sorted(
-    [
-        "CRSRequired",
-        "ConflictError",
-        "Extent",
-        "InvalidGeometry",
-        "InvalidValue",
-        "LedgerViolation",
-        "MineActionError",
-        "OutsideProgrammeExtent",
-        "Programme",
-        "Record",
-        "RecordNotFound",
-        "Register",
-        "StaleEdit",
-        "StorageError",
-        "SwappedAxes",
-        "__version__",
-    ]
-)
+__all__ = [
+    "CRSRequired",
+    "ConflictError",
+    "Extent",
+    "InvalidGeometry",
+    "InvalidValue",
+    "LedgerViolation",
+    "MineActionError",
+    "OutsideProgrammeExtent",
+    "Programme",
+    "Record",
+    "RecordNotFound",
+    "Register",
+    "StaleEdit",
+    "StorageError",
+    "SwappedAxes",
+    "__version__",
+]

@@ -202,4 +202,5 @@ def coarsen_bbox(
         raise InvalidValue("generalising to admin areas needs the admin areas", hint="pass admin_areas=")
     areas = admin_areas.at_level(config.admin_level)[1]
     reached = [a for a in areas if a.intersects(box)]
-    return tuple(shapely.union_all([box, *reached]).bounds)
+    minx, miny, maxx, maxy = shapely.union_all([box, *reached]).bounds
+    return minx, miny, maxx, maxy

@@ -178,7 +178,7 @@ def assess_hazard_grid(
     first_age = int(dd.min() - em.max()) if n and m else 0
     table_ages = np.arange(first_age, int(dd.max() - em.min()) + 1 if n and m else 0, dtype=float)
     f_table, e_table = (np.asarray(x) for x in survival_fractions(table_ages, profile))
-    tables = {"functional": f_table, "explosive": e_table}
+    tables: dict[str, ArrayLike] = {"functional": f_table, "explosive": e_table}
     probabilities = {"p_any_functional": "functional"}
     if level is not None:
         f_band, e_band = fraction_bands(
