@@ -219,6 +219,10 @@ EDGE_STEP_DEG = 5e-4
 _EQUAL_AREA = Transformer.from_crs(WGS84, CRS.from_epsg(6933), always_xy=True)
 
 
+@overload
+def geodesic_area(geometries: BaseGeometry) -> float: ...
+@overload
+def geodesic_area(geometries: np.ndarray | list) -> np.ndarray: ...
 def geodesic_area(geometries: BaseGeometry | np.ndarray | list) -> float | np.ndarray:
     """Area in square metres on the WGS 84 ellipsoid of lon/lat geometries.
 
