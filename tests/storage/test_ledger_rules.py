@@ -6,8 +6,8 @@ import pytest
 
 from mineaction.errors import InvalidValue, LedgerViolation
 from mineaction.storage.register import Register
-from mineaction.storage.unit_of_work import Release
 from mineaction.storage.statistics import hazard_balance, released_area
+from mineaction.storage.unit_of_work import Release
 from tests.common import activity_values, add_organisation, box_m, hazard_values, square_m
 
 

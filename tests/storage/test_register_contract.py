@@ -10,6 +10,7 @@ import shapely
 import sqlalchemy as sa
 from pyproj import Geod
 
+from mineaction.domain.geometry import to_wgs84
 from mineaction.errors import (
     CRSRequired,
     InvalidGeometry,
@@ -21,7 +22,6 @@ from mineaction.errors import (
     StorageError,
     SwappedAxes,
 )
-from mineaction.domain.geometry import to_wgs84
 from mineaction.storage.register import Register
 from tests.common import E0, N0, UTM, activity_values, add_organisation, box_m, hazard_values, square_m
 

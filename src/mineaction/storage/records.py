@@ -85,7 +85,7 @@ class RecordColumns(Sequence[Record]):
             return column.tolist()
         return list(column) if isinstance(column, (list, tuple)) else [column] * self._n
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(self._n))]
         if not -self._n <= index < self._n:

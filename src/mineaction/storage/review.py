@@ -20,16 +20,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby, repeat
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import shapely
 import sqlalchemy as sa
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from mineaction.domain.entities import ENTITIES, entity
-from mineaction.errors import ConflictError, InvalidValue, RecordNotFound
+from mineaction.errors import ConflictError, InvalidGeometry, InvalidValue, RecordNotFound
 from mineaction.storage.driver_rows import driver_cursor
 from mineaction.storage.errors import driver_errors, translate_errors
 from mineaction.storage.register import Register
@@ -260,7 +261,7 @@ def _queued_whole(register: Register, connection: sa.Connection, import_id: str,
     savepoint = connection.begin_nested()
     try:
         _queue(register, connection, import_id, batch, submitted_at=submitted_at, submitted_by=submitted_by)
-    except (sa.exc.IntegrityError, *driver_errors("IntegrityError")) as exc:
+    except driver_errors("IntegrityError", sa.exc.IntegrityError) as exc:
         savepoint.rollback()
         if "content_hash" not in str(exc):
             raise
@@ -408,9 +409,10 @@ class _Batch:
 
     def subset(self, rows: Sequence[int]) -> _Batch:
         """The batch's reports at positions ``rows``."""
-        return _Batch(self.entity, *([column[i] for i in rows] for column in (
+        columns: tuple[list[Any], ...] = (
             self.fids, self.refs, self.actions, self.target_ids, self.base_versions, self.values, self.geometries,
-            self.depends_on)))
+            self.depends_on)
+        return _Batch(self.entity, *([column[i] for i in rows] for column in columns))
 
 
 _PENDING = ("fid", "ref", "entity", "action", "target_id", "base_version", "field_values", "geometry_wkb",
@@ -508,6 +510,8 @@ class _Approver:
                 rec = self.w.update(batch.entity, batch.target_ids[i] or "", base_version=batch.base_versions[i] or 0,
                                     values=values, geometry=geometry)
             else:
+                if geometry is None:
+                    raise InvalidGeometry(f"{ref}: a released part needs its geometry")
                 values = dict(values)
                 rec = self.w.release(activity_id=values.pop("activity_id"), geometry=geometry,
                                      release_type=values["release_type"], method=values["method"],
@@ -529,7 +533,7 @@ def _for_driver(connection: sa.Connection, column: sa.Column, value: Any) -> Any
     return value if process is None or value is None else process(value)
 
 
-def _executemany(connection: sa.Connection, statement: sa.Executable, names: Sequence[str],
+def _executemany(connection: sa.Connection, statement: sa.ClauseElement, names: Sequence[str],
                  rows: Sequence[tuple[Any, ...]]) -> None:
     """Run ``statement`` once per row (values of the bound parameters ``names``) straight through the driver.
 
@@ -537,7 +541,7 @@ def _executemany(connection: sa.Connection, statement: sa.Executable, names: Seq
     when a million reports are approved, so the values must already be what
     the driver takes (text, numbers, None; :func:`_for_driver`).
     """
-    compiled = statement.compile(dialect=connection.dialect)
+    compiled = cast(SQLCompiler, statement.compile(dialect=connection.dialect))  # a DML statement's
     if compiled.positional:
         pick = operator.itemgetter(*[names.index(name) for name in compiled.positiontup or []])
         connection.exec_driver_sql(str(compiled), [pick(row) for row in rows])

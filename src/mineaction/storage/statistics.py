@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from mineaction.storage.register import Register
 
-__all__ = ["Balance", "GROUPINGS", "admin_ancestors", "hazard_balance", "released_area"]
+__all__ = ["GROUPINGS", "Balance", "admin_ancestors", "hazard_balance", "released_area"]
 
 #: what released land can be grouped by
 GROUPINGS = ("release_type", "method", "admin_pcode", "organisation_id", "year", "month")
