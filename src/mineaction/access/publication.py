@@ -17,10 +17,10 @@ import weakref
 
 import numpy as np
 import sqlalchemy as sa
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from mineaction.access._db import reading
-from mineaction.domain.generalisation import AdminAreas, coarsen_bbox, generalise
+from mineaction.domain.generalisation import AdminAreas, Geometries, coarsen_bbox, generalise
 from mineaction.storage.register import Register
 from mineaction.storage.schema import GEOMETRY_COLUMN
 
@@ -59,7 +59,7 @@ def _admin_areas(register: Register) -> AdminAreas | None:
     return areas
 
 
-def generalise_locations(register: Register, geometries: ArrayLike) -> NDArray[np.object_]:
+def generalise_locations(register: Register, geometries: Geometries) -> NDArray[np.object_]:
     """Lon/lat geometries as the programme publishes them (None where withheld)."""
     return generalise(geometries, register.programme.public_locations, _admin_areas(register))
 
