@@ -12,6 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -62,7 +63,7 @@ def released_area(
     admin_level: int | None = None,
     period: tuple[dt.date, dt.date] | None = None,
     hazards: sa.Select | None = None,
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     """Released m² and part counts grouped by ``by`` (see :data:`GROUPINGS`).
 
     With ``admin_level``, the ``admin_pcode`` group rolls up to that level;
