@@ -36,7 +36,7 @@ from mineaction.domain.residual_hazard.results import (
     ResidualHazardResult,
     hazard_caveats,
 )
-from mineaction.domain.residual_hazard.survival import day_numbers, survival_fractions
+from mineaction.domain.residual_hazard.survival import DatesLike, day_numbers, survival_fractions
 from mineaction.errors import InvalidValue
 
 __all__ = ["assess_hazard_grid", "assess_residual_hazard"]
@@ -119,8 +119,8 @@ def assess_residual_hazard(
 
 
 def assess_hazard_grid(
-    emplaced: ArrayLike,
-    on: ArrayLike,
+    emplaced: DatesLike,
+    on: DatesLike,
     profile: ReliabilityProfile,
     mean_count: ArrayLike,
     shape: ArrayLike | None = None,
@@ -227,7 +227,7 @@ def assess_hazard_grid(
     )
 
 
-def _dates_1d(name: str, dates: ArrayLike) -> NDArray[np.int64]:
+def _dates_1d(name: str, dates: DatesLike) -> NDArray[np.int64]:
     days = day_numbers(name, dates)
     if days.ndim != 1:
         raise InvalidValue(f"{name}: expected a 1-D sequence of dates, got shape {days.shape}")
