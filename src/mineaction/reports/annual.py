@@ -63,7 +63,8 @@ def _land_release_tables(register: Register, period: tuple[dt.date, dt.date]) ->
     for row in by_org:
         row["organisation_id"] = orgs.get(row["organisation_id"], row["organisation_id"])
     method_frame = pd.DataFrame(by_method, columns=["release_type", "method", "area_m2", "parts"])
-    method_frame.loc[len(method_frame)] = ["total", "", method_frame["area_m2"].sum(), method_frame["parts"].sum()]
+    total = ["total", "", method_frame["area_m2"].sum(), method_frame["parts"].sum()]
+    method_frame.loc[len(method_frame)] = total  # type: ignore[assignment]  # pandas-stubs type no row set from a list
     note = "m², geodesic; each square metre counted once, under the method that released it"
     return [
         ReportTable("land_release_by_month", "Land released by month and type (m²)",
@@ -116,7 +117,8 @@ def _treaty_table(register: Register, period: tuple[dt.date, dt.date], code: str
     )
     with register.engine.connect() as c:
         rows = c.execute(query).all()
-    in_year = {r["release_type"]: r["area_m2"] for r in released_area(register, by=("release_type",), period=period, hazards=selected)}
+    in_year = {r["release_type"]: r["area_m2"]
+               for r in released_area(register, by=("release_type",), period=period, hazards=selected)}
     frame = pd.DataFrame(
         [{"area": ref, "admin area": labels.get(pcode, pcode), "type": kind, "status": status,
           "remaining m² at year end": max(area - released, 0.0),
@@ -158,7 +160,8 @@ def _casualty_table(register: Register, period: tuple[dt.date, dt.date], thresho
 def _eore_table(register: Register, period: tuple[dt.date, dt.date], threshold: int) -> ReportTable:
     sessions = register.tables["eore_session"]
     query = (
-        sa.select(sessions.c.admin_pcode, *(sa.func.coalesce(sa.func.sum(sessions.c[k]), 0) for k in ("girls", "boys", "women", "men")))
+        sa.select(sessions.c.admin_pcode,
+                  *(sa.func.coalesce(sa.func.sum(sessions.c[k]), 0) for k in ("girls", "boys", "women", "men")))
         .where(sessions.c.deleted.is_(False), sessions.c.held_on >= period[0], sessions.c.held_on < period[1])
         .group_by(sessions.c.admin_pcode)
     )
