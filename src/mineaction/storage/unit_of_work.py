@@ -62,13 +62,6 @@ class Release:
     released_on: dt.date | str
 
 
-def _outline(record: Record) -> BaseGeometry:
-    """A hazard's or released part's geometry, which only an edit outside mineaction can have removed."""
-    if record.geometry is None:
-        raise StorageError(f"{record.ref} has no geometry", hint="restore its outline from a backup or its history")
-    return record.geometry
-
-
 def utcnow() -> dt.datetime:
     """Naive UTC now at the register's resolution (milliseconds)."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -284,7 +277,7 @@ class Writer:
                 check_outline(
                     hazard_ref=current.ref,
                     outline=new_geometry,
-                    parts=[ExistingPart(p.ref, _outline(p)) for p in self.register._parts_of(self.connection, [current.id])],
+                    parts=[ExistingPart(p.ref, p.outline) for p in self.register._parts_of(self.connection, [current.id])],
                     tolerance_m2=self.register.programme.overlap_tolerance_m2,
                 )
         if spec.geometry:
@@ -323,7 +316,7 @@ class Writer:
         hazards = self._current_many("hazard", {a["hazard_id"] for a in activities.values()}, lock=True)
         existing: dict[str, list[ExistingPart]] = {hazard_id: [] for hazard_id in hazards}
         for part in self.register._parts_of(self.connection, list(hazards)):
-            existing[part["hazard_id"]].append(ExistingPart(part.ref, _outline(part)))
+            existing[part["hazard_id"]].append(ExistingPart(part.ref, part.outline))
         spec = ENTITIES["released_part"]
         labels = [f"release {i} by {activities[r.activity_id].ref}" for i, r in enumerate(releases)]
         parts = self._prepare_geometries(spec, [r.geometry for r in releases], len(releases), crs, repair, labels)
@@ -333,7 +326,7 @@ class Writer:
             hazard = hazards[activity["hazard_id"]]
             fitted, _trim = check_release(
                 hazard_ref=hazard.ref,
-                hazard=_outline(hazard),
+                hazard=hazard.outline,
                 activity_ref=activity.ref,
                 activity_type=activity["activity_type"],
                 release_type=release.release_type,
