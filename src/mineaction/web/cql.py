@@ -22,6 +22,7 @@ from lark.exceptions import LarkError
 from pygeofilter import ast, values
 from pygeofilter.parsers.cql2_text import parse
 from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
 
 from mineaction.access.publication import coarse_bbox
 from mineaction.access.spatial import intersects
@@ -191,10 +192,12 @@ class _Compiler:
         if isinstance(rhs, ast.Attribute):
             lhs, rhs = rhs, lhs
         if not isinstance(lhs, ast.Attribute) or lhs.name not in GEOMETRY_NAMES:
-            raise InvalidValue(f"S_INTERSECTS compares the geometry property ({' or '.join(sorted(GEOMETRY_NAMES))}) with a geometry")
+            names = " or ".join(sorted(GEOMETRY_NAMES))
+            raise InvalidValue(f"S_INTERSECTS compares the geometry property ({names}) with a geometry")
         if isinstance(rhs, ast.Function) and rhs.name.lower() == "bbox" and len(rhs.arguments) == 4:
             try:
-                geometry = shapely.box(*(float(a) for a in rhs.arguments))
+                west, south, east, north = (float(a) for a in rhs.arguments)
+                geometry: BaseGeometry = shapely.box(west, south, east, north)
             except (TypeError, ValueError):
                 raise InvalidValue("BBOX takes four numbers: minx, miny, maxx, maxy") from None
         elif isinstance(rhs, values.Geometry):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -19,7 +20,6 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from mineaction.access.errors import AccessDenied, NotAuthenticated, TooManyAttempts
-from mineaction.storage.errors import database_message
 from mineaction.errors import (
     ConflictError,
     CRSRequired,
@@ -30,6 +30,7 @@ from mineaction.errors import (
     StaleEdit,
     StorageError,
 )
+from mineaction.storage.errors import database_message
 
 __all__ = ["PROBLEM_JSON", "STATUS", "install_problem_handlers", "problem"]
 
@@ -57,7 +58,7 @@ def _slug(name: str) -> str:
 
 def problem(
     status: int, detail: str, *, title: str | None = None, kind: str | None = None,
-    headers: dict[str, str] | None = None, **extra: Any,
+    headers: Mapping[str, str] | None = None, **extra: Any,
 ) -> JSONResponse:
     body = {
         "type": f"/problems/{kind}" if kind else "about:blank",

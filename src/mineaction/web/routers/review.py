@@ -95,7 +95,7 @@ def _out(reader: ScopedReader, report: review.FieldReport) -> ReportOut:
             reader.log_personal_reads(spec, [report.id])
         else:
             withheld = list(policy.personal_fields(spec))
-            values.update({name: None for name in withheld})
+            values.update(dict.fromkeys(withheld))
     return ReportOut(
         id=report.id, ref=report.ref, entity=report.entity, action=report.action, status=report.status,
         values=values, geometry=None if report.geometry is None else report.geometry.__geo_interface__,
@@ -138,7 +138,8 @@ def submit_report(body: ReportIn, reader: Reader, principal: CurrentPrincipal) -
     owner = policy.owner_of(spec, body.values)
     if body.action == "update" and body.target_id:
         owner = owner or policy.owner_of(spec, reader.get(spec.name, body.target_id).record.values)
-    if not (principal.allows(Role.FIELD_REPORTER, owner) if policy.owned(spec) else principal.organisations(Role.FIELD_REPORTER) is None):
+    if not (principal.allows(Role.FIELD_REPORTER, owner) if policy.owned(spec)
+            else principal.organisations(Role.FIELD_REPORTER) is None):
         raise AccessDenied(f"submitting {spec.name} reports for organisation {owner} needs the field_reporter role there")
     # the register's own rules, now, so the field team learns what is wrong, not the reviewer later
     clean_values(spec, body.values, reader.register.vocabularies(), partial=body.action == "update", where="values")
@@ -153,13 +154,14 @@ def submit_report(body: ReportIn, reader: Reader, principal: CurrentPrincipal) -
     digest = hashlib.sha256(payload.encode()).hexdigest()
     submission = review.Submission(
         entity=spec.name, action=body.action, values=json.loads(json.dumps(body.values, default=str)),
-        geometry_wkb=None if geometry is None else shapely.to_wkb(geometry, output_dimension=2), content_hash=digest, source_feature=f"web form by {principal.username}",
+        geometry_wkb=None if geometry is None else shapely.to_wkb(geometry, output_dimension=2), content_hash=digest,
+        source_feature=f"web form by {principal.username}",
         target_id=body.target_id, base_version=body.base_version,
     )
     source = review.ImportSource(name="web form", sha256=digest, format="web", mapping="direct")
     with one_writer(reader.register.engine):
         result = review.submit(reader.register, source, [[submission]], user=principal.username, reason=body.reason)
-    if not result.submitted:
+    if result is None or not result.submitted:  # None only when a commit_if refuses, and none is given
         raise ConflictError("the same report is already in the queue", hint="nothing to do: it awaits review")
     return _out(reader, review.reports(reader.register, import_id=result.import_id)[0])
 
