@@ -27,23 +27,21 @@ from mineaction.storage.records import Record
 from mineaction.storage.register import Register
 from mineaction.version import __version__
 
-__all__ = sorted(
-    [
-        "CRSRequired",
-        "ConflictError",
-        "Extent",
-        "InvalidGeometry",
-        "InvalidValue",
-        "LedgerViolation",
-        "MineActionError",
-        "OutsideProgrammeExtent",
-        "Programme",
-        "Record",
-        "RecordNotFound",
-        "Register",
-        "StaleEdit",
-        "StorageError",
-        "SwappedAxes",
-        "__version__",
-    ]
-)
+__all__ = [
+    "CRSRequired",
+    "ConflictError",
+    "Extent",
+    "InvalidGeometry",
+    "InvalidValue",
+    "LedgerViolation",
+    "MineActionError",
+    "OutsideProgrammeExtent",
+    "Programme",
+    "Record",
+    "RecordNotFound",
+    "Register",
+    "StaleEdit",
+    "StorageError",
+    "SwappedAxes",
+    "__version__",
+]

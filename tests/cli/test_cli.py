@@ -43,7 +43,7 @@ def test_demo_builds_a_fictional_programme_and_a_map(tmp_path: Path) -> None:
 def test_errors_say_what_to_do_next(tmp_path: Path) -> None:
     missing = tmp_path / "nope.gpkg"
     result = subprocess.run([sys.executable, "-m", "mineaction.cli", "status", "--db", str(missing)],
-                            capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+                            capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}, check=False)
     assert result.returncode == 1
     assert "no register at" in result.stderr and "mineaction init --db" in result.stderr
     bad = runner.invoke(app, ["init", "--db", str(tmp_path / "x.gpkg"), "--extent", "1,2,3"])

@@ -71,7 +71,7 @@ def test_survey_is_vectorised_and_validates() -> None:
         survey_confidence(GammaPrior(1.0, 1.0), coverage=1.2, detection=0.9)
     with pytest.raises(InvalidValue, match="detection"):
         survey_confidence(GammaPrior(1.0, 1.0), coverage=0.5, detection=-0.1)
-    with pytest.raises(InvalidValue, match="gamma.rate"):
+    with pytest.raises(InvalidValue, match=r"gamma.rate"):
         GammaPrior(1.0, 0.0)
     assert "never zero" in result.notes[0]
 

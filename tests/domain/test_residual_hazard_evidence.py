@@ -169,9 +169,9 @@ def test_conditions_are_counted_from_the_vocabulary() -> None:
 def test_finds_before_the_mechanisms_were_due_are_refused() -> None:
     prior = make_profile(sd_time=PointMass(30), sda_time=LogNormal(100.0, 0.3))
     finds = FindCounts(functional=3, self_destructed=5)
-    with pytest.raises(InvalidValue, match="age_days.*self-deactivation"):
+    with pytest.raises(InvalidValue, match=r"age_days.*self-deactivation"):
         update_from_finds(prior, finds, age_days=150)
-    with pytest.raises(InvalidValue, match="age_days.*self-destruct"):
+    with pytest.raises(InvalidValue, match=r"age_days.*self-destruct"):
         update_from_finds(prior, finds, age_days=20)
     assert any("(age checked)" in n for n in update_from_finds(prior, finds, age_days=1000).notes)
 

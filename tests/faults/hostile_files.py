@@ -284,7 +284,8 @@ def _dbf(rows: int = 1, *, claimed: int | None = None, header_len: int | None = 
     return header + fields + b"\r" + b"".join(b" " + b"hostile".ljust(field_len)[:field_len] for _ in range(rows)) + b"\x1a"
 
 
-_PRJ = b'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]'
+_PRJ = (b'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563]],'
+        b'PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]')
 _RING = [(-33.70, -30.00), (-33.69, -30.00), (-33.69, -29.99), (-33.70, -29.99), (-33.70, -30.00)]
 
 

@@ -78,7 +78,7 @@ def _in_threads(work: Callable[[str, threading.Barrier], None]) -> None:
     def run(tag: str) -> None:
         try:
             work(tag, barrier)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+        except BaseException as exc:  # re-raised in the main thread
             errors.append(exc)
             barrier.abort()
 

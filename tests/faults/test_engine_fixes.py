@@ -110,7 +110,7 @@ def test_opening_a_file_that_is_not_a_register_leaves_it_untouched(tmp_path: Pat
     else:
         path.write_bytes(b"" if kind == "empty file" else b"hazard notes, not a database\n" * 100)
     before = path.read_bytes()
-    with pytest.raises(StorageError, match="not a mineaction register|not a database"):
+    with pytest.raises(StorageError, match=r"not a mineaction register|not a database"):
         Register.open(path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["theirs.gpkg"]

@@ -268,7 +268,7 @@ def import_hostile(log: IO[str], target: str, paths: list[str], tmpdir: str, mem
             entry["outcome"] = _import_one(register, path)
         except MineActionError as exc:
             entry.update(outcome="refused", error=type(exc).__name__, message=str(exc)[:500])
-        except Exception as exc:  # noqa: BLE001 - an unhandled error is what this job looks for
+        except Exception as exc:  # an unhandled error is what this job looks for
             entry.update(outcome="unhandled", error=type(exc).__name__, message=str(exc)[:500])
         entry["modified"] = not _unchanged(path, digest, siblings)
         if path.suffix == ".gpkg":
@@ -296,7 +296,7 @@ def _run_child(command: dict[str, Any]) -> None:
         with open(command["log"], "a", encoding="utf-8") as log:
             JOBS[command["job"]](log, **command["args"])
         code = 0
-    except BaseException:  # noqa: BLE001 - report anything to the log; os._exit follows
+    except BaseException:  # report anything to the log; os._exit follows
         traceback.print_exc()
         sys.stderr.flush()
     finally:

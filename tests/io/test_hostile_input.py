@@ -143,7 +143,7 @@ def test_cp1251_shapefile_with_cpg_reads_cyrillic(register: Register, tmp_path: 
 
 def test_cp1251_shapefile_without_cpg_asks_for_the_encoding(register: Register, tmp_path: Path) -> None:
     archive = _shapefile(tmp_path / "without", cpg=False)
-    with pytest.raises(SourceError, match="no .cpg") as caught:
+    with pytest.raises(SourceError, match=r"no .cpg") as caught:
         import_file(register, archive, entity="eo_find", user="im", reason="operator shapefile")
     assert "--encoding cp1251" in str(caught.value)
     _unchanged(register)
@@ -153,7 +153,7 @@ def test_cp1251_shapefile_without_cpg_asks_for_the_encoding(register: Register, 
 
 def test_shapefile_without_prj_asks_for_the_crs(register: Register, tmp_path: Path) -> None:
     archive = _shapefile(tmp_path / "noprj", cpg=True, prj=False)
-    with pytest.raises(CRSRequired, match="no .prj") as caught:
+    with pytest.raises(CRSRequired, match=r"no .prj") as caught:
         import_file(register, archive, entity="eo_find", user="im", reason="shapefile")
     assert "--crs" in str(caught.value)
     _unchanged(register)
@@ -168,14 +168,15 @@ def test_truncated_geopackage_is_refused(register: Register, tmp_path: Path, gpk
     data = path.read_bytes()
     truncated = tmp_path / "truncated.gpkg"
     truncated.write_bytes(data[: len(data) // 3])
-    with pytest.raises(SourceError, match="damaged|truncated"):
+    with pytest.raises(SourceError, match=r"damaged|truncated"):
         import_file(register, truncated, user="im", reason="broken upload")
     _unchanged(register)
 
 
 @pytest.mark.parametrize("text", [
     "\ufefflon;lat;category;condition;quantity;found_on;organisation\n-33,70;-30,00;AP mine;intact;2;01.05.2025;Test Operator\n",
-    "longitude\tlatitude\tcategory\tcondition\tquantity\tfound_on\torganisation\n-33.70\t-30.00\tAP mine\tintact\t2\t2025-05-01\tTest Operator\n",
+    ("longitude\tlatitude\tcategory\tcondition\tquantity\tfound_on\torganisation\n"
+     "-33.70\t-30.00\tAP mine\tintact\t2\t2025-05-01\tTest Operator\n"),
 ])
 def test_csv_with_bom_or_other_delimiter_is_read(register: Register, tmp_path: Path, text: str) -> None:
     csv = tmp_path / "finds.csv"

@@ -9,9 +9,9 @@ import json
 import shutil
 import sqlite3
 import zipfile
-from xml.etree import ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import numpy as np
 import pyogrio
@@ -236,7 +236,9 @@ def test_export_filters_by_organisation_bbox_and_time(source: Register, tmp_path
 
 def _activity_file(path: Path, part: shapely.Geometry) -> Path:
     """A new clearance on HAZ-000001 and the land it released, as two layers of one GeoPackage."""
-    text = lambda *v: np.array(v, dtype=object)
+    def text(*v: str) -> np.ndarray:
+        return np.array(v, dtype=object)
+
     pyogrio.raw.write(path, None, [text("NEW-1"), text("HAZ-000001"), text("clearance"), text("completed"),
                                    text("2025-06-01"), text("ORG-000001")],
                       ["ref", "hazard_id", "activity_type", "status", "started_on", "organisation_id"],

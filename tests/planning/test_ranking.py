@@ -76,9 +76,9 @@ def test_ahp_weights_from_consistent_judgements(matrix: CriteriaMatrix, tmp_path
 
 
 def test_refusals_name_the_problem(matrix: CriteriaMatrix) -> None:
-    with pytest.raises(InvalidValue, match="no criterion 'people'.*available: accidents_nearby"):
+    with pytest.raises(InvalidValue, match=r"no criterion 'people'.*available: accidents_nearby"):
         prioritise(matrix, weights={"people": 1})
-    with pytest.raises(InvalidValue, match="Most inconsistent: .*population_nearby vs cost_per_m2"):
+    with pytest.raises(InvalidValue, match=r"Most inconsistent: .*population_nearby vs cost_per_m2"):
         prioritise(matrix, method="ahp", judgements={("population_nearby", "cost_per_m2"): 9,
                                                      ("cost_per_m2", "blocked_land_use"): 9,
                                                      ("blocked_land_use", "population_nearby"): 9})

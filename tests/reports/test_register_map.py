@@ -16,7 +16,7 @@ def _colour_at(fig, x: float, y: float) -> tuple[float, float, float]:
     """The rendered colour at (x, y) metres from the test origin, in the map's CRS (the programme's UTM)."""
     column, row = fig.axes[0].transData.transform((E0 + x, N0 + y))
     pixels = np.asarray(fig.canvas.buffer_rgba())
-    return tuple(pixels[pixels.shape[0] - int(round(row)), int(round(column)), :3] / 255)
+    return tuple(pixels[pixels.shape[0] - round(row), round(column), :3] / 255)
 
 
 def _close(colour: tuple[float, float, float], hex_colour: str) -> bool:

@@ -64,7 +64,8 @@ def test_figures_follow_the_model_and_the_ledger(register: Register, hazards) ->
         assert rows.loc[ref, "expected_functional"] == pytest.approx(mu_f, rel=1e-12)
         # negative binomial, shape k = 2: P(none) = (1 + μf/k)^-k
         assert rows.loc[ref, "p_any_functional"] == pytest.approx(1 - (1 + mu_f / 2) ** -2, rel=1e-9)
-        assert rows.loc[ref, "p_any_functional_low"] <= rows.loc[ref, "p_any_functional"] <= rows.loc[ref, "p_any_functional_high"]
+        row = rows.loc[ref]
+        assert row["p_any_functional_low"] <= row["p_any_functional"] <= row["p_any_functional_high"]
     assert list(rows.index) == [second.ref, first.ref]  # more mines left: higher P(≥1)
     assert "never a land-release method" in table.caveats[0]
 

@@ -39,7 +39,7 @@ def test_columns_match_sqlalchemy_rows_with_types_and_parameters(register: Regis
         batches = list(driver_rows.column_batches(connection, query, until, size=15))
     assert len(expected[0]) == 40 and whole == expected
     assert [len(b[0]) for b in batches] == [15, 15, 10]
-    assert [sum((b[k] for b in batches), []) for k in range(6)] == expected
+    assert [[v for b in batches for v in b[k]] for k in range(6)] == expected
 
 
 def test_a_damaged_file_fails_as_a_storage_error_while_rows_are_fetched(gpkg_template: Path, tmp_path: Path) -> None:
@@ -54,7 +54,7 @@ def test_a_damaged_file_fails_as_a_storage_error_while_rows_are_fetched(gpkg_tem
         f.seek((last_leaf - 1) * page_size)
         f.write(b"\xff" * page_size)
     damaged = Register.open(path)
-    with pytest.raises(StorageError, match="reading hazard: .*malformed"):
+    with pytest.raises(StorageError, match=r"reading hazard: .*malformed"):
         damaged.features("hazard", fields=("description",))
     damaged.engine.dispose()  # not close(): folding the WAL back would read the damage again
 

@@ -6,8 +6,8 @@ import pytest
 
 from mineaction.errors import InvalidValue, LedgerViolation
 from mineaction.storage.register import Register
-from mineaction.storage.unit_of_work import Release
 from mineaction.storage.statistics import hazard_balance, released_area
+from mineaction.storage.unit_of_work import Release
 from tests.common import activity_values, add_organisation, box_m, hazard_values, square_m
 
 
@@ -28,7 +28,7 @@ def _release(register: Register, activity, geometry, release_type, method="manua
 
 
 def test_non_overlapping_parts_add_up(register: Register, hazard_and_activities) -> None:
-    hazard, acts = hazard_and_activities
+    _, acts = hazard_and_activities
     _release(register, acts["nts"], box_m(0, 0, 40, 100), "cancelled", "nts")
     _release(register, acts["ts"], box_m(40, 0, 70, 100), "reduced", "mechanical")
     _release(register, acts["clearance"], box_m(70, 0, 90, 100), "cleared", "manual")
@@ -87,7 +87,7 @@ def test_hazard_outline_cannot_shrink_away_from_released_land(register: Register
 
 def test_released_land_cannot_bypass_the_ledger(register: Register, hazard_and_activities) -> None:
     hazard, acts = hazard_and_activities
-    with pytest.raises(InvalidValue, match="Writer.release"), register.write("mallory", "sneak") as w:
+    with pytest.raises(InvalidValue, match=r"Writer.release"), register.write("mallory", "sneak") as w:
         w.add("released_part", {"hazard_id": hazard.id, "activity_id": acts["nts"].id, "release_type": "cancelled",
                                 "method": "nts", "released_on": "2025-06-01"}, box_m(0, 0, 200, 200))
 

@@ -10,6 +10,7 @@ import shapely
 import sqlalchemy as sa
 from pyproj import Geod
 
+from mineaction.domain.geometry import to_wgs84
 from mineaction.errors import (
     CRSRequired,
     InvalidGeometry,
@@ -21,7 +22,6 @@ from mineaction.errors import (
     StorageError,
     SwappedAxes,
 )
-from mineaction.domain.geometry import to_wgs84
 from mineaction.storage.register import Register
 from tests.common import E0, N0, UTM, activity_values, add_organisation, box_m, hazard_values, square_m
 
@@ -203,7 +203,8 @@ def test_missing_crs_is_refused(register: Register) -> None:
 def test_admin_area_is_derived_spatially_at_the_deepest_level(register: Register) -> None:
     with register.write("alice", "gazetteer") as w:
         w.add("admin_area", {"pcode": "ZZ01", "name_en": "Oblast", "level": 1}, square_m(-5000, -5000, 10000))
-        w.add("admin_area", {"pcode": "ZZ0101", "name_en": "Raion", "level": 2, "parent_pcode": "ZZ01"}, square_m(-5000, -5000, 5000))
+        w.add("admin_area", {"pcode": "ZZ0101", "name_en": "Raion", "level": 2, "parent_pcode": "ZZ01"},
+              square_m(-5000, -5000, 5000))
         org = add_organisation(w)
         inner = w.add("hazard", hazard_values(org.id), square_m(-1000, -1000, 100))
         outer = w.add("hazard", hazard_values(org.id), square_m(1000, 1000, 100))
@@ -239,7 +240,8 @@ def test_features_returns_exact_window_hits_with_fields(register: Register) -> N
         org = add_organisation(w)
         a = w.add("hazard", hazard_values(org.id, hazard_type="CHA"), square_m(0, 0, 100))
         # its bounding box overlaps the window, the triangle itself does not: only the exact test drops it
-        w.add("hazard", hazard_values(org.id), to_wgs84(shapely.Polygon([(E0 + 200, N0), (E0 + 200, N0 + 200), (E0 + 110, N0 + 200)]), UTM))
+        sliver = shapely.Polygon([(E0 + 200, N0), (E0 + 200, N0 + 200), (E0 + 110, N0 + 200)])
+        w.add("hazard", hazard_values(org.id), to_wgs84(sliver, UTM))
         gone = w.add("hazard", hazard_values(org.id), square_m(10, 10, 10))
         w.delete("hazard", gone.id, base_version=1)
     window = box_m(-10, -10, 120, 120).bounds

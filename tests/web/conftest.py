@@ -54,7 +54,9 @@ def server(web_target: str, seeded: Seeded) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
-def own_server(web_backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Seeded]]:
+def own_server(
+    web_backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Server, Seeded]]:
     """A server on a seeded register of its own, for tests that write a lot (load, fuzzing),
     so the shared server's records stay as the other tests expect them."""
     with _fresh_target(web_backend, request, tmp_path_factory) as target:

@@ -65,7 +65,9 @@ def test_hazards_are_drawn_on_the_map_and_a_click_shows_history(page_for, seeded
     page.click("#search button")
     page.wait_for_selector("#details-history li")
     page.wait_for_function("window.mineactionMap.areTilesLoaded()")
-    refs = page.evaluate("[...new Set(window.mineactionMap.queryRenderedFeatures({layers: ['hazard-fill']}).map(f => f.properties.ref))]")
+    refs = page.evaluate(
+        "[...new Set(window.mineactionMap.queryRenderedFeatures({layers: ['hazard-fill']}).map(f => f.properties.ref))]"
+    )
     assert "HAZ-000001" in refs
     assert page.evaluate("window.mineactionMap.queryRenderedFeatures({layers: ['eo_find']}).length") > 0
     pixels = np.asarray(Image.open(io.BytesIO(page.locator("#map").screenshot())).convert("RGB"), dtype=float)

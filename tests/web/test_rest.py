@@ -31,7 +31,8 @@ def test_list_pages_sorts_and_filters(server, seeded: Seeded) -> None:
         assert {i["ref"] for i in second["items"]}.isdisjoint(refs)
         filtered = client.get("/api/v1/hazard", params={"filter": "description LIKE 'paging%' AND contamination = 'uxo'"}).json()
         assert filtered["total"] == 3
-        assert client.get("/api/v1/hazard", params={"filter": "description = 'paging 1' OR description = 'paging 2'"}).json()["total"] == 2
+        either = "description = 'paging 1' OR description = 'paging 2'"
+        assert client.get("/api/v1/hazard", params={"filter": either}).json()["total"] == 2
 
 
 def test_etag_if_match_history_and_as_of(server, seeded: Seeded) -> None:
@@ -73,7 +74,8 @@ def test_invalid_input_is_a_problem_saying_what_to_fix(server, seeded: Seeded) -
         assert bad_code.status_code == 422
         body = bad_code.json()
         assert "hazard_type" in body["detail"] and "SHA" in body["hint"]
-        unknown_field = client.post("/api/v1/organisation", json={"reason": "x", "name": "n", "organisation_type": "ngo", "colour": "red"})
+        unknown_field = client.post("/api/v1/organisation",
+                                    json={"reason": "x", "name": "n", "organisation_type": "ngo", "colour": "red"})
         assert unknown_field.status_code == 422 and "colour" in unknown_field.text
         bad_sort = client.get("/api/v1/hazard", params={"sort": "nonsense"})
         assert bad_sort.status_code == 422 and "sort" in bad_sort.json()["detail"]

@@ -30,8 +30,8 @@ from mineaction.access.roles import Grant, Principal, Role
 from mineaction.errors import ConflictError, InvalidValue, RecordNotFound
 from mineaction.storage.access_schema import PERMISSION_LOG
 from mineaction.storage.register import Register
-from mineaction.storage.unit_of_work import utcnow
 from mineaction.storage.transactions import reading, writing
+from mineaction.storage.unit_of_work import utcnow
 
 __all__ = ["Account", "AccountStore", "Session"]
 
@@ -86,7 +86,7 @@ class AccountStore:
         if not username:
             raise InvalidValue("an account needs a username")
         account = self.tables["account"]
-        record = {
+        record: dict[str, Any] = {
             "id": uuid.uuid4().hex,
             "username": username,
             "display_name": display_name or username,
@@ -223,11 +223,11 @@ class AccountStore:
                 elif needs_rehash(row.password_hash):
                     changes["password_hash"] = hash_password(password)
                 connection.execute(account.update().where(account.c.id == row.id).values(changes))
-            grants = self._grants(connection, [row.id])[row.id] if ok else ()
-        if locked:
+            grants = self._grants(connection, [row.id])[row.id] if ok and row is not None else ()
+        if locked and row is not None:
             retry = int((row.locked_until - now).total_seconds()) + 1
             raise TooManyAttempts("this account is locked after repeated failed sign-ins", retry_after_s=retry)
-        if not ok:
+        if not ok or row is None:
             raise NotAuthenticated("wrong username or password", hint="check both and try again")
         return Principal(row.id, row.username, grants)
 

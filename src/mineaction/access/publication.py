@@ -16,9 +16,9 @@ from __future__ import annotations
 import weakref
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
-from mineaction.domain.generalisation import AdminAreas, coarsen_bbox, generalise
+from mineaction.domain.generalisation import AdminAreas, Geometries, coarsen_bbox, generalise
 from mineaction.storage import Register, admin_areas_at, admin_areas_stamp
 
 __all__ = ["coarse_bbox", "describe", "generalise_locations"]
@@ -48,7 +48,7 @@ def _admin_areas(register: Register) -> AdminAreas | None:
     return areas
 
 
-def generalise_locations(register: Register, geometries: ArrayLike) -> NDArray[np.object_]:
+def generalise_locations(register: Register, geometries: Geometries) -> NDArray[np.object_]:
     """Lon/lat geometries as the programme publishes them (None where withheld)."""
     return generalise(geometries, register.programme.public_locations, _admin_areas(register))
 

@@ -25,8 +25,17 @@ from mineaction.access.roles import ALL, Principal
 from mineaction.domain.entities import Entity, Sensitivity, entity
 from mineaction.errors import InvalidValue, RecordNotFound
 from mineaction.storage import (
-    Filter, Record, Register, Scope, append_personal_reads, latest_changeset, scoped_counts, scoped_history,
-    scoped_record, scoped_records, utcnow,
+    Filter,
+    Record,
+    Register,
+    Scope,
+    append_personal_reads,
+    latest_changeset,
+    scoped_counts,
+    scoped_history,
+    scoped_record,
+    scoped_records,
+    utcnow,
 )
 
 __all__ = ["SORTABLE_SYSTEM", "Page", "ScopedReader", "Shown", "Where"]
@@ -158,7 +167,7 @@ class ScopedReader:
                 audited.append(r)
             if hidden or i in places:
                 r = replace(r, values={**r.values, **dict.fromkeys(hidden)},
-                            geometry=places[i] if i in places else r.geometry)
+                            geometry=places.get(i, r.geometry))
             out.append(Shown(r, hidden))
         if audited:
             self.log_personal_reads(spec, [r.id for r in audited])

@@ -32,11 +32,10 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from mineaction.access import policy
-
-from mineaction.access.errors import AccessDenied
 from mineaction.access.editor import RELEASE_INPUT
+from mineaction.access.errors import AccessDenied
 from mineaction.access.reader import ScopedReader
-from mineaction.access.roles import Principal, Role
+from mineaction.access.roles import Principal
 from mineaction.domain.entities import clean_values, entity
 from mineaction.domain.geometry import to_wgs84
 from mineaction.errors import ConflictError, InvalidValue, RecordNotFound

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -214,7 +215,7 @@ def _mark_ccw_bounds(ax: Axes) -> None:
 
 def _legend(ax: Axes, named_colors: list[tuple[str, str]], band: Band | None) -> None:
     """Colours name the profiles; line styles say which curve means what."""
-    handles = [Line2D([], [], color=color, linewidth=4) for color, _ in named_colors]
+    handles: list[Artist] = [Line2D([], [], color=color, linewidth=4) for color, _ in named_colors]
     texts = [name for _, name in named_colors]
     handles += [
         Line2D([], [], color="black"),

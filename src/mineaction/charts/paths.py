@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import shapely
 from matplotlib.path import Path as MplPath
@@ -52,10 +54,10 @@ def _paths(geoms: NDArray[np.object_]) -> tuple[list[MplPath], NDArray[np.intp]]
     codes[starts] = MplPath.MOVETO
     codes[ends - 1] = MplPath.CLOSEPOLY  # shapely rings repeat the first vertex last
     bounds = np.append(starts[exterior], len(vertices))
-    return [MplPath(vertices[a:b], codes[a:b]) for a, b in zip(bounds[:-1], bounds[1:])], owner
+    return [MplPath(vertices[a:b], codes[a:b]) for a, b in pairwise(bounds)], owner
 
 
-def _oriented(vertices: NDArray[np.float64], starts: NDArray[np.intp], ends: NDArray[np.intp],
+def _oriented(vertices: NDArray[np.float64], starts: NDArray[np.integer], ends: NDArray[np.integer],
               exterior: NDArray[np.bool_]) -> NDArray[np.float64]:
     """Exteriors counter-clockwise and holes clockwise, so holes stay empty under matplotlib's non-zero fill.
 

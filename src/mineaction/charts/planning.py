@@ -60,7 +60,8 @@ def plot_burn_down(forecast: Forecast, path: str | Path, *, title: str | None = 
     for q, style in ((0.5, "-"), (0.9, "--")):
         done = forecast.national_completion(q)
         if done is not None:
-            ax.axvline(np.datetime64(done, "D"), color="#495057", linestyle=style, linewidth=0.8)
+            # matplotlib's date units take datetime64; its annotation says float only
+            ax.axvline(np.datetime64(done, "D"), color="#495057", linestyle=style, linewidth=0.8)  # type: ignore[arg-type]
             ax.annotate(f"P{int(q * 100)}: {done.isoformat()}", (np.datetime64(done, "D"), 0),
                         xytext=(3, 3 + 14 * (q == 0.9)), textcoords="offset points", fontsize=8)
     locator = AutoDateLocator()

@@ -61,7 +61,9 @@ def redact(
     user: Annotated[str, typer.Option(help="Who erases (kept in the tombstone).")] = "",
     reason: Annotated[str, typer.Option(help="Why: the request or retention rule. Do not write the person's name.")] = "",
     basis: Annotated[str, typer.Option(help="request (the person asked) or retention (kept long enough).")] = "request",
-    purge_only: Annotated[bool, typer.Option("--purge-only", help="Only overwrite what earlier erasures left in the files.")] = False,
+    purge_only: Annotated[
+        bool, typer.Option("--purge-only", help="Only overwrite what earlier erasures left in the files.")
+    ] = False,
     db: DbOption = "mineaction.gpkg",
 ) -> None:
     """Erase personal data in every stored version and in the review queue, leaving a tombstone; nothing else changes."""

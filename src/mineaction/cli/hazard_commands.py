@@ -29,7 +29,7 @@ def print_residual_table(table: ResidualTable, top: int) -> None:
                    "E[functional]", "P(≥1 functional) [90%]"):
         shown.add_column(column, justify="left" if column in ("hazard", "admin", "profile") else "right")
     for row in table.frame.head(top).itertuples():
-        shown.add_row(row.hazard, str(row.admin_pcode), row.profile, f"{row.age_days:,}", f"{row.f_functional:.4f}",
+        shown.add_row(str(row.hazard), str(row.admin_pcode), str(row.profile), f"{row.age_days:,}", f"{row.f_functional:.4f}",
                       f"{row.e_explosive:.4f}", f"{row.expected_functional:.1f}",
                       f"{row.p_any_functional:.3f} [{row.p_any_functional_low:.3f}–{row.p_any_functional_high:.3f}]")
     console.print(shown)
@@ -50,7 +50,9 @@ def hazard(
     on: Annotated[str, typer.Option(help="Date to assess (YYYY-MM-DD); default today.")] = "",
     profile: Annotated[str | None, typer.Option(help="Also draw the curves of this reliability profile.")] = None,
     compare: Annotated[str | None, typer.Option(help="Draw this profile beside --profile.")] = None,
-    hazard_ref: Annotated[str | None, typer.Option("--hazard", help="Also draw the curves of this hazard (its count model).")] = None,
+    hazard_ref: Annotated[
+        str | None, typer.Option("--hazard", help="Also draw the curves of this hazard (its count model).")
+    ] = None,
     profiles: Annotated[Path | None, typer.Option(help="YAML file with your own reliability profiles.")] = None,
     evidence: Annotated[bool, typer.Option(help="Update profiles with the register's clearance finds.")] = True,
     top: Annotated[int, typer.Option(help="Rows to print.")] = 15,
@@ -89,7 +91,8 @@ def hazard(
                 raise InvalidValue(f"hazard {hazard_ref} has no residual profile, emplacement date or estimate",
                                    hint="set residual_profile, emplaced_on and estimated_items on the hazard")
             record = register.get("hazard", hazard_ref)
-            used = table.evidence[record["residual_profile"]].posterior if record["residual_profile"] in table.evidence else known[record["residual_profile"]]
+            name = record["residual_profile"]
+            used = table.evidence[name].posterior if name in table.evidence else known[name]
             result = assess_residual_hazard(CURVE_AGES, used, row["expected_items"].item(), record["count_dispersion"])
             written += plot_hazard_curves(result, out / f"hazard-{record.ref}", log_scale=True)
     console.print("written: " + ", ".join(str(p) for p in written))

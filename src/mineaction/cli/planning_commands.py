@@ -185,7 +185,7 @@ def _show_forecast(completion: Completion, teams: dict[str, float]) -> None:
     for column in ("area", "remaining m²", "priority m²", "suspected", "P50", "P90"):
         table.add_column(column, justify="left" if column == "area" else "right")
     for row in frame.itertuples(index=False):
-        table.add_row(row.area, f"{row.remaining_m2:,.0f}", f"{row.priority_m2:,.0f}", f"{row.suspected_share:.0%}",
+        table.add_row(str(row.area), f"{row.remaining_m2:,.0f}", f"{row.priority_m2:,.0f}", f"{row.suspected_share:.0%}",
                       str(row.p50 or "never"), str(row.p90 or "never"))
     console.print(table)
 
@@ -247,8 +247,9 @@ def forecast_command(
         for column in ("", "base", "what-if", "change (days)", "priority m² in year one", "change"):
             table.add_column(column, justify="right")
         for row in comparison.table().itertuples(index=False):
-            change = "n/a (a plan never ends)" if row.completion_change_days is None else f"{row.completion_change_days:+,d}"
-            table.add_row(row.quantile, str(row.base_completion or "never"), str(row.alternative_completion or "never"),
+            days = row.completion_change_days
+            change = "n/a (a plan never ends)" if days is None else format(days, "+,d")
+            table.add_row(str(row.quantile), str(row.base_completion or "never"), str(row.alternative_completion or "never"),
                           change, f"{row.priority_m2_year_one_base:,.0f}", f"{row.priority_m2_year_one_change:+,.0f}")
         console.print(table)
     console.print(f"register as of {inputs.as_of:%Y-%m-%d %H:%M:%S} UTC; files in {out}: {', '.join(files)}")

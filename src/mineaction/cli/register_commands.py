@@ -34,7 +34,9 @@ def _parse_extent(text: str | None) -> Extent | None:
 def init(
     db: DbOption = "mineaction.gpkg",
     name: Annotated[str, typer.Option(help="Programme name.")] = "Mine action programme",
-    extent: Annotated[str | None, typer.Option(help="Programme extent west,south,east,north (degrees); used to catch swapped axes.")] = None,
+    extent: Annotated[
+        str | None, typer.Option(help="Programme extent west,south,east,north (degrees); used to catch swapped axes.")
+    ] = None,
     local_crs: Annotated[str, typer.Option(help="CRS field teams work in, e.g. EPSG:32636.")] = "EPSG:4326",
 ) -> None:
     """Create a register, or upgrade an existing one in place."""
@@ -81,7 +83,8 @@ def _release_table(register: Register, by: tuple[str, ...], title: str, admin_le
     table.add_column("area (m²)", justify="right")
     total = 0.0
     for row in rows:
-        cells = [labels.get(row[k], row[k]) if k == "release_type" else names.get(row[k], row[k]) if k == "admin_pcode" else str(row[k]) for k in by]
+        cells = [labels.get(row[k], row[k]) if k == "release_type" else names.get(row[k], row[k]) if k == "admin_pcode"
+                 else str(row[k]) for k in by]
         table.add_row(*map(str, cells), f"{row['parts']:,}", f"{row['area_m2']:,.0f}")
         total += float(row["area_m2"])
     table.add_row(*(["[bold]total[/]"] + [""] * (len(by) - 1)), "", f"[bold]{total:,.0f}[/]")
@@ -106,14 +109,16 @@ def demo(
             Path(db + suffix).unlink(missing_ok=True)
     console.print("[bold yellow]FICTIONAL DATA[/]: Demo Oblast is invented; no hazard here is real.")
     with Register.create(db, demo_programme()) as register:
-        columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn())
+        columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                   TimeElapsedColumn())
         with Progress(*columns, console=console, transient=True) as progress:
             task = progress.add_task("building demo", total=6)
             build_demo(register, seed=seed, hazards=hazards,
                        progress=lambda step, done, total: progress.update(task, description=step, completed=done, total=total))
         console.print(_status_table(register))
         console.print(_release_table(register, ("release_type", "method"), "Land released by method"))
-        console.print(_release_table(register, ("admin_pcode", "release_type"), "Land released by raion (admin level 2)", admin_level=2))
+        console.print(_release_table(register, ("admin_pcode", "release_type"), "Land released by raion (admin level 2)",
+                                     admin_level=2))
         _print_balance(register)
         map_path = plot_register_map(register, out / "demo-map.png")
         curves = _demo_residual_hazard(register, out)

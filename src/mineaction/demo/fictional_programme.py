@@ -62,7 +62,7 @@ def star_polygons(rng: np.random.Generator, centres: np.ndarray, radii: np.ndarr
     every shape is valid whatever the noise. Radius noise is smoothed so the
     outlines look surveyed rather than spiky.
     """
-    out = []
+    out: list[BaseGeometry] = []
     for (cx, cy), r, n in zip(centres, radii, vertices):
         angles = np.sort(rng.uniform(0, 2 * np.pi, n))
         noise = np.convolve(rng.normal(0, 0.25, n + 4), np.ones(5) / 5, mode="valid")[:n]
@@ -75,8 +75,8 @@ def star_polygons(rng: np.random.Generator, centres: np.ndarray, radii: np.ndarr
 def _gazetteer(rng: np.random.Generator) -> list[tuple[dict, BaseGeometry]]:
     region = shapely.box(_WEST, _SOUTH, _EAST, _NORTH)
     seeds = np.column_stack([rng.uniform(_WEST, _EAST, 12), rng.uniform(_SOUTH, _NORTH, 12)])
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(seeds), extend_to=region))
-    cells = [cell.intersection(region) for cell in cells]
+    parts = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(seeds), extend_to=region))
+    cells = [cell.intersection(region) for cell in parts]
     cell_seed = [int(np.argmin([shapely.Point(s).distance(c) for s in seeds])) for c in cells]
     raion_of = (seeds[:, 0] > (_WEST + _EAST) / 2).astype(int) + 2 * (seeds[:, 1] > (_SOUTH + _NORTH) / 2)
     names = ["Pivnichnyi", "Skhidnyi", "Pivdennyi", "Zakhidnyi"]
@@ -188,7 +188,8 @@ def build_demo(register: Register, *, seed: int = 2026, hazards: int = 300, prog
             full = rng.random() < 0.15
             plan = [("nts", "cancelled", "nts", 0.0, cuts[0]),
                     ("ts", "reduced", rng.choice(["manual", "mechanical", "mdd"]), cuts[0], cuts[1]),
-                    ("clearance", "cleared", rng.choice(["manual", "mechanical", "mdd"]), cuts[1], 1.0 if full else cuts[1] + (1 - cuts[1]) * rng.uniform(0.3, 0.9))]
+                    ("clearance", "cleared", rng.choice(["manual", "mechanical", "mdd"]), cuts[1],
+                     1.0 if full else cuts[1] + (1 - cuts[1]) * rng.uniform(0.3, 0.9))]
             for activity_type, release_type, method, lo, hi in plan[: rng.integers(1, 4) if not full else 3]:
                 end = day + dt.timedelta(days=int(rng.integers(2, 40)))
                 activity = w.add("activity", {
@@ -199,7 +200,7 @@ def build_demo(register: Register, *, seed: int = 2026, hazards: int = 300, prog
                 })
                 n_activities += 1
                 # cut the stored lon/lat outline, as a surveyor's GIS would cut the register's layer
-                part = _slice(record.geometry, lo, hi)
+                part = _slice(record.outline, lo, hi)
                 if part.is_empty:
                     continue
                 w.release(activity_id=activity.id, geometry=part, release_type=release_type,
@@ -207,15 +208,15 @@ def build_demo(register: Register, *, seed: int = 2026, hazards: int = 300, prog
                 n_parts += 1
                 if activity_type == "clearance" and "ap_mine" in record["contamination"]:
                     k = int(rng.integers(1, 8))
-                    spots = shapely.points(rng.uniform(*part.bounds[0::2], 40), rng.uniform(*part.bounds[1::2], 40))
-                    spots = [p for p in spots if part.contains(p)][:k]
+                    scattered = shapely.points(rng.uniform(*part.bounds[0::2], 40), rng.uniform(*part.bounds[1::2], 40))
+                    finds = [p for p in np.asarray(scattered) if part.contains(p)][:k]
                     w.add_many("eo_find", [{
                         "hazard_id": record.id, "activity_id": activity.id, "category": "ap_mine",
                         "model": "non-persistent AP mine (unspecified)",
                         "condition": str(rng.choice(conditions, p=[0.25, 0.3, 0.35, 0.1])),
                         "quantity": 1, "depth_cm": int(rng.integers(0, 15)), "found_on": end,
-                        "organisation_id": org} for _ in spots], spots)
-                    n_finds += len(spots)
+                        "organisation_id": org} for _ in finds], finds)
+                    n_finds += len(finds)
                 day = end + dt.timedelta(days=int(rng.integers(1, 20)))
             if full:
                 w.update("hazard", record.id, base_version=record.version,
@@ -242,7 +243,8 @@ def build_demo(register: Register, *, seed: int = 2026, hazards: int = 300, prog
                     "age": int(rng.integers(6, 80)), "sex": str(rng.choice(["female", "male"], p=[0.3, 0.7])),
                     "victim_group": "deminer" if deminer else "civilian",
                     "outcome": str(rng.choice(["killed", "injured"], p=[0.3, 0.7])),
-                    "activity_at_time": "demining" if deminer else str(rng.choice(["farming", "travelling", "collecting", "playing"])),
+                    "activity_at_time": "demining" if deminer
+                    else str(rng.choice(["farming", "travelling", "collecting", "playing"])),
                     "organisation_id": authority.id,
                 })
         w.add_many("victim", victims)

@@ -51,7 +51,7 @@ class AdminIndex:
             deepest = self._from_grid(shapely.bounds(geometries))
         unknown = np.flatnonzero(deepest < 0)
         deepest[unknown] = self._deepest(shapely.point_on_surface(geometries[unknown]))
-        return np.append(self.pcodes, None)[deepest].tolist()
+        return np.append(self.pcodes, np.array([None]))[deepest].tolist()
 
     def _deepest(self, points: np.ndarray) -> np.ndarray:
         """Per point, the index in ``pcodes`` of the deepest area holding it, ``len(pcodes)`` for none.
@@ -75,7 +75,8 @@ class AdminIndex:
         col, row = np.divmod(np.arange(GRID_CELLS**2), GRID_CELLS)
         # the 1 % margin covers rounding when a bounding box is placed in cells (~1e-14 of a cell)
         low = origin + (np.column_stack([col, row]) - 0.01) * size
-        boxes = shapely.box(*low.T, *(low + 1.02 * size).T)
+        high = low + 1.02 * size
+        boxes = shapely.box(low[:, 0], low[:, 1], high[:, 0], high[:, 1])
         cell, area = self.tree.query(boxes, predicate="intersects")
         holds = shapely.contains_properly(self.geometries[area], boxes[cell])
         answer = np.full(len(boxes), len(self.pcodes))

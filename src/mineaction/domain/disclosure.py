@@ -129,7 +129,9 @@ def _feasible_range(
         objective[k] = 1
         low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
         high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-        top = np.inf if high.status == 3 else -high.fun  # status 3: unbounded above
+        # the published table is itself a solution, so the lowest value always exists
+        assert low.fun is not None
+        top = np.inf if high.status == 3 or high.fun is None else -high.fun  # status 3: unbounded above
         ranges.append((int(cell), float(low.fun), float(top)))
     return ranges
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -31,12 +31,12 @@ __all__ = [
     "Entity",
     "Field",
     "Kind",
-    "Sensitivity",
     "Rows",
+    "Sensitivity",
     "clean_columns",
-    "row_count",
     "clean_values",
     "entity",
+    "row_count",
 ]
 
 
@@ -347,7 +347,7 @@ def _to_codes(value: Any) -> list[str]:
     return sorted({str(item) for item in items if str(item)})
 
 
-_CONVERT = {
+_CONVERT: dict[Kind, Callable[[Any], Any]] = {
     Kind.TEXT: str,
     Kind.LINK: str,
     Kind.INTEGER: _to_int,
@@ -368,7 +368,7 @@ def _coerce(f: Field, value: Any, where: str) -> Any:
         raise InvalidValue(f"{where}.{f.name}: {shown} is not a valid {f.kind.value} ({exc})") from None
 
 
-def _coerce_column(f: Field, raw: list[Any], where: Sequence[str]) -> list[Any]:
+def _coerce_column(f: Field, raw: Sequence[Any], where: Sequence[str]) -> list[Any]:
     """One field of many rows; on a bad value, the slow pass names its row."""
     convert = _CONVERT[f.kind]
     if f.kind in (Kind.DATE, Kind.CODES, Kind.INTEGER):  # counts, dates and code lists repeat
@@ -483,7 +483,7 @@ def clean_columns(
 def _given_columns(spec: Entity, rows: Rows, where: Sequence[str]) -> dict[str, Sequence[Any]]:
     """The values of each field given, as a column; unknown and derived fields are refused."""
     if isinstance(rows, Mapping):
-        given, labels = list(rows), {name: where[0] if where else spec.name for name in rows}
+        given, labels = list(rows), dict.fromkeys(rows, where[0] if where else spec.name)
         for name, values in rows.items():
             if len(values) != len(where):
                 raise InvalidValue(f"{spec.name}.{name}: {len(values)} values for {len(where)} records")

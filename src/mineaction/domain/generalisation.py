@@ -40,11 +40,14 @@ from typing import Literal
 
 import numpy as np
 import shapely
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from mineaction.errors import InvalidValue
+
+#: lon/lat geometries, None where missing: a sequence or a NumPy object array
+Geometries = Sequence[BaseGeometry | None] | NDArray[np.object_]
 
 __all__ = ["AdminAreas", "Generalisation", "coarsen_bbox", "generalise", "to_admin_areas", "to_grid"]
 
@@ -84,7 +87,7 @@ class AdminAreas:
         return np.asarray(self.pcodes, dtype=object)[keep], np.asarray(self.geometries, dtype=object)[keep]
 
 
-def _present(geometries: ArrayLike) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
+def _present(geometries: Geometries) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
     array = np.asarray(geometries, dtype=object)
     if array.ndim == 0:
         array = array.reshape(1)
@@ -100,7 +103,7 @@ def _edges(index: NDArray[np.int64], cell_m: float, axis: int) -> NDArray[np.flo
     return _FROM_GRID.transform(*((metres, zeros) if axis == 0 else (zeros, metres)))[axis]
 
 
-def to_grid(geometries: ArrayLike, cell_m: float) -> NDArray[np.object_]:
+def to_grid(geometries: Geometries, cell_m: float) -> NDArray[np.object_]:
     """Each lon/lat geometry replaced by the union of the grid cells its interior reaches; None stays None.
 
     A point becomes the one cell holding it (a point on a grid line, the cell
@@ -146,7 +149,7 @@ def _groups(keys: NDArray[np.int64]) -> tuple[NDArray[np.int64], list[NDArray[np
 
 
 def to_admin_areas(
-    geometries: ArrayLike, pcodes: Sequence[str], areas: Sequence[BaseGeometry]
+    geometries: Geometries, pcodes: Sequence[str], areas: Sequence[BaseGeometry]
 ) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
     """The area (and its P-code) holding each geometry's representative point; None where none does.
 
@@ -168,7 +171,7 @@ def to_admin_areas(
 
 
 def generalise(
-    geometries: ArrayLike, config: Generalisation, admin_areas: AdminAreas | None = None
+    geometries: Geometries, config: Generalisation, admin_areas: AdminAreas | None = None
 ) -> NDArray[np.object_]:
     """Geometries as a public output may show them under ``config``."""
     if config.method == "exact":
@@ -202,4 +205,5 @@ def coarsen_bbox(
         raise InvalidValue("generalising to admin areas needs the admin areas", hint="pass admin_areas=")
     areas = admin_areas.at_level(config.admin_level)[1]
     reached = [a for a in areas if a.intersects(box)]
-    return tuple(shapely.union_all([box, *reached]).bounds)
+    minx, miny, maxx, maxy = shapely.union_all([box, *reached]).bounds
+    return minx, miny, maxx, maxy

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import overload
 
 import numpy as np
 import shapely
@@ -27,9 +28,9 @@ from mineaction.errors import (
 )
 
 __all__ = [
+    "EDGE_STEP_DEG",
     "WGS84",
     "Extent",
-    "EDGE_STEP_DEG",
     "Repair",
     "as_multipolygons",
     "check_extent",
@@ -91,6 +92,10 @@ def _crs_key(crs: object) -> str:
         raise CRSRequired(f"unknown coordinate reference system {crs!r}: {exc}") from exc
 
 
+@overload
+def to_wgs84(geometry: BaseGeometry, crs: object) -> BaseGeometry: ...
+@overload
+def to_wgs84(geometry: np.ndarray, crs: object) -> np.ndarray: ...
 def to_wgs84(geometry: BaseGeometry | np.ndarray, crs: object) -> BaseGeometry | np.ndarray:
     """Reproject one geometry or an array of them from ``crs`` to WGS 84 lon/lat.
 
@@ -104,6 +109,10 @@ def to_wgs84(geometry: BaseGeometry | np.ndarray, crs: object) -> BaseGeometry |
     return shapely.transform(geometry, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 
+@overload
+def to_crs(geometry: BaseGeometry, crs: object) -> BaseGeometry: ...
+@overload
+def to_crs(geometry: np.ndarray, crs: object) -> np.ndarray: ...
 def to_crs(geometry: BaseGeometry | np.ndarray, crs: object) -> BaseGeometry | np.ndarray:
     """Reproject lon/lat geometries to ``crs`` (for maps and metric work in a local projection)."""
     transformer = Transformer.from_crs(WGS84, CRS.from_user_input(_crs_key(crs)), always_xy=True)
@@ -154,7 +163,7 @@ def validate(
     if len(polygonal) == 0:
         raise InvalidGeometry(f"{where}: repair left no area ({reason})", location=location)
     fixed = shapely.union_all(polygonal)
-    if "Polygon" not in kinds and fixed.geom_type == "Polygon":
+    if "Polygon" not in kinds and isinstance(fixed, shapely.Polygon):
         fixed = shapely.MultiPolygon([fixed])
     if fixed.geom_type not in kinds:
         raise InvalidGeometry(
@@ -210,6 +219,10 @@ EDGE_STEP_DEG = 5e-4
 _EQUAL_AREA = Transformer.from_crs(WGS84, CRS.from_epsg(6933), always_xy=True)
 
 
+@overload
+def geodesic_area(geometries: BaseGeometry) -> float: ...
+@overload
+def geodesic_area(geometries: np.ndarray | list) -> np.ndarray: ...
 def geodesic_area(geometries: BaseGeometry | np.ndarray | list) -> float | np.ndarray:
     """Area in square metres on the WGS 84 ellipsoid of lon/lat geometries.
 

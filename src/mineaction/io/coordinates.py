@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import mgrs
 import numpy as np
@@ -46,7 +46,7 @@ def lonlat_points(lon: Sequence[Any], lat: Sequence[Any]) -> Parsed:
     n = len(lon)
     try:  # fast path: every cell is a number already
         xs, ys = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-        return shapely.points(xs, ys), {}
+        return cast(np.ndarray, shapely.points(xs, ys)), {}
     except (TypeError, ValueError):
         pass
     out = np.full(n, None, dtype=object)
@@ -70,7 +70,7 @@ def wkt_geometries(values: Sequence[Any]) -> Parsed:
     text = np.asarray([v if v not in ("",) else None for v in values], dtype=object)
     out = shapely.from_wkt(text, on_invalid="ignore")
     errors: dict[int, str] = {}
-    for i in np.flatnonzero(shapely.is_missing(out) & (text != None)):
+    for i in np.flatnonzero(shapely.is_missing(out) & (text != None)):  # noqa: E711 - elementwise on an object array
         try:
             shapely.from_wkt(text[i])
         except shapely.errors.GEOSException as exc:

@@ -33,7 +33,7 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 from xml.etree import ElementTree as ET
 
 import numpy as np
@@ -188,13 +188,13 @@ def _parts(reader: ScopedReader, connection: sa.Connection, spec: Entity, fields
     # straight from a GeoPackage, the stored WKB is what a writer takes, unless locations are filtered or generalised
     wkb_only = register.dialect == "sqlite" and bbox is None and not generalised
     # attribute records follow what they belong to, among the layers exported before them
-    follows = [f for f in spec.fields if f.link in exported and f.link != "organisation"] \
+    follows = [(f.name, f.link) for f in spec.fields if f.link in exported and f.link != "organisation"] \
         if spec.geometry is None and (bbox is not None or organisation_id is not None) else []
     refs = _link_refs(register, connection, fields)
     ids = exported.setdefault(spec.name, set())
     for batch in driver_rows.column_batches(connection, query.order_by(source.c.ref), size=_PARTITION):
         columns = dict(zip(names, batch))
-        blobs = columns.pop(GEOMETRY_COLUMN, None)
+        blobs = columns.pop(GEOMETRY_COLUMN, [])
         for f in spec.fields:
             if f.kind is Kind.CODES:
                 columns[f.name] = _json_lists(columns[f.name])
@@ -207,13 +207,13 @@ def _parts(reader: ScopedReader, connection: sa.Connection, spec: Entity, fields
         if geometries is not None and bbox is not None:
             keep = shapely.intersects(geometries, shapely.box(*bbox))
         elif follows:
-            keep = np.array([all(columns[f.name][i] is None or columns[f.name][i] in exported[f.link] for f in follows)
-                             for i in range(len(columns["id"]))], dtype=bool)
+            keep = np.array([all(columns[name][i] is None or columns[name][i] in exported[link] for name, link in follows)
+                             for i in range(len(columns["id"]))], dtype=np.bool_)
         if keep is not None and not keep.all():
             columns = {name: [v for v, k in zip(values, keep) if k] for name, values in columns.items()}
             geometries = None if geometries is None else geometries[keep]
         ids.update(columns["id"])
-        if generalised:
+        if generalised and geometries is not None:
             geometries = as_multipolygons(generalise_locations(register, geometries))  # as the programme publishes
         yield _Layer(_as_refs(columns, fields, refs), geometries)
 
@@ -244,7 +244,7 @@ def _json_lists(texts: list[str | None]) -> list[list[str] | None]:
     return [None if t is None else parsed[t] if t in parsed else parsed.setdefault(t, json.loads(t)) for t in texts]
 
 
-_ARROW_TYPES = {Kind.INTEGER: pa.int64(), Kind.REAL: pa.float64(), Kind.BOOLEAN: pa.bool_()}
+_ARROW_TYPES: dict[Kind, pa.DataType] = {Kind.INTEGER: pa.int64(), Kind.REAL: pa.float64(), Kind.BOOLEAN: pa.bool_()}
 
 
 def _arrow_text(values: list[Any]) -> pa.Array:
@@ -425,7 +425,7 @@ def _kml_geometry(parent: ET.Element, geometry: BaseGeometry) -> None:
         ET.SubElement(ET.SubElement(parent, "Point"), "coordinates").text = coords(geometry)
     elif kind == "LineString":
         ET.SubElement(ET.SubElement(parent, "LineString"), "coordinates").text = coords(geometry)
-    elif kind == "Polygon":
+    elif isinstance(geometry, shapely.Polygon):
         polygon = ET.SubElement(parent, "Polygon")
         outer = ET.SubElement(ET.SubElement(polygon, "outerBoundaryIs"), "LinearRing")
         ET.SubElement(outer, "coordinates").text = coords(geometry.exterior)
@@ -438,7 +438,7 @@ def _kml_geometry(parent: ET.Element, geometry: BaseGeometry) -> None:
             _kml_geometry(multi, part)
 
 
-def _write_kml(register: Register, out: BinaryIO, layers: list[_LayerStream], metadata: dict[str, Any]) -> None:
+def _write_kml(register: Register, out: IO[bytes], layers: list[_LayerStream], metadata: dict[str, Any]) -> None:
     """The KML document, written an element at a time: a placemark is built, written and dropped."""
     def put(element: ET.Element) -> None:
         out.write(ET.tostring(element, encoding="unicode").encode())
@@ -464,7 +464,8 @@ def _write_kml(register: Register, out: BinaryIO, layers: list[_LayerStream], me
         folder_name.text = layer.spec.label
         put(folder_name)
         fields = styles.CATEGORIES.get(layer.spec.name, ())
-        for row, geometry in ((part.row(i), g) for part in layer for i, g in enumerate(part.geometries)):
+        placed = ((part.row(i), g) for part in layer if part.geometries is not None for i, g in enumerate(part.geometries))
+        for row, geometry in placed:
             placemark = ET.Element("Placemark", id=row["id"])
             ET.SubElement(placemark, "name").text = row["ref"]
             key = styles.category_key(row, fields)

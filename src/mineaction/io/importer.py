@@ -505,7 +505,7 @@ class _Validator:
         if target == "identical":
             self.report.skipped += 1
             return None
-        if action == "release" and not self._check_release(label, values, depends_on, geometry):
+        if action == "release" and geometry is not None and not self._check_release(label, values, depends_on, geometry):
             return None
         if identity or batch.keys:  # a row other rows may link to
             for key in (identity.get("id"), identity.get("ref"), batch.keys[i] if batch.keys else None):
@@ -514,7 +514,7 @@ class _Validator:
                                                                 else ("hash", content_hash))
         if spec.name == "activity" and target is None and not depends_on.get("hazard_id"):  # new, on a known hazard
             hazard = self.register.get("hazard", values["hazard_id"])
-            self.activities[content_hash] = (hazard.id, hazard.ref, hazard.geometry, values["activity_type"], label)
+            self.activities[content_hash] = (hazard.id, hazard.ref, hazard.outline, values["activity_type"], label)
         attachments = batch.attachments[i] if batch.attachments else ()
         if isinstance(target, tuple):  # an update belongs to the organisation that owns its record now
             return Submission(spec.name, "update", stored, wkb, content_hash, label, target_id=target[0],
@@ -552,7 +552,7 @@ class _Validator:
         return current.id, int(version) if version not in (None, "") else current.version
 
     def _check_release(self, label: str, values: dict[str, Any], depends_on: dict[str, str],
-                       part: BaseGeometry | None) -> bool:
+                       part: BaseGeometry) -> bool:
         """The ledger's rules against the register's parts and those earlier in this import."""
         if "activity_id" in depends_on:
             found = self.activities.get(depends_on["activity_id"])
@@ -562,10 +562,10 @@ class _Validator:
         else:
             activity = self.register.get("activity", values["activity_id"])
             hazard = self.register.get("hazard", activity["hazard_id"])
-            hazard_ref, hazard_geometry, hazard_id = hazard.ref, hazard.geometry, hazard.id
+            hazard_ref, hazard_geometry, hazard_id = hazard.ref, hazard.outline, hazard.id
             activity_type, activity_ref = activity["activity_type"], activity.ref
         if hazard_id not in self.parts:
-            self.parts[hazard_id] = [ExistingPart(r.ref, r.geometry)
+            self.parts[hazard_id] = [ExistingPart(r.ref, r.outline)
                                      for r in self.register.records("released_part", where={"hazard_id": hazard_id})]
         try:
             fitted, _ = check_release(

@@ -100,7 +100,7 @@ class Mapping:
         if not isinstance(data, dict) or "entity" not in data:
             raise InvalidValue(f"mapping {name}: not a mapping (it needs at least 'entity:')")
         spec = entity(str(data["entity"]))
-        fields = {f.name: (f.name,) for f in spec.fields if not f.derived}
+        fields: dict[str, tuple[str, ...]] = {f.name: (f.name,) for f in spec.fields if not f.derived}
         for key, columns in (data.get("fields") or {}).items():
             if key not in spec.field_map or spec.field_map[key].derived:
                 raise InvalidValue(f"mapping {name}: {spec.name} has no field {key!r} to map onto",
@@ -144,7 +144,7 @@ class Mapping:
 
     def plan(self, columns: Sequence[str], *, has_geometry: bool) -> ColumnPlan:
         """Match this mapping against a layer's column names."""
-        by_norm = {}
+        by_norm: dict[str, str] = {}
         for column in columns:
             by_norm.setdefault(normalise(column), column)
 
@@ -153,7 +153,8 @@ class Mapping:
 
         found = {name: col for name, cands in self.fields.items() if (col := find(cands)) is not None}
         identity = {k: col for k in ("id", "ref", "version") if (col := find((k,))) is not None and k not in found}
-        kind, geometry_columns = None, ()
+        kind: str | None = None
+        geometry_columns: tuple[str, ...] = ()
         if not has_geometry:
             lon, lat = find(self.geometry.get("lon", ())), find(self.geometry.get("lat", ()))
             if lon and lat:

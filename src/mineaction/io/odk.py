@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -216,7 +217,7 @@ class _Rows:
                                         "put the export's media/ folder next to it to keep the photo"))
         return tuple(out)
 
-    def batch(self, entity_name: str, rows: list[tuple[str, dict[str, Any], str | None, tuple]]) -> Batch:
+    def batch(self, entity_name: str, rows: Sequence[tuple[str, dict[str, Any], str | None, tuple[Any, ...]]]) -> Batch:
         """``rows``: (label, answers, key, attachments) -> a Batch with register-named columns."""
         spec = ENTITIES[entity_name]
         geo_name = next((q.name for q in self.spec.questions if q.type in _GEO_TYPES
@@ -266,9 +267,10 @@ def import_submissions(
         attachments = rows._attachments(s.answers, s.attachments, label)
         answers = dict(s.answers)
         if spec.action == "update":
-            answers = _activity_identity(register, answers, label, report)
-            if answers is None:
+            identified = _activity_identity(register, answers, label, report)
+            if identified is None:
                 continue
+            answers = identified
         main.append((label, answers, s.key, attachments))
         for k, child in enumerate(s.repeats.get(spec.repeat or "", []), start=1):
             link = "activity_id" if spec.repeat_entity == "released_part" else f"{spec.entity}_id"

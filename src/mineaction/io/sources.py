@@ -178,7 +178,9 @@ class Source:
                 if member.suffix.lower() in (".xml", ".rels"):
                     check_xml(member, "")
         self._check_content(readable)
-        for shp in [readable] if readable.suffix.lower() == ".shp" else sorted(readable.glob("*.shp")) if readable.is_dir() else []:
+        shapefiles = ([readable] if readable.suffix.lower() == ".shp"
+                      else sorted(readable.glob("*.shp")) if readable.is_dir() else [])
+        for shp in shapefiles:
             self._check_shapefile(shp)
         return readable
 
@@ -302,7 +304,7 @@ class Source:
             geometries = shapely.from_wkb(wkb, on_invalid="ignore")
             if self.drop_z:  # asked for: heights from a GPS are not part of a register geometry
                 geometries = shapely.force_2d(geometries)
-            for i in np.flatnonzero(shapely.is_missing(geometries) & (wkb != None)):
+            for i in np.flatnonzero(shapely.is_missing(geometries) & (wkb != None)):  # noqa: E711 - elementwise on an object array
                 try:
                     shapely.from_wkb(wkb[i])
                 except shapely.errors.GEOSException as exc:
@@ -335,7 +337,7 @@ class Source:
 
 
 def _not_text(path: Path, encoding: str | None, exc: UnicodeError) -> SourceError:
-    return SourceError(f"{path.name}: its text is not {encoding or 'UTF-8'} ({exc.reason})",
+    return SourceError(f"{path.name}: its text is not {encoding or 'UTF-8'} ({getattr(exc, 'reason', exc)})",
                        hint="give the encoding the file was saved in, e.g. --encoding cp1251")
 
 

@@ -165,8 +165,8 @@ def check_geometries(
                 errors[i] = exc
             else:
                 out[i] = prepared
-    for i in np.flatnonzero(~present):
-        errors[int(i)] = InvalidGeometry(f"{labels[i]}: geometry is missing",
+    for i in np.flatnonzero(~present).tolist():
+        errors[i] = InvalidGeometry(f"{labels[i]}: geometry is missing",
                                          hint="give coordinates for every feature")
     return out, errors
 

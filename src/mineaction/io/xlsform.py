@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from mineaction.errors import InvalidValue
 from mineaction.storage import Register, latest_changeset
@@ -198,7 +200,7 @@ def write_form(register: Register, form_id: str, path: str | Path) -> Path:
     lists = {name: _choices(register, name) for name in dict.fromkeys(_lists(spec))}
     empty = {name for name, choices in lists.items() if not choices}
     book = Workbook()
-    survey = book.active
+    survey = cast(Worksheet, book.active)  # a new workbook's one sheet
     survey.title = "survey"
     survey.append(["type", "name", f"label::{_EN}", f"label::{_UK}", f"hint::{_EN}", f"hint::{_UK}", "required",
                    "relevant", "default", "calculation", "appearance"])

@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -164,7 +165,7 @@ def _events(register: Register, projected: ProjectedHazards, options: CriteriaOp
     ids, xy, dates = _points(register, "accident", "occurred_on")
     victims = victims_per_accident(register)
     counts = np.array([victims.get(i, 0) for i in ids], dtype=float)
-    kwargs = {"event_dates": np.array(dates, dtype="datetime64[D]"), "since": options.since}
+    kwargs: dict[str, Any] = {"event_dates": np.array(dates, dtype="datetime64[D]"), "since": options.since}
     accidents = count_within(projected, xy, options.event_distance_m, **kwargs)
     near_victims = count_within(projected, xy, options.event_distance_m, weights=counts, **kwargs)
     note = (f"accidents and victims within {options.event_distance_m:,.0f} m since {options.since}: "
@@ -212,7 +213,7 @@ def _residual_hazard(hazards: LiveHazards, on: dt.date) -> tuple[NDArray[np.floa
             mean_count=np.array([hazards.estimated_items[i] for i in rows], dtype=float),
             shape=np.array([hazards.count_dispersion[i] for i in rows], dtype=float) if negative_binomial else None,
         )
-        values[rows] = grid.p_any_functional[:, 0]
+        values[rows] = np.asarray(grid.p_any_functional)[:, 0]
         modelled[rows] = True
         caveats.update(dict.fromkeys(grid.caveats))
     used = sorted({code for code, _ in groups}) or ["none"]

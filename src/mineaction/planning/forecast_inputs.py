@@ -108,7 +108,7 @@ def release_share_history(register: Register, *, min_n: int = DEFAULT_MIN_SAMPLE
 
 def area_work(
     hazards: LiveHazards,
-    area_of: Mapping[str | None, str],
+    area_of: Mapping[str, str],
     priority_uses: Collection[str] = PRIORITY_LAND_USES,
 ) -> list[AreaWork]:
     """Remaining work per area, split into priority land (``"<area> priority"``) and the rest.
@@ -121,7 +121,7 @@ def area_work(
     remaining: dict[tuple[str, bool], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     suspected: dict[tuple[str, bool], float] = defaultdict(float)
     for i, pcode in enumerate(hazards.admin_pcode):
-        area = area_of.get(pcode, pcode) or UNASSIGNED
+        area = (area_of.get(pcode, pcode) if pcode else None) or UNASSIGNED
         key = (area, not uses.isdisjoint(hazards.blocked_land_use[i]))
         for method, share in hazards.expected_methods[i].items():
             remaining[key][method] += share * hazards.remaining_m2[i]

@@ -163,7 +163,7 @@ def prioritise(
         chosen = dict(weights)
     else:
         chosen = dict.fromkeys(matrix.names, 1 / len(matrix.names))
-    score_with = "topsis" if method == "topsis" else "weighted_sum"
+    score_with: Literal["weighted_sum", "topsis"] = "topsis" if method == "topsis" else "weighted_sum"
     w = np.array([chosen[name] for name in matrix.names], dtype=float)
     directions = directions_of(matrix.criteria)
     rank = topsis if score_with == "topsis" else weighted_sum

@@ -29,7 +29,13 @@ from mineaction.domain.entities import ENTITIES
 from mineaction.reports import DEFAULT_SUPPRESSION
 from mineaction.reports.model import Report, ReportTable
 from mineaction.storage import (
-    Register, admin_ancestors, casualty_counts, contaminated_areas, eo_destroyed, eore_audience, released_area,
+    Register,
+    admin_ancestors,
+    casualty_counts,
+    contaminated_areas,
+    eo_destroyed,
+    eore_audience,
+    released_area,
 )
 
 __all__ = ["DEFAULT_SUPPRESSION", "annual_report", "casualty_table"]
@@ -71,7 +77,8 @@ def _land_release_tables(reader: ScopedReader, period: tuple[dt.date, dt.date]) 
     for row in by_org:
         row["organisation_id"] = orgs.get(row["organisation_id"], row["organisation_id"])
     method_frame = pd.DataFrame(by_method, columns=["release_type", "method", "area_m2", "parts"])
-    method_frame.loc[len(method_frame)] = ["total", "", method_frame["area_m2"].sum(), method_frame["parts"].sum()]
+    total = ["total", "", method_frame["area_m2"].sum(), method_frame["parts"].sum()]
+    method_frame.loc[len(method_frame)] = total  # type: ignore[assignment]  # pandas-stubs type no row set from a list
     note = "m², geodesic; each square metre counted once, under the method that released it"
     return [
         ReportTable("land_release_by_month", "Land released by month and type (m²)",

@@ -14,12 +14,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
 
-from mineaction.reports.frames import display_frame, spreadsheet_frame  # noqa: E402
-from mineaction.reports.model import Report, ReportTable  # noqa: E402
+from mineaction.reports.frames import display_frame, spreadsheet_frame
+from mineaction.reports.model import Report, ReportTable
 
 __all__ = ["PDF_MAX_ROWS", "display_frame", "write_csv", "write_pdf", "write_xlsx"]
 
@@ -73,7 +73,7 @@ def _table_page(pdf: PdfPages, table: ReportTable) -> None:
         ax.axis("off")
         cells = [[str(i), *(f"{v:,}" if isinstance(v, int) else str(v) for v in row)]
                  for i, row in zip(frame.index, frame.itertuples(index=False))]
-        shown = ax.table(cellText=cells, colLabels=[frame.index.name or "", *map(str, frame.columns)],
+        shown = ax.table(cellText=cells, colLabels=[str(frame.index.name or ""), *map(str, frame.columns)],
                          loc="upper left", cellLoc="right")
         shown.auto_set_font_size(False)
         shown.set_fontsize(8)

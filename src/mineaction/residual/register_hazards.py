@@ -18,9 +18,11 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from mineaction.domain.residual_hazard import (
     DetectionProbability,
@@ -80,6 +82,11 @@ def evidence_by_profile(
     }
 
 
+def _cell(values: ArrayLike, i: int) -> Any:
+    """Hazard ``i``'s figure in a grid of one date."""
+    return np.asarray(values)[i, 0]
+
+
 def residual_table(
     register: Register,
     on: dt.date,
@@ -110,6 +117,8 @@ def residual_table(
         shapes = [h["count_dispersion"] for h in group]
         shape = None if any(k is None for k in shapes) else np.array(shapes, dtype=float)
         grid = assess_hazard_grid([h["emplaced_on"] for h in group], [on], profile, mean, shape, level=level)
+        band = grid.p_any_functional_band
+        assert band is not None  # asked for with level=
         for i, hazard in enumerate(group):
             rows.append({
                 "hazard": hazard.ref,
@@ -118,12 +127,12 @@ def residual_table(
                 "age_days": (on - hazard["emplaced_on"]).days,
                 "remaining_share": remaining_share[i],
                 "expected_items": mean[i],
-                "f_functional": grid.functional[i, 0],
-                "e_explosive": grid.explosive[i, 0],
-                "expected_functional": grid.expected_functional[i, 0],
-                "p_any_functional": grid.p_any_functional[i, 0],
-                "p_any_functional_low": grid.p_any_functional_band.lower[i, 0],
-                "p_any_functional_high": grid.p_any_functional_band.upper[i, 0],
+                "f_functional": _cell(grid.functional, i),
+                "e_explosive": _cell(grid.explosive, i),
+                "expected_functional": _cell(grid.expected_functional, i),
+                "p_any_functional": _cell(grid.p_any_functional, i),
+                "p_any_functional_low": _cell(band.lower, i),
+                "p_any_functional_high": _cell(band.upper, i),
             })
     frame = pd.DataFrame(rows)
     if len(frame):

@@ -29,6 +29,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import sqlalchemy as sa
 
@@ -123,7 +124,7 @@ def _sqlite_backup(register: Register, partial: Path) -> None:
     try:
         copy = sqlite3.connect(partial, isolation_level=None)
         try:
-            raw.driver_connection.backup(copy)  # all pages in one step: one snapshot
+            cast(sqlite3.Connection, raw.driver_connection).backup(copy)  # all pages in one step: one snapshot
             copy.execute("PRAGMA journal_mode = DELETE")
             copy.execute("VACUUM")
             _integrity(copy, partial)

@@ -42,16 +42,16 @@ def translate_errors(action: str) -> Iterator[None]:
         yield
     except MineActionError:
         raise
-    except (sa.exc.OperationalError, *driver_errors("OperationalError")) as exc:
+    except driver_errors("OperationalError", sa.exc.OperationalError) as exc:
         raise StorageError(
             f"{action}: the database is unavailable or locked ({database_message(exc)})",
             hint="check the database is reachable and not in use by a stuck process, then retry",
         ) from None
-    except (sa.exc.DBAPIError, *driver_errors("Error")) as exc:
+    except driver_errors("Error", sa.exc.DBAPIError) as exc:
         raise StorageError(f"{action}: the database refused the operation ({database_message(exc)})") from None
 
 
-def driver_errors(name: str) -> tuple[type[Exception], ...]:
-    """The DB-API exception class ``name`` of sqlite3 and, once it is loaded, psycopg."""
+def driver_errors(name: str, *also: type[Exception]) -> tuple[type[Exception], ...]:
+    """The DB-API exception class ``name`` of sqlite3 and, once it is loaded, psycopg; then ``also``."""
     drivers = (sqlite3, sys.modules.get("psycopg"))
-    return tuple(getattr(driver, name) for driver in drivers if driver is not None)
+    return (*(getattr(driver, name) for driver in drivers if driver is not None), *also)

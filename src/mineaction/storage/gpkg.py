@@ -16,6 +16,7 @@ from __future__ import annotations
 import sqlite3
 import struct
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 import numpy as np
 import shapely
@@ -155,7 +156,7 @@ def envelopes(blobs: Sequence[bytes | None]) -> np.ndarray:
     out = np.full((len(blobs), 4), np.nan)
     picked = np.flatnonzero(standard)
     if len(picked):
-        out[picked] = np.frombuffer(b"".join(blobs[i][8:40] for i in picked.tolist()), dtype="<f8").reshape(-1, 4)
+        out[picked] = np.frombuffer(b"".join(cast(bytes, blobs[i])[8:40] for i in picked.tolist()), dtype="<f8").reshape(-1, 4)
     for i in np.flatnonzero(~np.asarray(standard, dtype=bool)).tolist():
         box = envelope(blobs[i])
         if box is not None:
@@ -275,20 +276,32 @@ def rtree_ddl(t: str, c: str, i: str) -> list[str]:
     empty = f"(NEW.{c} ISNULL OR ST_IsEmpty(NEW.{c}))"
     return [
         f'CREATE VIRTUAL TABLE "{rt}" USING rtree(id, minx, maxx, miny, maxy)',
-        f'CREATE TRIGGER "{rt}_insert" AFTER INSERT ON "{t}" WHEN {non_empty} '
-        f'BEGIN INSERT OR REPLACE INTO "{rt}" VALUES ({values}); END',
-        f'CREATE TRIGGER "{rt}_update1" AFTER UPDATE OF "{c}" ON "{t}" '
-        f"WHEN OLD.{i} = NEW.{i} AND {non_empty} "
-        f'BEGIN INSERT OR REPLACE INTO "{rt}" VALUES ({values}); END',
-        f'CREATE TRIGGER "{rt}_update2" AFTER UPDATE OF "{c}" ON "{t}" '
-        f"WHEN OLD.{i} = NEW.{i} AND {empty} "
-        f'BEGIN DELETE FROM "{rt}" WHERE id = OLD.{i}; END',
-        f'CREATE TRIGGER "{rt}_update3" AFTER UPDATE ON "{t}" '
-        f"WHEN OLD.{i} != NEW.{i} AND {non_empty} "
-        f'BEGIN DELETE FROM "{rt}" WHERE id = OLD.{i}; INSERT OR REPLACE INTO "{rt}" VALUES ({values}); END',
-        f'CREATE TRIGGER "{rt}_update4" AFTER UPDATE ON "{t}" '
-        f"WHEN OLD.{i} != NEW.{i} AND {empty} "
-        f'BEGIN DELETE FROM "{rt}" WHERE id IN (OLD.{i}, NEW.{i}); END',
-        f'CREATE TRIGGER "{rt}_delete" AFTER DELETE ON "{t}" WHEN OLD.{c} NOT NULL '
-        f'BEGIN DELETE FROM "{rt}" WHERE id = OLD.{i}; END',
+        (
+            f'CREATE TRIGGER "{rt}_insert" AFTER INSERT ON "{t}" WHEN {non_empty} '
+            f'BEGIN INSERT OR REPLACE INTO "{rt}" VALUES ({values}); END'
+        ),
+        (
+            f'CREATE TRIGGER "{rt}_update1" AFTER UPDATE OF "{c}" ON "{t}" '
+            f"WHEN OLD.{i} = NEW.{i} AND {non_empty} "
+            f'BEGIN INSERT OR REPLACE INTO "{rt}" VALUES ({values}); END'
+        ),
+        (
+            f'CREATE TRIGGER "{rt}_update2" AFTER UPDATE OF "{c}" ON "{t}" '
+            f"WHEN OLD.{i} = NEW.{i} AND {empty} "
+            f'BEGIN DELETE FROM "{rt}" WHERE id = OLD.{i}; END'
+        ),
+        (
+            f'CREATE TRIGGER "{rt}_update3" AFTER UPDATE ON "{t}" '
+            f"WHEN OLD.{i} != NEW.{i} AND {non_empty} "
+            f'BEGIN DELETE FROM "{rt}" WHERE id = OLD.{i}; INSERT OR REPLACE INTO "{rt}" VALUES ({values}); END'
+        ),
+        (
+            f'CREATE TRIGGER "{rt}_update4" AFTER UPDATE ON "{t}" '
+            f"WHEN OLD.{i} != NEW.{i} AND {empty} "
+            f'BEGIN DELETE FROM "{rt}" WHERE id IN (OLD.{i}, NEW.{i}); END'
+        ),
+        (
+            f'CREATE TRIGGER "{rt}_delete" AFTER DELETE ON "{t}" WHEN OLD.{c} NOT NULL '
+            f'BEGIN DELETE FROM "{rt}" WHERE id = OLD.{i}; END'
+        ),
     ]

@@ -12,9 +12,12 @@ type and SRID as it would any other input).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    import psycopg
 
 __all__ = ["copy_rows"]
 
@@ -26,7 +29,8 @@ def copy_rows(connection: sa.Connection, table_name: str, names: Sequence[str], 
     """Write ``rows`` (a value per name, geometries as EWKB bytes) into ``table_name`` in one binary COPY."""
     types = _column_types(connection, table_name, names)
     quoted = ", ".join(f'"{name}"' for name in names)
-    with connection.connection.dbapi_connection.cursor() as cursor:
+    raw = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)  # COPY is psycopg's own
+    with raw.cursor() as cursor:
         with cursor.copy(f'COPY "{table_name}" ({quoted}) FROM STDIN (FORMAT BINARY)') as copy:
             copy.set_types(types)
             for row in rows:

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from shapely.geometry.base import BaseGeometry
 
 from mineaction.domain.entities import entity
-from mineaction.storage.records import Record, record_from_row
 from mineaction.storage.filters import Filter
+from mineaction.storage.records import Record, record_from_row
 from mineaction.storage.register import Register
 from mineaction.storage.schema import GEOMETRY_COLUMN, all_versions
 from mineaction.storage.spatial import install_sqlite_functions, intersects

@@ -11,6 +11,7 @@ import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from mineaction.domain.entities import ENTITIES
+from mineaction.errors import StorageError
 from mineaction.storage.schema import GEOMETRY_COLUMN
 
 __all__ = ["Record", "RecordColumns", "record_from_row"]
@@ -34,6 +35,16 @@ class Record:
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
+
+    @property
+    def outline(self) -> BaseGeometry:
+        """The geometry of a hazard, released part or other record that must have one.
+
+        Only an edit outside mineaction (a GIS on the GeoPackage) can have removed it.
+        """
+        if self.geometry is None:
+            raise StorageError(f"{self.ref} has no geometry", hint="restore it from the record's history or a backup")
+        return self.geometry
 
     @property
     def __geo_interface__(self) -> dict[str, Any]:
@@ -85,7 +96,7 @@ class RecordColumns(Sequence[Record]):
             return column.tolist()
         return list(column) if isinstance(column, (list, tuple)) else [column] * self._n
 
-    def __getitem__(self, index):  # type: ignore[override]
+    def __getitem__(self, index):
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(self._n))]
         if not -self._n <= index < self._n:

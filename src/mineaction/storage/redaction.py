@@ -42,14 +42,15 @@ import datetime as dt
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import sqlalchemy as sa
 
 from mineaction.domain.entities import Sensitivity, entity
 from mineaction.errors import InvalidValue, RecordNotFound, StorageError
 from mineaction.storage.engine import BUSY_TIMEOUT_S, set_redacting
-from mineaction.storage.records import Record, record_from_row
 from mineaction.storage.errors import translate_errors
+from mineaction.storage.records import Record, record_from_row
 from mineaction.storage.register import Register, naive_utc
 from mineaction.storage.responsibility_schema import REDACTION_LOG
 from mineaction.storage.schema import all_versions, history_name
@@ -186,7 +187,7 @@ def _history_rewritable(connection: sa.Connection) -> Iterator[None]:
         finally:
             connection.exec_driver_sql("SELECT set_config('mineaction.redacting', 'off', true)")
         return
-    dbapi = connection.connection.dbapi_connection
+    dbapi = cast(sqlite3.Connection, connection.connection.dbapi_connection)  # SQLite from here on
     dbapi.execute("PRAGMA secure_delete = ON")
     set_redacting(dbapi, True)
     try:
@@ -236,16 +237,16 @@ def purge(register: Register, entity_name: str) -> bool:
     """
     if register.dialect == "sqlite":
         raw = register.engine.raw_connection()
-        connection = raw.driver_connection
+        sqlite = cast(sqlite3.Connection, raw.driver_connection)
         try:
-            connection.execute("VACUUM")
-            connection.execute(f"PRAGMA busy_timeout = {_CHECKPOINT_WAIT_MS}")
-            busy, _log, _done = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            sqlite.execute("VACUUM")
+            sqlite.execute(f"PRAGMA busy_timeout = {_CHECKPOINT_WAIT_MS}")
+            busy, _log, _done = sqlite.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         except sqlite3.Error as exc:
             raise StorageError(f"purging erased data from {register.target}: {exc}",
                                hint="run `mineaction redact --purge-only` once others have closed the register") from exc
         finally:
-            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")  # it goes back to the pool
+            sqlite.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")  # it goes back to the pool
             raw.close()
         return busy == 0
     tables = ", ".join(f'"{t}"' for t in (entity_name, history_name(entity_name), "field_report"))

@@ -17,30 +17,36 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import geoalchemy2
 import numpy as np
 import shapely
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from mineaction.domain import styles
 from mineaction.domain.admin_areas import AdminIndex
 from mineaction.domain.entities import ENTITIES, entity
 from mineaction.domain.programme import Programme
 from mineaction.errors import MineActionError, RecordNotFound, StorageError
+from mineaction.storage import driver_rows, gpkg, gpkg_rtree, layer_styles, postgres_copy
 from mineaction.storage.engine import create_engine, is_postgres_url
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.records import Record, record_from_row
-from mineaction.storage import driver_rows, gpkg, gpkg_rtree, layer_styles, postgres_copy
 from mineaction.storage.schema import (
-    GEOMETRY_COLUMN, GeoPackageGeometry, JSONText, all_versions, build_metadata, gpkg_wkb, written_columns,
+    GEOMETRY_COLUMN,
+    GeoPackageGeometry,
+    JSONText,
+    all_versions,
+    build_metadata,
+    gpkg_wkb,
+    written_columns,
 )
 from mineaction.storage.unit_of_work import Writer, collector_paused, utcnow
 from mineaction.storage.vocabulary import labels as vocabulary_labels
@@ -168,7 +174,7 @@ class Register:
                         register._store_programme(connection, programme)
         return register
 
-    def _head(self) -> str:
+    def _head(self) -> str | None:
         with self.engine.connect() as connection:
             return ScriptDirectory.from_config(_alembic_config(connection)).get_current_head()
 
@@ -181,7 +187,7 @@ class Register:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         self.engine.dispose()
 
-    def __enter__(self) -> Register:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -265,7 +271,7 @@ class Register:
         grown = connection.info.pop(_GROWN, None)
         if not grown or self.dialect != "postgresql":
             return
-        sizes = dict(connection.exec_driver_sql(
+        sizes: dict[str, float] = dict(connection.exec_driver_sql(
             "SELECT relname, reltuples FROM pg_class WHERE oid = ANY(%(tables)s::regclass[])",
             {"tables": [f'"{name}"' for name in grown]},
         ).all())
@@ -629,7 +635,7 @@ def _json_once_per_list(encode: Any, values: Sequence[Any], *, text_is_encoded: 
     """JSON text of each value; equal lists of codes, which a batch repeats, are encoded once,
     and text already encoded (``text_is_encoded``) is taken as it is."""
     done: dict[tuple[str, ...], str] = {}
-    out = []
+    out: list[Any] = []
     for value in values:
         if isinstance(value, str) and text_is_encoded:
             out.append(value)

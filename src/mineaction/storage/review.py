@@ -25,16 +25,17 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby, repeat
 from types import MappingProxyType
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, cast
 
 import numpy as np
 import shapely
 import sqlalchemy as sa
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from mineaction.domain.entities import ENTITIES, entity
-from mineaction.errors import ConflictError, InvalidValue, RecordNotFound, StaleEdit
+from mineaction.errors import ConflictError, InvalidGeometry, InvalidValue, RecordNotFound, StaleEdit
 from mineaction.storage.driver_rows import driver_cursor
 from mineaction.storage.errors import driver_errors, translate_errors
 from mineaction.storage.records import Record, RecordColumns, record_from_row
@@ -274,7 +275,7 @@ def _queued_whole(register: Register, connection: sa.Connection, import_id: str,
     savepoint = connection.begin_nested()
     try:
         _queue(register, connection, import_id, batch, submitted_at=submitted_at, submitted_by=submitted_by)
-    except (sa.exc.IntegrityError, *driver_errors("IntegrityError")) as exc:
+    except driver_errors("IntegrityError", sa.exc.IntegrityError) as exc:
         savepoint.rollback()
         if "content_hash" not in str(exc):
             raise
@@ -454,9 +455,10 @@ class _Batch:
 
     def subset(self, rows: Sequence[int]) -> _Batch:
         """The batch's reports at positions ``rows``."""
-        return _Batch(self.entity, *([column[i] for i in rows] for column in (
+        columns: tuple[list[Any], ...] = (
             self.fids, self.refs, self.actions, self.target_ids, self.base_versions, self.values, self.geometries,
-            self.depends_on)))
+            self.depends_on)
+        return _Batch(self.entity, *([column[i] for i in rows] for column in columns))
 
 
 _PENDING = ("fid", "ref", "entity", "action", "target_id", "base_version", "field_values", "geometry_wkb",
@@ -589,6 +591,8 @@ class _Approver:
             elif action == "delete":
                 rec = self.w.delete(batch.entity, before.id, base_version=base)
             else:
+                if geometry is None:
+                    raise InvalidGeometry(f"{ref}: a released part needs its geometry")
                 values = dict(values)
                 rec = self.w.release(activity_id=before.id, geometry=geometry, release_type=values["release_type"],
                                      method=values["method"], released_on=values["released_on"])
@@ -630,7 +634,7 @@ def _for_driver(connection: sa.Connection, column: sa.Column, value: Any) -> Any
     return value if process is None or value is None else process(value)
 
 
-def _executemany(connection: sa.Connection, statement: sa.Executable, names: Sequence[str],
+def _executemany(connection: sa.Connection, statement: sa.ClauseElement, names: Sequence[str],
                  rows: Sequence[tuple[Any, ...]]) -> None:
     """Run ``statement`` once per row (values of the bound parameters ``names``) straight through the driver.
 
@@ -638,7 +642,7 @@ def _executemany(connection: sa.Connection, statement: sa.Executable, names: Seq
     when a million reports are approved, so the values must already be what
     the driver takes (text, numbers, None; :func:`_for_driver`).
     """
-    compiled = statement.compile(dialect=connection.dialect)
+    compiled = cast(SQLCompiler, statement.compile(dialect=connection.dialect))  # a DML statement's
     if compiled.positional:
         pick = operator.itemgetter(*[names.index(name) for name in compiled.positiontup or []])
         connection.exec_driver_sql(str(compiled), [pick(row) for row in rows])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+from typing import Any
 
 import shapely
 import sqlalchemy as sa
@@ -49,6 +50,7 @@ def intersects(
     wkb = sa.literal(shapely.to_wkb(geometry, output_dimension=2), sa.LargeBinary)
     column = source.c[GEOMETRY_COLUMN]
     candidates = register.bbox_clause(entity_name, source, geometry.bounds)
+    exact: sa.ColumnElement[Any]
     if register.dialect == "postgresql":
         exact = sa.func.ST_Intersects(column, sa.func.ST_GeomFromWKB(wkb, 4326))
     else:

@@ -23,10 +23,10 @@ from mineaction.storage.register import Register
 from mineaction.storage.transactions import reading
 
 __all__ = [
-    "Balance",
-    "ContaminatedArea",
     "EVERYTHING",
     "GROUPINGS",
+    "Balance",
+    "ContaminatedArea",
     "admin_ancestors",
     "ap_mine_conditions",
     "casualty_counts",

@@ -26,7 +26,13 @@ from shapely.geometry.base import BaseGeometry
 from mineaction.domain.admin_areas import AdminIndex
 from mineaction.domain.entities import ENTITIES, Entity, Rows, clean_columns, entity, row_count
 from mineaction.domain.geometry import (
-    WGS84, Repair, as_multipolygons, check_extent, geodesic_area, prepare_geometry, to_wgs84,
+    WGS84,
+    Repair,
+    as_multipolygons,
+    check_extent,
+    geodesic_area,
+    prepare_geometry,
+    to_wgs84,
 )
 from mineaction.domain.ledger import ExistingPart, check_outline, check_release
 from mineaction.errors import InvalidGeometry, InvalidValue, RecordNotFound, StaleEdit, StorageError
@@ -271,7 +277,7 @@ class Writer:
                 check_outline(
                     hazard_ref=current.ref,
                     outline=new_geometry,
-                    parts=[ExistingPart(p.ref, p.geometry) for p in self.register._parts_of(self.connection, [current.id])],
+                    parts=[ExistingPart(p.ref, p.outline) for p in self.register._parts_of(self.connection, [current.id])],
                     tolerance_m2=self.register.programme.overlap_tolerance_m2,
                 )
         if spec.geometry:
@@ -301,7 +307,7 @@ class Writer:
             [Release(activity_id, geometry, release_type, method, released_on)], crs=crs, repair=repair
         )[0]
 
-    def release_many(self, releases: Sequence[Release], *, crs: object = "EPSG:4326", repair: bool = False) -> list[Record]:
+    def release_many(self, releases: Sequence[Release], *, crs: object = "EPSG:4326", repair: bool = False) -> Sequence[Record]:
         """Record many released parts; each is checked against its hazard, earlier parts
         and the parts before it in the same batch."""
         if not releases:
@@ -310,7 +316,7 @@ class Writer:
         hazards = self._current_many("hazard", {a["hazard_id"] for a in activities.values()}, lock=True)
         existing: dict[str, list[ExistingPart]] = {hazard_id: [] for hazard_id in hazards}
         for part in self.register._parts_of(self.connection, list(hazards)):
-            existing[part["hazard_id"]].append(ExistingPart(part.ref, part.geometry))
+            existing[part["hazard_id"]].append(ExistingPart(part.ref, part.outline))
         spec = ENTITIES["released_part"]
         labels = [f"release {i} by {activities[r.activity_id].ref}" for i, r in enumerate(releases)]
         parts = self._prepare_geometries(spec, [r.geometry for r in releases], len(releases), crs, repair, labels)
@@ -320,7 +326,7 @@ class Writer:
             hazard = hazards[activity["hazard_id"]]
             fitted, _trim = check_release(
                 hazard_ref=hazard.ref,
-                hazard=hazard.geometry,
+                hazard=hazard.outline,
                 activity_ref=activity.ref,
                 activity_type=activity["activity_type"],
                 release_type=release.release_type,

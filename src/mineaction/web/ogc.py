@@ -148,10 +148,12 @@ def landing(base: str, title: str, api: str) -> dict[str, Any]:
         "description": "Register of explosive-ordnance contamination and land release (OGC API – Features, Tiles)",
         "links": [
             {"href": f"{base}", "rel": "self", "type": "application/json", "title": "this document"},
-            {"href": api, "rel": "service-desc", "type": "application/vnd.oai.openapi+json;version=3.0", "title": "API definition"},
+            {"href": api, "rel": "service-desc",
+             "type": "application/vnd.oai.openapi+json;version=3.0", "title": "API definition"},
             {"href": f"{base}/conformance", "rel": "conformance", "type": "application/json", "title": "conformance classes"},
             {"href": f"{base}/collections", "rel": "data", "type": "application/json", "title": "collections"},
-            {"href": f"{base}/tileMatrixSets", "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes", "type": "application/json", "title": "tiling schemes"},
+            {"href": f"{base}/tileMatrixSets", "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+             "type": "application/json", "title": "tiling schemes"},
         ],
     }
 
@@ -168,13 +170,15 @@ def collection(register: Register, spec: Entity, base: str, extent: tuple[float,
         "links": [
             {"href": href, "rel": "self", "type": "application/json", "title": spec.label},
             {"href": f"{href}/items", "rel": "items", "type": GEOJSON, "title": f"{spec.label} features"},
-            {"href": f"{href}/queryables", "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": "application/schema+json", "title": "queryables"},
+            {"href": f"{href}/queryables", "rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+             "type": "application/schema+json", "title": "queryables"},
         ],
     }
     if extent is not None:
         info["extent"] = {"spatial": {"bbox": [list(extent)], "crs": CRS84}}
     if spec.name in LAYERS:
-        info["links"].append({"href": f"{href}/tiles", "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": "application/json", "title": "vector tiles"})
+        info["links"].append({"href": f"{href}/tiles", "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                              "type": "application/json", "title": "vector tiles"})
     return info
 
 
@@ -189,7 +193,7 @@ def collections(register: Register, base: str) -> dict[str, Any]:
 
 def queryables(reader: ScopedReader, spec: Entity, base: str) -> dict[str, Any]:
     properties: dict[str, Any] = {
-        "geom": {"x-ogc-role": "primary-geometry", "format": f"geometry-{spec.geometry.lower()}"},
+        "geom": {"x-ogc-role": "primary-geometry", "format": f"geometry-{(spec.geometry or 'any').lower()}"},
         "ref": {"type": "string", "title": "reference"},
         "version": {"type": "integer"},
     }
@@ -326,7 +330,9 @@ def _datetime_filter(reader: ScopedReader, spec: Entity, text: str) -> str | Non
     return " AND ".join(c for c in conditions if c) or None
 
 
-def items(reader: ScopedReader, spec: Entity, query: ItemsQuery, base: str, self_url: Callable[[int], str]) -> tuple[dict[str, Any], str]:
+def items(
+    reader: ScopedReader, spec: Entity, query: ItemsQuery, base: str, self_url: Callable[[int], str]
+) -> tuple[dict[str, Any], str]:
     """A page of features and the CRS URI they are in; ``self_url(offset)`` makes paging links."""
     register = reader.register
     crs = check_crs(register, query.crs)
@@ -355,7 +361,8 @@ def items(reader: ScopedReader, spec: Entity, query: ItemsQuery, base: str, self
     if page.total is not None and query.offset + query.limit < page.total:
         links.append({"href": self_url(query.offset + query.limit), "rel": "next", "type": GEOJSON, "title": "next page"})
     if query.offset > 0:
-        links.append({"href": self_url(max(query.offset - query.limit, 0)), "rel": "prev", "type": GEOJSON, "title": "previous page"})
+        links.append({"href": self_url(max(query.offset - query.limit, 0)), "rel": "prev",
+                      "type": GEOJSON, "title": "previous page"})
     body = {
         "type": "FeatureCollection",
         "features": features(page.items, crs, base, selected),

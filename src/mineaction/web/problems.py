@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,7 +20,6 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from mineaction.access.errors import AccessDenied, NotAuthenticated, TooManyAttempts
-from mineaction.storage.errors import database_message
 from mineaction.errors import (
     ConflictError,
     CRSRequired,
@@ -31,6 +30,7 @@ from mineaction.errors import (
     StaleEdit,
     StorageError,
 )
+from mineaction.storage.errors import database_message
 from mineaction.web.schemas import Problem
 
 __all__ = ["PROBLEM_JSON", "STATUS", "UnsupportedParameter", "install_problem_handlers", "problem"]
@@ -64,7 +64,7 @@ def _slug(name: str) -> str:
 
 def problem(
     status: int, detail: str, *, title: str | None = None, kind: str | None = None,
-    headers: dict[str, str] | None = None, **extra: Any,
+    headers: Mapping[str, str] | None = None, **extra: Any,
 ) -> JSONResponse:
     body = {
         "type": f"/problems/{kind}" if kind else "about:blank",

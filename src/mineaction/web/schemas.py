@@ -92,7 +92,8 @@ def public_schema(name: str) -> type[BaseModel]:
         "recorded_by": (str, ...),
         "changeset_id": (int, ...),
         "deleted": (bool, False),
-        "withheld": (list[str], Field(default_factory=list, description="fields not shown to you: personal, or restricted under the public role")),
+        "withheld": (list[str], Field(default_factory=list,
+                                      description="fields not shown to you: personal, or restricted under the public role")),
     }
     for f in spec.fields:
         fields[f.name] = (_TYPES[f.kind] | None, Field(None, description=_description(spec, f.name)))
@@ -140,7 +141,7 @@ def page_schema(name: str) -> type[BaseModel]:
     spec = ENTITIES[name]
     return create_model(
         f"{_title(spec)}Page",
-        items=(list[public_schema(name)], ...),  # type: ignore[valid-type]
+        items=(list[public_schema(name)], ...),  # type: ignore[arg-type,misc]  # a model made at run time
         total=(int, Field(description="records matching, all pages")),
         limit=(int, ...),
         offset=(int, ...),

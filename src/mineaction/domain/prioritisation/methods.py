@@ -135,7 +135,7 @@ class _WeightedSum:
         return weighted_columns(state, weights)  # type: ignore[arg-type]
 
     def contributions(self, state: object, weights: NDArray[np.float64]) -> NDArray[np.float64]:
-        return state * weights  # type: ignore[operator,no-any-return]
+        return state * weights  # type: ignore[operator]
 
 
 @dataclass(frozen=True, eq=False)

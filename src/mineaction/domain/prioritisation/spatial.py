@@ -225,7 +225,7 @@ def project_hazards(hazard_geoms: ArrayLike | ProjectedHazards, crs: Any = None)
 
 
 def population_within(
-    hazard_geoms: ArrayLike,
+    hazard_geoms: ArrayLike | ProjectedHazards,
     points_xy: ArrayLike,
     weights: ArrayLike | None = None,
     distance_m: float = 1000.0,
@@ -278,7 +278,7 @@ def population_within(
 
 
 def count_within(
-    hazard_geoms: ArrayLike,
+    hazard_geoms: ArrayLike | ProjectedHazards,
     event_points: ArrayLike,
     distance_m: float,
     *,
@@ -339,7 +339,7 @@ def count_within(
 
 
 def population_within_raster(
-    hazard_geoms: ArrayLike,
+    hazard_geoms: ArrayLike | ProjectedHazards,
     raster_path: str | os.PathLike[str],
     distance_m: float,
     *,

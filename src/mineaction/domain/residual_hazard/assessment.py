@@ -36,7 +36,7 @@ from mineaction.domain.residual_hazard.results import (
     ResidualHazardResult,
     hazard_caveats,
 )
-from mineaction.domain.residual_hazard.survival import day_numbers, survival_fractions
+from mineaction.domain.residual_hazard.survival import DatesLike, day_numbers, survival_fractions
 from mineaction.errors import InvalidValue
 
 __all__ = ["assess_hazard_grid", "assess_residual_hazard"]
@@ -119,8 +119,8 @@ def assess_residual_hazard(
 
 
 def assess_hazard_grid(
-    emplaced: ArrayLike,
-    on: ArrayLike,
+    emplaced: DatesLike,
+    on: DatesLike,
     profile: ReliabilityProfile,
     mean_count: ArrayLike,
     shape: ArrayLike | None = None,
@@ -178,7 +178,7 @@ def assess_hazard_grid(
     first_age = int(dd.min() - em.max()) if n and m else 0
     table_ages = np.arange(first_age, int(dd.max() - em.min()) + 1 if n and m else 0, dtype=float)
     f_table, e_table = (np.asarray(x) for x in survival_fractions(table_ages, profile))
-    tables = {"functional": f_table, "explosive": e_table}
+    tables: dict[str, ArrayLike] = {"functional": f_table, "explosive": e_table}
     probabilities = {"p_any_functional": "functional"}
     if level is not None:
         f_band, e_band = fraction_bands(
@@ -227,7 +227,7 @@ def assess_hazard_grid(
     )
 
 
-def _dates_1d(name: str, dates: ArrayLike) -> NDArray[np.int64]:
+def _dates_1d(name: str, dates: DatesLike) -> NDArray[np.int64]:
     days = day_numbers(name, dates)
     if days.ndim != 1:
         raise InvalidValue(f"{name}: expected a 1-D sequence of dates, got shape {days.shape}")

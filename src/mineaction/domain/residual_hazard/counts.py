@@ -146,6 +146,6 @@ def _checked(
     mean = np.asarray(parameter("mean_count", mean_count, low=0.0))
     k = None if shape is None else parameter("shape", shape, low=0.0, low_open=True)
     out_shape = broadcast_shape(
-        "count model", functional=f.shape, mean_count=mean.shape, shape=np.shape(k)
+        "count model", functional=f.shape, mean_count=mean.shape, shape=() if k is None else np.shape(k)
     )
     return f, mean, k, np.empty(out_shape)

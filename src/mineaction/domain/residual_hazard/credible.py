@@ -118,7 +118,7 @@ def functional_count_interval(
     k = None if shape is None else parameter("shape", shape, low=0.0, low_open=True)
     ages = as_ages(t)
     out_shape = broadcast_shape(
-        "functional_count_interval", t=ages.shape, mean_count=np.shape(mean), shape=np.shape(k)
+        "functional_count_interval", t=ages.shape, mean_count=np.shape(mean), shape=() if k is None else np.shape(k)
     )
     ages, mean_b, k_b = (
         np.broadcast_to(x, out_shape).ravel() for x in (ages, mean, 1.0 if k is None else k)

@@ -212,7 +212,7 @@ class Gamma(_Distribution):
 
     def cdf(self, t: ArrayLike) -> NDArray[np.float64]:
         """``P(T ≤ t)``."""
-        return special.gammainc(self.shape, _nonnegative_times(t) / self.scale_days)
+        return np.asarray(special.gammainc(self.shape, _nonnegative_times(t) / self.scale_days), dtype=float)
 
     def sample(self, rng: np.random.Generator, size: int) -> NDArray[np.float64]:
         """``size`` independent times."""

@@ -19,12 +19,19 @@ emplacement) and NaN give NaN.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from typing import TypeAlias
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from mineaction.domain.residual_hazard._validation import Param, scalar_or_array
 from mineaction.domain.residual_hazard.profiles import ReliabilityProfile
 from mineaction.errors import InvalidValue
+
+#: dates as ``datetime64``, ``date`` or ISO text, or whole day numbers; None (NaT) is refused by name
+DatesLike: TypeAlias = ArrayLike | Sequence[dt.date | None]
 
 __all__ = [
     "age_days",
@@ -91,7 +98,7 @@ def age_days(emplaced: ArrayLike, on: ArrayLike) -> NDArray[np.float64]:
     return (day_numbers("on", on) - day_numbers("emplaced", emplaced)).astype(float)
 
 
-def day_numbers(name: str, dates: ArrayLike) -> NDArray[np.int64]:
+def day_numbers(name: str, dates: DatesLike) -> NDArray[np.int64]:
     """Whole days since 1970-01-01 from dates (``datetime64``, ``date``, ISO text) or day counts."""
     arr = np.asarray(dates)
     if arr.dtype.kind in "iu":

@@ -112,12 +112,15 @@ def item(
 
 # -- Part 4: transactions --------------------------------------------------------
 
-Feature = Annotated[dict[str, Any], Body(description="a GeoJSON Feature", examples=[{"type": "Feature", "geometry": None, "properties": {}}])]
+Feature = Annotated[dict[str, Any], Body(description="a GeoJSON Feature",
+                                         examples=[{"type": "Feature", "geometry": None, "properties": {}}])]
 ContentCrs = Annotated[str | None, Query(alias="crs", description="CRS of the posted geometry (default CRS84)")]
 Reason = Annotated[str | None, Query(max_length=2000, description="why: kept in the change history")]
 
 
-def _parse_feature(body: dict[str, Any], collection_id: str, crs: str | None, register: Register) -> tuple[dict[str, Any], Any, str]:
+def _parse_feature(
+    body: dict[str, Any], collection_id: str, crs: str | None, register: Register
+) -> tuple[dict[str, Any], Any, str]:
     """Values, lon/lat geometry and its CRS name from a posted GeoJSON Feature."""
     if not isinstance(body, dict) or body.get("type") != "Feature":
         raise InvalidValue("the body must be a GeoJSON Feature")
@@ -157,7 +160,7 @@ def _edit(editor: ScopedEditor, reader: Reader, collection_id: str, feature_id: 
     current = reader.get(ogc.spatial_entity(collection_id).name, feature_id).record
     values, geometry, geometry_crs = _parse_feature(feature, collection_id, crs, reader.register)
     if replace:
-        values = {**{k: None for k in ogc.feature_values(ogc.spatial_entity(collection_id), current.values)}, **values}
+        values = {**dict.fromkeys(ogc.feature_values(ogc.spatial_entity(collection_id), current.values)), **values}
     return editor.update(collection_id, current.id, base_version=_base_version(base, current.id), values=values,
                          geometry=geometry, crs=geometry_crs, reason=reason)
 
@@ -223,7 +226,8 @@ def tileset(collection_id: str, request: Request) -> dict[str, Any]:
     return {
         "title": collection_id, "dataType": "vector", "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
         "tileMatrixSetURI": "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
-        "links": [{"href": f"{_base(request)}/tileMatrixSets/WebMercatorQuad", "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "type": "application/json"},
+        "links": [{"href": f"{_base(request)}/tileMatrixSets/WebMercatorQuad",
+                   "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "type": "application/json"},
                   {"href": base + "/{tileMatrix}/{tileRow}/{tileCol}", "rel": "item", "type": MVT, "templated": True}],
         "layers": [{"id": collection_id, "geometryType": "polygons" if collection_id != "eo_find" else "points",
                     "propertiesSchema": {"type": "object", "properties": {p: {} for p in LAYERS[collection_id]}}}],

@@ -146,7 +146,7 @@ def _install(spec: Entity) -> None:
                          summary=f"List {spec.label.lower()} records", **common)
     router.add_api_route(f"{path}/{{record_id}}", get_record, methods=["GET"], response_model=Public,
                          name=f"get_{name}", summary=f"One {spec.label.lower()} (by id or ref)", **common)
-    router.add_api_route(f"{path}/{{record_id}}/history", history, methods=["GET"], response_model=list[Public],
+    router.add_api_route(f"{path}/{{record_id}}/history", history, methods=["GET"], response_model=list[Public],  # type: ignore[valid-type]  # a model made at run time
                          name=f"history_{name}", summary="Every version, oldest first", **common)
     router.add_api_route(path, create, methods=["POST"], response_model=Public, status_code=201,
                          name=f"create_{name}", summary=f"Add a {spec.label.lower()}", **common)
