@@ -589,7 +589,8 @@ class _Approver:
             elif action == "delete":
                 rec = self.w.delete(batch.entity, before.id, base_version=base)
             else:
-                values = dict(values)
+                if geometry is None:
+                    raise InvalidValue(f"field report {ref}: a release needs the released geometry")
                 rec = self.w.release(activity_id=before.id, geometry=geometry, release_type=values["release_type"],
                                      method=values["method"], released_on=values["released_on"])
         except ConflictError as exc:  # StaleEdit or LedgerViolation: flag, never overwrite
