@@ -19,6 +19,7 @@ Each refused cross-organisation attempt is counted; the totals are asserted.
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 from collections.abc import Iterator
@@ -306,8 +307,8 @@ def _submit_as_each(world: World, entity_name: str, action: str, values: dict[st
     """Every principal tries to submit the same report; those that may not are refused. Returns its ref."""
     ref = None
     for principal in _principals(world):
-        attempt = lambda: world.queue(principal).submit(  # noqa: E731
-            entity_name, action, values, geometry, target_id=target, base_version=base, reason=f"{action} report")
+        attempt = functools.partial(world.queue(principal).submit, entity_name, action, values, geometry,
+                                    target_id=target, base_version=base, reason=f"{action} report")
         if not _may_submit(principal, entity_name):
             with pytest.raises(REFUSED):
                 attempt()

@@ -105,25 +105,34 @@ def test_a_bulk_batch_that_repeats_one_report_queues_the_rest_without_gaps(regis
     assert len(review.reports(register, status="submitted")) == earlier.submitted + later.submitted
 
 
-def test_the_queue_is_listed_a_page_at_a_time_in_queue_order(register: Register) -> None:
-    organisation_id = _organisation(register)
+def test_the_queue_is_listed_a_page_at_a_time_in_queue_order_within_the_organisations_asked(
+        register: Register) -> None:
+    ours, theirs = _organisation(register), _organisation(register)
     accidents = [
         review.Submission(
             entity="accident", action="add", content_hash=f"{i:064x}", source_feature=f"submission {i}",
-            values={"occurred_on": "2025-02-01", "accident_type": "mine", "organisation_id": organisation_id},
+            values={"occurred_on": "2025-02-01", "accident_type": "mine",
+                    "organisation_id": ours if i % 2 == 0 else theirs},
             geometry_wkb=shapely.to_wkb(square_m(300 + 10 * i, 300, 1).centroid, output_dimension=2),
         )
-        for i in range(7)
+        for i in range(14)
     ]
     queued = review.submit(register, SOURCE, [accidents], user="importer", reason="ODK sync")
-    refs = [r.ref for r in review.reports(register, import_id=queued.import_id)]
+    every = review.reports(register, import_id=queued.import_id)
+    assert [r.organisation_id for r in every] == [ours, theirs] * 7  # from the values, when not given
+    refs = [r.ref for r in every if r.organisation_id == ours]
     review.approve(register, refs=refs[2:4], user="rev", reason="ok")
 
-    assert [r.ref for r in review.iter_reports(register, page_size=3)] == refs  # pages of 3, 3 and 1
-    assert [r.ref for r in review.iter_reports(register, status="submitted", page_size=2)] == refs[:2] + refs[4:]
-    assert [r.ref for r in review.iter_reports(register, status="approved", page_size=2)] == refs[2:4]
-    assert list(review.iter_reports(register, status="rejected", page_size=2)) == []
-    submitted = review.iter_reports(register, status="submitted", page_size=2)
-    assert next(submitted).ref == refs[0]  # its page, refs 0 and 1, is read
-    review.approve(register, refs=[refs[4]], user="rev", reason="reviewed while the list is read")
-    assert [r.ref for r in submitted] == [refs[1], refs[5], refs[6]]  # a later page no longer holds it
+    def pages(size: int, status: str | None = None) -> list[str]:
+        listed: list[str] = []
+        while found := review.page(register, organisations=frozenset({ours}), status=status, limit=size,
+                                   offset=len(listed)):
+            listed += [r.ref for r in found]
+        return listed
+
+    assert pages(3) == refs  # pages of 3, 3 and 1, none of them holding the other organisation's
+    assert pages(2, "submitted") == refs[:2] + refs[4:]
+    assert pages(2, "approved") == refs[2:4]
+    assert pages(2, "rejected") == []
+    assert review.page(register, organisations=frozenset(), limit=None) == []
+    assert len(review.page(register, organisations=None, limit=None)) == 14  # None: every organisation

@@ -17,7 +17,8 @@ def _check(module: object, expected: list[str]) -> None:
 def test_access_exports() -> None:
     _check(mineaction.access, [
         "AccessDenied", "Account", "AccountStore", "Grant", "NotAuthenticated", "Page", "Principal", "Role",
-        "ScopedEditor", "ScopedReader", "Session", "Shown", "TooManyAttempts",
+        "ScopedEditor", "ScopedReader", "ScopedReviewQueue", "Session", "Shown", "ShownReport", "TooManyAttempts",
+        "local_operator",
     ])
 
 

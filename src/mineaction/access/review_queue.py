@@ -26,7 +26,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -95,7 +95,7 @@ class ScopedReviewQueue:
     # -- reading ---------------------------------------------------------------
 
     def list(self, *, status: str | None = "submitted", import_id: str | None = None, limit: int = 100,
-             offset: int = 0) -> list[ShownReport]:
+             offset: int = 0) -> Sequence[ShownReport]:
         """A page of the reports of the principal's organisations, oldest first."""
         if status is not None and status not in REPORT_STATUSES:
             raise InvalidValue(f"unknown report status {status!r}", hint=f"use one of {', '.join(REPORT_STATUSES)}")
@@ -107,7 +107,7 @@ class ScopedReviewQueue:
         """One report by ref or id; one of another organisation is "not found"."""
         return self._shown(self._find([ref]))[0]
 
-    def _find(self, refs: Sequence[str]) -> list[review.FieldReport]:
+    def _find(self, refs: Sequence[str]) -> Sequence[review.FieldReport]:
         """The named reports (refs or ids), all of which the principal must be allowed to list."""
         found = review.page(self.register, organisations=policy.queue_scope(self.principal), refs=refs, limit=None)
         known = {r.ref for r in found} | {r.id for r in found}
@@ -116,7 +116,7 @@ class ScopedReviewQueue:
             raise RecordNotFound(f"no field report {', '.join(missing)} in the queue")
         return found
 
-    def _shown(self, reports: Sequence[review.FieldReport]) -> list[ShownReport]:
+    def _shown(self, reports: Sequence[review.FieldReport]) -> Sequence[ShownReport]:
         """Reports with the fields the principal may not read blanked, and reads of personal fields logged."""
         out, audited = [], defaultdict(list)
         for r in reports:
@@ -150,7 +150,7 @@ class ScopedReviewQueue:
         values = dict(values)
         target, owner = self._subject(spec.name, action, values, geometry, target_id, base_version)
         if geometry is not None:
-            geometry = to_wgs84(geometry, crs)
+            geometry = cast(BaseGeometry, to_wgs84(geometry, crs))
         stored = json.loads(json.dumps(values, default=str))
         target_key = None if target is None or action == "release" else target.id
         payload = json.dumps([spec.name, action, stored, None if geometry is None else geometry.wkt, target_key,

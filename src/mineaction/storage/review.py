@@ -35,7 +35,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from mineaction.domain.entities import ENTITIES, entity
-from mineaction.errors import ConflictError, InvalidGeometry, InvalidValue, RecordNotFound, StaleEdit
+from mineaction.errors import ConflictError, InvalidValue, RecordNotFound, StaleEdit
 from mineaction.storage.driver_rows import driver_cursor
 from mineaction.storage.errors import driver_errors, translate_errors
 from mineaction.storage.records import Record, RecordColumns, record_from_row
@@ -396,29 +396,6 @@ def page(
         return _reports(connection.execute(query).all())
 
 
-def iter_reports(
-    register: Register, *, status: str | None = None, import_id: str | None = None, page_size: int = 1000,
-) -> Iterator[FieldReport]:
-    """Field reports in queue order, read ``page_size`` at a time as the caller consumes them.
-
-    A screen of a queue holding a million reports reads its first pages
-    only. Pages are read in separate transactions, keyed on the queue's
-    order: a report reviewed meanwhile may drop out of a status filter, and
-    none is listed twice.
-    """
-    table = register.tables["field_report"]
-    selection = _selection(table, refs=None, import_id=import_id, status=status)
-    last = 0
-    while True:
-        query = sa.select(table).where(table.c.fid > last, *selection).order_by(table.c.fid).limit(page_size)
-        with translate_errors("reading the review queue"), register.engine.connect() as connection:
-            rows = connection.execute(query).all()
-        yield from _reports(rows)
-        if len(rows) < page_size:
-            return
-        last = rows[-1]._mapping["fid"]
-
-
 def _selected_fids(connection: sa.Connection, table: sa.Table, refs: Sequence[str]) -> list[int]:
     """The named reports, which must all exist and still be submitted, in the order they apply."""
     rows = connection.execute(
@@ -592,8 +569,7 @@ class _Approver:
                 rec = self.w.delete(batch.entity, before.id, base_version=base)
             else:
                 if geometry is None:
-                    raise InvalidGeometry(f"{ref}: a released part needs its geometry")
-                values = dict(values)
+                    raise InvalidValue(f"field report {ref}: a release needs the released geometry")
                 rec = self.w.release(activity_id=before.id, geometry=geometry, release_type=values["release_type"],
                                      method=values["method"], released_on=values["released_on"])
         except ConflictError as exc:  # StaleEdit or LedgerViolation: flag, never overwrite
