@@ -27,7 +27,8 @@ and stoppage days with their reason. Per task:
   teams per calendar day) once it has ``min_reports`` reports, so stoppages
   slow the forecast; before that the programme's ``working_days_per_year``;
 * **days late** = P50 finish - deadline (negative: early; a finished task
-  uses its last report's date; NaN without a forecast);
+  uses its last report's date; NaN without a forecast, infinite when the
+  forecast lies beyond :data:`MAX_FORECAST_YEARS`);
 * **alerts**: *stalled* = in progress with no progress (m² or items) for
   more than ``stalled_after_days``, counted from the later of the last
   progress and the start; *overdue* = still open (issued, accepted, in
@@ -53,10 +54,13 @@ from mineaction.domain.operations.tasks import AREA_ACTIVITIES, OPEN_STATES, Tas
 from mineaction.domain.operations.vocabularies import VOCABULARIES, check_code
 from mineaction.errors import InvalidValue
 
-__all__ = ["DEFAULT_STALLED_AFTER_DAYS", "ProgressReports", "TaskFrame", "TaskStatus", "task_status"]
+__all__ = ["DEFAULT_STALLED_AFTER_DAYS", "MAX_FORECAST_YEARS", "ProgressReports", "TaskFrame", "TaskStatus", "task_status"]
 
 DEFAULT_STALLED_AFTER_DAYS = 14
 """A task in progress with no progress for more than this many days is stalled (configurable)."""
+
+MAX_FORECAST_YEARS = 100
+"""A finish further away than this is shown as none (NaT) and counts as infinitely late."""
 
 _FINISHED = frozenset({"completed", "verified", "closed"})
 _NAT = np.datetime64("NaT", "D")
@@ -330,13 +334,16 @@ def task_status(
     z50, z10 = norm.ppf([0.5, 0.1])  # P90 finish <- 10 % productivity quantile (the forecast model's log-normal)
     remaining = tasks.area_m2 - done
     to_forecast = np.flatnonzero(~finished & (tasks.area_m2 > 0) & (tasks.state != "cancelled"))
-    for q, z, out in ((0.5, z50, p50), (0.9, z10, p90)):
+    beyond = np.zeros(n, dtype=bool)
+    for z, out in ((z50, p50), (z10, p90)):
         working = remaining[to_forecast] / (tasks.teams[to_forecast] * median[to_forecast]
                                             * np.exp(sigma[to_forecast] * z))
         for i, w, per_year in zip(to_forecast, working.tolist(), pace[to_forecast].tolist(), strict=True):
-            day = working_days_to_date(as_of, w, per_year)
+            day = working_days_to_date(as_of, w, per_year) if w / per_year <= MAX_FORECAST_YEARS else None
             out[i] = _NAT if day is None else np.datetime64(day, "D")
-    days_late = np.where(np.isnat(p50), np.nan, (p50 - tasks.deadline).astype(np.int64).astype(float))
+            beyond[i] |= z == z50 and day is None
+    days_late = np.where(np.isnat(p50), np.where(beyond, np.inf, np.nan),
+                         (p50 - tasks.deadline).astype(np.int64).astype(float))
 
     quiet_since = np.where(has_last, np.maximum(last, tasks.start.astype(np.int64)), tasks.start.astype(np.int64))
     stalled = (tasks.state == "in_progress") & (today.astype(np.int64) - quiet_since > stalled_after_days)
