@@ -78,6 +78,7 @@ _ZERO_RISK = [
     for p in (
         r"\b(no|zero|nil)\s+(residual\s+)?(risk|danger|hazard)\b",
         r"\brisk[- ]free\b",
+        r"\brisk\s+(is|was|remains)\s+(now\s+)?(zero|nil|eliminated|removed)\b",
         r"\b(100\s*%|completely|totally|entirely|fully|absolutely|perfectly)\s+(safe|clear(ed)?|free)\b",
         r"\bfree\s+(of|from)\s+(all\s+|any\s+)?(mines?|explosive|eo\b|erw\b|uxo\b|contamination|danger|hazard)",
         r"\b(mine|eo|uxo|erw)[- ]free\b",
@@ -85,7 +86,7 @@ _ZERO_RISK = [
         r"\bguarantee[sd]?\b[^.]*\bsafe",
         r"нульов\w*\s+(залишков\w*\s+)?ризик",
         r"без\s+(жодного\s+|будь-якого\s+)?ризик",
-        r"ризик\w*\s+(немає|відсутн)",
+        r"ризик\w*\s+(немає|відсутн|(є\s+)?нульов|усунут)",
         r"(повністю|абсолютно|цілком|100\s*%)\s+безпечн",
         r"(вільн|очищен)\w*\s+від\s+(усіх|всіх|будь-яких)\s+",
     )
