@@ -24,7 +24,8 @@ FOUND = dt.date(2026, 5, 4)
 
 
 def nc(severity: str = "major", **kw: object) -> NonConformity:
-    return NonConformity("NC-1", "QA-1", kw.pop("category", "safety"), severity, "NMAS 10.20 §4.2", FOUND, **kw)  # type: ignore[arg-type]
+    category = str(kw.pop("category", "safety"))
+    return NonConformity("NC-1", "QA-1", category, severity, "NMAS 10.20 §4.2", FOUND, **kw)  # type: ignore[arg-type]
 
 
 def test_due_dates_default_by_severity() -> None:

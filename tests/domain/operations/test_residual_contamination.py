@@ -77,7 +77,8 @@ def test_many_finds_agree_with_a_brute_force_intersection() -> None:
     parts = [ReleasedLand(f"REL-{i}", "released_part", None, box(x, y, x + 0.002, y + 0.002))
              for i, (x, y) in enumerate(zip(lon0, lat0, strict=True))]
     pick = rng.integers(0, 400, 5_000)
-    finds = shapely.points(lon0[pick] + rng.uniform(-0.002, 0.004, 5_000), lat0[pick] + rng.uniform(-0.002, 0.004, 5_000))
+    jitter = rng.uniform(-0.002, 0.004, (2, 5_000))
+    finds = shapely.points(lon0[pick] + jitter[0], lat0[pick] + jitter[1])
     exact = {(h.find, h.land_ref) for h in find_residual_contamination(finds, parts, tolerance_m=0)}
     areas = np.array([p.geometry for p in parts])
     expected = {(int(f), f"REL-{j}") for f, j in zip(*np.nonzero(shapely.intersects(finds[:, None], areas[None, :])),

@@ -123,9 +123,9 @@ def test_unknown_state_or_party_is_an_invalid_value() -> None:
 
 
 def order(**kw: object) -> TaskOrder:
-    base: dict[str, object] = dict(reference="T-1", activity="clearance", operator_id="org-1", hazard_ids=("HAZ-1",),
-                                   planned_start=dt.date(2026, 3, 1), deadline=dt.date(2026, 9, 30), teams=2,
-                                   area_m2=40_000.0)
+    base: dict[str, object] = {"reference": "T-1", "activity": "clearance", "operator_id": "org-1",
+                               "hazard_ids": ("HAZ-1",), "planned_start": dt.date(2026, 3, 1),
+                               "deadline": dt.date(2026, 9, 30), "teams": 2, "area_m2": 40_000.0}
     base.update(kw)
     return TaskOrder(**base)  # type: ignore[arg-type]
 

@@ -49,12 +49,24 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import norm
 
-from mineaction.domain.forecast import DEFAULT_MIN_SAMPLE, DEFAULT_PRODUCTIVITY, Productivity, working_days_to_date
+from mineaction.domain.forecast import (
+    DEFAULT_MIN_SAMPLE,
+    DEFAULT_PRODUCTIVITY,
+    Productivity,
+    working_days_to_date,
+)
 from mineaction.domain.operations.tasks import AREA_ACTIVITIES, OPEN_STATES, TaskOrder
 from mineaction.domain.operations.vocabularies import VOCABULARIES, check_code
 from mineaction.errors import InvalidValue
 
-__all__ = ["DEFAULT_STALLED_AFTER_DAYS", "MAX_FORECAST_YEARS", "ProgressReports", "TaskFrame", "TaskStatus", "task_status"]
+__all__ = [
+    "DEFAULT_STALLED_AFTER_DAYS",
+    "MAX_FORECAST_YEARS",
+    "ProgressReports",
+    "TaskFrame",
+    "TaskStatus",
+    "task_status",
+]
 
 DEFAULT_STALLED_AFTER_DAYS = 14
 """A task in progress with no progress for more than this many days is stalled (configurable)."""
@@ -110,7 +122,7 @@ class TaskFrame:
             raise InvalidValue("task columns differ in length")
         unknown = set(np.unique(self.state)) - set(VOCABULARIES["task_state"])
         if unknown:
-            check_code("task_state", sorted(unknown)[0], where="task state")
+            check_code("task_state", min(unknown), where="task state")
         if (self.teams <= 0).any() or (self.fallback_median <= 0).any():
             raise InvalidValue("every task needs teams > 0 and a fallback productivity > 0 m² per team-day")
 
@@ -185,15 +197,14 @@ class ProgressReports:
     def released_by_method(self, n_tasks: int) -> dict[str, NDArray[np.float64]]:
         """m² released per task (array of ``n_tasks``) for each method reported."""
         methods, code = np.unique(self.method, return_inverse=True)
-        table = np.bincount(code * n_tasks + self.task, self.released_m2, minlength=len(methods) * n_tasks)
+        table = _sum(code * n_tasks + self.task, self.released_m2, len(methods) * n_tasks)
         return {str(m): table[k * n_tasks:(k + 1) * n_tasks] for k, m in enumerate(methods)}
 
     def stoppages_by_reason(self, n_tasks: int) -> dict[str, NDArray[np.float64]]:
         """Stoppage days per task for each reason given."""
         stopped = self.stoppage_days > 0
         reasons, code = np.unique(self.stoppage_reason[stopped], return_inverse=True)
-        table = np.bincount(code * n_tasks + self.task[stopped], self.stoppage_days[stopped],
-                            minlength=len(reasons) * n_tasks)
+        table = _sum(code * n_tasks + self.task[stopped], self.stoppage_days[stopped], len(reasons) * n_tasks)
         return {str(r): table[k * n_tasks:(k + 1) * n_tasks] for k, r in enumerate(reasons)}
 
 
@@ -228,10 +239,10 @@ class TaskStatus:
         for i in np.flatnonzero(self.stalled):
             since = self.last_progress[i]
             what = "no progress yet" if np.isnat(since) else f"no progress since {since}"
-            out.append((self.ids[i], "stalled", what))
+            out.append((self.ids[int(i)], "stalled", what))
         for i in np.flatnonzero(self.overdue):
             late = int((today - self.deadline[i]).astype(np.int64))
-            out.append((self.ids[i], "overdue", f"{late} days past its deadline {self.deadline[i]}"))
+            out.append((self.ids[int(i)], "overdue", f"{late} days past its deadline {self.deadline[i]}"))
         return out
 
     def row(self, i: int) -> Mapping[str, object]:
@@ -248,6 +259,11 @@ class TaskStatus:
                  "m2_per_day", "m2_per_team_day", "last_progress", "finish_p50", "finish_p90", "days_late",
                  "stalled", "overdue")
         return {"id": self.ids[i], **{n: plain(getattr(self, n)[i]) for n in names}}
+
+
+def _sum(index: NDArray[np.intp], weights: NDArray[np.float64], n: int) -> NDArray[np.float64]:
+    """Sum of ``weights`` per group ``index`` (0..n-1)."""
+    return np.bincount(index, weights, minlength=n).astype(np.float64, copy=False)
 
 
 def _group_max(index: NDArray[np.intp], days: NDArray[np.int64], n: int) -> NDArray[np.int64]:
@@ -292,11 +308,11 @@ def task_status(
     team_days_row = reports.team_days[keep]
 
     def total(values: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.bincount(task, values[keep], minlength=n)
+        return _sum(task, values[keep], n)
 
-    team_days = np.bincount(task, team_days_row, minlength=n)
+    team_days = _sum(task, team_days_row, n)
     searched, items = total(reports.searched_m2), total(reports.items_found)
-    done = np.minimum(np.bincount(task, released, minlength=n), np.where(tasks.area_m2 > 0, tasks.area_m2, np.inf))
+    done = np.minimum(_sum(task, released, n), np.where(tasks.area_m2 > 0, tasks.area_m2, np.inf))
     count = np.bincount(task, minlength=n)
 
     days = reports.on[keep].astype(np.int64)
@@ -316,8 +332,8 @@ def task_status(
         useful = (released > 0) & (team_days_row > 0)
         log_rate = np.log(released[useful] / team_days_row[useful])
         k = np.bincount(task[useful], minlength=n)
-        mean = np.bincount(task[useful], log_rate, minlength=n) / np.maximum(k, 1)
-        ss = np.bincount(task[useful], (log_rate - mean[task[useful]]) ** 2, minlength=n)
+        mean = _sum(task[useful], log_rate, n) / np.maximum(k, 1)
+        ss = _sum(task[useful], (log_rate - mean[task[useful]]) ** 2, n)
         own_sigma = np.sqrt(ss / np.maximum(k - 1, 1) / np.maximum(k, 1))
     own_rate = per_team_day > 0
     median = np.where(own_rate, per_team_day, tasks.fallback_median)
@@ -331,7 +347,8 @@ def task_status(
     p90 = np.full(n, _NAT)
     p50[finished & has_last] = last_progress[finished & has_last]
     p90[finished & has_last] = last_progress[finished & has_last]
-    z50, z10 = norm.ppf([0.5, 0.1])  # P90 finish <- 10 % productivity quantile (the forecast model's log-normal)
+    # P90 finish <- 10 % productivity quantile (the forecast model's log-normal)
+    z50, z10 = (float(z) for z in norm.ppf(np.array([0.5, 0.1])))
     remaining = tasks.area_m2 - done
     to_forecast = np.flatnonzero(~finished & (tasks.area_m2 > 0) & (tasks.state != "cancelled"))
     beyond = np.zeros(n, dtype=bool)
@@ -349,7 +366,8 @@ def task_status(
     stalled = (tasks.state == "in_progress") & (today.astype(np.int64) - quiet_since > stalled_after_days)
     overdue = np.isin(tasks.state, list(OPEN_STATES)) & (today > tasks.deadline)
     return TaskStatus(
-        ids=tasks.ids, as_of=as_of, deadline=tasks.deadline, done_m2=done, searched_m2=searched, items_found=items, team_days=team_days,
+        ids=tasks.ids, as_of=as_of, deadline=tasks.deadline, done_m2=done, searched_m2=searched,
+        items_found=items, team_days=team_days,
         stoppage_days=total(reports.stoppage_days), percent_done=percent, m2_per_day=per_day,
         m2_per_team_day=per_team_day, sigma=sigma, own_rate=own_rate, last_progress=last_progress,
         finish_p50=p50, finish_p90=p90, days_late=days_late, stalled=stalled, overdue=overdue,

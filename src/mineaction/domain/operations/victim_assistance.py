@@ -19,6 +19,7 @@ suppression (:func:`published_needs_table`).
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -150,10 +151,11 @@ def published_needs_table(rows: Iterable[tuple[str, str]], threshold: int = 5) -
     import pandas as pd
 
     needs, states = list(VOCABULARIES["va_need"]), list(VOCABULARIES["va_need_state"])
-    counts = pd.DataFrame(0, index=pd.Index(needs, name="need"), columns=pd.Index(states, name="state"))
+    tally: Counter[tuple[str, str]] = Counter()
     for need, state in rows:
         check_code("va_need", need, where="needs table")
-        check_code("va_need_state", state, where="needs table")
-        counts.loc[need, state] += 1
+        tally[need, check_code("va_need_state", state, where="needs table")] += 1
+    counts = pd.DataFrame([[tally[n, s] for s in states] for n in needs],
+                          index=pd.Index(needs, name="need"), columns=pd.Index(states, name="state"))
     used = counts.loc[counts.sum(axis=1) > 0, counts.sum(axis=0) > 0]
     return suppress_small_counts(used, threshold)
