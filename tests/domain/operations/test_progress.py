@@ -180,3 +180,16 @@ def test_a_forecast_beyond_a_century_is_none_and_infinitely_late() -> None:
     # 1 m² a team-day over 1 km² with one team: about 4,500 years at 220 working days a year
     s = task_status(frame(area=1e6, teams=1), daily(TWELVE_DAYS, [1.0] * 12, team_days=1.0), dt.date(2026, 3, 12))
     assert s.row(0)["finish_p50"] is None and s.days_late[0] == np.inf
+
+
+def test_a_task_not_begun_is_forecast_from_its_planned_start() -> None:
+    # 10,000 m² at the task order's 500 m² per team-day with 2 teams = 10 working days at 220 a year,
+    # counted from the planned start 1 April, not from as_of
+    order = TaskOrder("T-5", "clearance", "org-1", ("HAZ-1",), dt.date(2026, 4, 1), dt.date(2026, 4, 30), teams=2,
+                      area_m2=10_000, expected_m2_per_team_day=500)
+    tasks = TaskFrame.from_orders([order], ["accepted"], [None])
+    empty = ProgressReports(np.array([], dtype=int), [], "manual", 0, 0, 0, 0, 0, 0, 0, "")
+    row = task_status(tasks, empty, dt.date(2026, 3, 10)).row(0)
+    assert row["finish_p50"] == dt.date(2026, 4, 1) + dt.timedelta(days=int(np.ceil(10 / 220 * 365 - 1e-6)))
+    assert row["finish_p90"] > row["finish_p50"]  # the fallback's sigma 0.5 widens it
+    assert row["m2_per_day"] is None and not row["stalled"] and not row["overdue"]

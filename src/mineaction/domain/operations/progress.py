@@ -13,7 +13,8 @@ and stoppage days with their reason. Per task:
 * **forecast finish** = the completion forecast of :mod:`mineaction.domain.forecast`
   for one area worked by the task's teams: working days = remaining m² /
   (teams × productivity), productivity log-normal, converted to a date by
-  :func:`~mineaction.domain.forecast.working_days_to_date`. With one area,
+  :func:`~mineaction.domain.forecast.working_days_to_date` from ``as_of``
+  (from the planned start for a task not begun). With one area,
   one method and nothing to cancel, that model's finish falls as productivity
   rises, so its quantiles are closed-form: P50 uses the productivity median,
   P90 its 10 % quantile (tests check both against ``forecast()``). The
@@ -352,11 +353,13 @@ def task_status(
     remaining = tasks.area_m2 - done
     to_forecast = np.flatnonzero(~finished & (tasks.area_m2 > 0) & (tasks.state != "cancelled"))
     beyond = np.zeros(n, dtype=bool)
+    begins = np.maximum(tasks.start, today).astype(object)  # work not begun yet starts on its planned day
     for z, out in ((z50, p50), (z10, p90)):
         working = remaining[to_forecast] / (tasks.teams[to_forecast] * median[to_forecast]
                                             * np.exp(sigma[to_forecast] * z))
-        for i, w, per_year in zip(to_forecast, working.tolist(), pace[to_forecast].tolist(), strict=True):
-            day = working_days_to_date(as_of, w, per_year) if w / per_year <= MAX_FORECAST_YEARS else None
+        for i, w, per_year, begin in zip(to_forecast, working.tolist(), pace[to_forecast].tolist(),
+                                         begins[to_forecast].tolist(), strict=True):
+            day = working_days_to_date(begin, w, per_year) if w / per_year <= MAX_FORECAST_YEARS else None
             out[i] = _NAT if day is None else np.datetime64(day, "D")
             beyond[i] |= z == z50 and day is None
     days_late = np.where(np.isnat(p50), np.where(beyond, np.inf, np.nan),
