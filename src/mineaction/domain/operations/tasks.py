@@ -9,12 +9,14 @@ Its life, and who moves it (the national authority, NMAA, tasks, verifies
 and closes; the operator accepts, works and reports; IMAS 07.12/07.40 put
 quality assurance and acceptance of the product with the authority)::
 
-    draft ──issue──▶ issued ──accept──▶ accepted ──start──▶ in_progress ──▶ completed ──QC──▶ verified ──▶ closed
-      ▲  (authority)    │    (operator)             (operator)   │  ▲      (operator)  (authority)   (authority)
-      └──declined───────┘                                        ▼  │           │
-         (operator, reason)                               suspended ┘           └─▶ in_progress: QC failed,
-                                                                                    rework (authority, reason)
-    cancelled: by the authority, with a reason, from any state before completed.
+    draft ─────▶ issued ─────▶ accepted ─────▶ in_progress ─────▶ completed ─────▶ verified ─────▶ closed
+         authority       operator        operator   │    ▲       operator    authority      authority
+                                                    ▼    │
+                                                  suspended      (either party, with a reason)
+
+    issued → draft           the operator declines (reason)
+    completed → in_progress  the authority's QC failed: rework (reason)
+    → cancelled              the authority, with a reason, from any state before completed
 
 A suspension imposed by the authority (e.g. after a critical
 non-conformity) is lifted only by the authority; one the operator made
