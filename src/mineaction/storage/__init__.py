@@ -44,15 +44,19 @@ from mineaction.storage.statistics import (
     released_by_hazard,
     victims_per_accident,
 )
+from mineaction.storage.schema import GEOMETRY_COLUMN
+from mineaction.storage.snapshot import Snapshot, snapshot
 from mineaction.storage.tiles import postgis_tile, tile_rows
 from mineaction.storage.transactions import one_writer, reading, writing
-from mineaction.storage.unit_of_work import Writer, utcnow
+from mineaction.storage.unit_of_work import Writer, collector_paused, utcnow
 
 __all__ = [
     "AUDIT_LOGS",
     "CQL2_SUPPORTED",
+    "GEOMETRY_COLUMN",
     "Filter",
     "Scope",
+    "Snapshot",
     "GROUPINGS",
     "Balance",
     "ContaminatedArea",
@@ -68,6 +72,7 @@ __all__ = [
     "casualty_counts",
     "clearance_methods",
     "closed_suspected_release",
+    "collector_paused",
     "completed_clearance",
     "contaminated_areas",
     "database_message",
@@ -87,6 +92,7 @@ __all__ = [
     "scoped_history",
     "scoped_record",
     "scoped_records",
+    "snapshot",
     "stored_version",
     "tile_rows",
     "translate_errors",
