@@ -7,6 +7,7 @@ They never see a table, an engine or a SQLAlchemy expression: storage
 answers questions, it does not lend its tables out.
 """
 
+from mineaction.storage.account_tables import AccountChange, AccountRow, AccountTables, CredentialRow, GrantRow
 from mineaction.storage.engine import is_postgres_url
 from mineaction.storage.errors import database_message, translate_errors
 from mineaction.storage.filters import SUPPORTED as CQL2_SUPPORTED
@@ -52,6 +53,11 @@ from mineaction.storage.unit_of_work import Writer, collector_paused, utcnow
 
 __all__ = [
     "AUDIT_LOGS",
+    "AccountChange",
+    "AccountRow",
+    "AccountTables",
+    "CredentialRow",
+    "GrantRow",
     "CQL2_SUPPORTED",
     "GEOMETRY_COLUMN",
     "Filter",
