@@ -298,7 +298,7 @@ def _queue(register: Register, connection: sa.Connection, import_id: str, fresh:
     if unknown:
         s = fresh[next(i for i, a in enumerate(actions) if a in unknown)]
         raise InvalidValue(f"{s.source_feature}: unknown action {s.action!r}")
-    first = register._next_refs(connection, "field_report", n)
+    first = register.next_refs(connection, "field_report", n)
     ids = [_report_id(import_id, first + k) for k in range(n)]
     linked = [i for i, d in enumerate(depends_on) if d]
     links: list[dict[str, str] | None] | None = None
