@@ -38,9 +38,8 @@ from mineaction.storage.engine import create_engine, is_postgres_url
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.records import Record, record_from_row
 from mineaction.storage import driver_rows, gpkg, gpkg_rtree, postgres_copy
-from mineaction.storage.schema import (
-    GEOMETRY_COLUMN, GeoPackageGeometry, JSONText, all_versions, build_metadata, gpkg_wkb, written_columns,
-)
+from mineaction.storage.column_types import GeoPackageGeometry, JSONText
+from mineaction.storage.schema import GEOMETRY_COLUMN, all_versions, build_metadata, gpkg_wkb, written_columns
 from mineaction.storage.unit_of_work import Writer, collector_paused, utcnow
 from mineaction.storage.vocabulary import seed_vocabularies
 
