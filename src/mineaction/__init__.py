@@ -25,8 +25,7 @@ from mineaction.errors import (
     StorageError,
     SwappedAxes,
 )
-from mineaction.storage.records import Record
-from mineaction.storage.register import Register
+from mineaction.storage import Record, Register
 
 try:
     __version__ = version("mineaction")

@@ -10,7 +10,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from mineaction.cli.options import DbOption, console
 from mineaction.reports import DEFAULT_SUPPRESSION
-from mineaction.storage.register import Register
+from mineaction.storage import Register
 
 __all__ = ["install"]
 

@@ -25,7 +25,7 @@ from pyproj.exceptions import CRSError
 from mineaction.access import ScopedReader, Shown, policy
 from mineaction.domain.entities import ENTITIES, Entity, Kind
 from mineaction.errors import InvalidValue, RecordNotFound
-from mineaction.storage.register import Register
+from mineaction.storage import Register
 from mineaction.web.cql import compile_filter
 from mineaction.web.schemas import geometry_from_geojson
 from mineaction.web.tiles import LAYERS

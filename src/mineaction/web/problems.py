@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from mineaction.access.errors import AccessDenied, NotAuthenticated, TooManyAttempts
-from mineaction.storage.errors import database_message
+from mineaction.storage import database_message
 from mineaction.errors import (
     ConflictError,
     CRSRequired,
