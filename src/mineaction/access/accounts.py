@@ -90,8 +90,9 @@ class AccountStore:
         username = username.strip()
         if not username:
             raise InvalidValue("an account needs a username")
+        account_id = uuid.uuid4().hex
         record = {
-            "id": uuid.uuid4().hex,
+            "id": account_id,
             "username": username,
             "display_name": display_name or username,
             "password_hash": hash_password(password),
@@ -99,12 +100,12 @@ class AccountStore:
             "failed_logins": 0,
             "created_at": utcnow(),
         }
-        with self.tables.change(record["id"], "create", by, new=True) as change:
+        with self.tables.change(account_id, "create", by, new=True) as change:
             if change.username_taken(username):
                 raise ConflictError(f"the username {username!r} is taken")
             change.insert_account(record)
-            change.add_grants(record["id"], [_grant_row(g) for g in grants], by)
-        return record["id"]
+            change.add_grants(account_id, [_grant_row(g) for g in grants], by)
+        return account_id
 
     def grant(self, account_id: str, grant: Grant, *, by: str) -> None:
         with self.tables.change(account_id, "grant", by) as change:
