@@ -46,7 +46,7 @@ from mineaction.storage.statistics import (
     victims_per_accident,
 )
 from mineaction.storage.schema import GEOMETRY_COLUMN
-from mineaction.storage.snapshot import Snapshot, snapshot
+from mineaction.storage.snapshots import Snapshot, snapshot
 from mineaction.storage.tiles import postgis_tile, tile_rows
 from mineaction.storage.transactions import one_writer, reading, writing
 from mineaction.storage.unit_of_work import Writer, collector_paused, utcnow
