@@ -90,7 +90,7 @@ def test_the_private_import_scan_sees_an_offence() -> None:
 
 def test_storage_has_no_import_cycles() -> None:
     """No storage module imports, directly or not, a storage module that imports it (the package front aside)."""
-    graph = grimp.build_graph("mineaction")
+    graph = grimp.build_graph("mineaction", cache_dir=None)
     modules = sorted(m for m in graph.modules if m.startswith("mineaction.storage."))
     cycles = [
         (importer, imported)
