@@ -23,8 +23,7 @@ from mineaction.errors import (
     StorageError,
     SwappedAxes,
 )
-from mineaction.storage.records import Record
-from mineaction.storage.register import Register
+from mineaction.storage import Record, Register
 from mineaction.version import __version__
 
 __all__ = [

@@ -39,9 +39,7 @@ from mineaction.access.roles import Principal
 from mineaction.domain.entities import clean_values, entity
 from mineaction.domain.geometry import to_wgs84
 from mineaction.errors import ConflictError, InvalidValue, RecordNotFound
-from mineaction.storage import one_writer, review
-from mineaction.storage.records import Record
-from mineaction.storage.register import Register
+from mineaction.storage import Record, Register, one_writer, review
 from mineaction.storage.review_schema import REPORT_STATUSES
 
 __all__ = ["ReviewPermit", "ScopedReviewQueue", "ShownReport"]

@@ -22,7 +22,7 @@ from matplotlib.patches import Patch
 
 from mineaction.charts.figures import new_figure, save_image
 from mineaction.charts.paths import polygon_paths
-from mineaction.storage.register import Register
+from mineaction.storage import Register
 
 __all__ = ["HAZARD_COLOURS", "HAZARD_EDGE", "RELEASE_COLOURS", "plot_register_map", "register_map_figure"]
 

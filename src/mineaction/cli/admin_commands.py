@@ -18,9 +18,8 @@ from mineaction.access.publication import describe
 from mineaction.cli.options import DbOption, console
 from mineaction.domain.generalisation import Generalisation
 from mineaction.errors import InvalidValue, StorageError
+from mineaction.storage import Register, redaction
 from mineaction.storage import backup as backups
-from mineaction.storage import redaction
-from mineaction.storage.register import Register
 
 __all__ = ["install"]
 

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from mineaction.cli.options import DbOption, console
 from mineaction.errors import InvalidValue
-from mineaction.storage.register import Register
+from mineaction.storage import Register
 
 if TYPE_CHECKING:
     from mineaction.residual.register_hazards import ResidualTable

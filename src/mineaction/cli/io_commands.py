@@ -18,7 +18,7 @@ from mineaction.io.export import export as export_register
 from mineaction.io.importer import ImportResult, import_file
 from mineaction.io.odk import import_submissions
 from mineaction.io.xlsform import FORMS, write_forms
-from mineaction.storage.register import Register
+from mineaction.storage import Register
 
 __all__ = ["install"]
 

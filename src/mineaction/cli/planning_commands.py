@@ -15,7 +15,7 @@ from rich.table import Table
 
 from mineaction.cli.options import DbOption, console
 from mineaction.errors import InvalidValue
-from mineaction.storage.register import Register
+from mineaction.storage import Register
 
 # mineaction.planning and domain.prioritisation load SciPy and pandas: imported in the commands (see cli.app)
 if TYPE_CHECKING:

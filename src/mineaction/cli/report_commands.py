@@ -12,7 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from mineaction.access import local_operator
 from mineaction.cli.options import DbOption, console
 from mineaction.reports import DEFAULT_SUPPRESSION
-from mineaction.storage.register import Register
+from mineaction.storage import Register
 
 __all__ = ["install"]
 

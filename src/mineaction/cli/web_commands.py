@@ -9,7 +9,7 @@ import typer
 
 from mineaction.access import AccountStore, Grant, Role
 from mineaction.cli.options import DbOption, console
-from mineaction.storage.register import Register
+from mineaction.storage import Register
 
 __all__ = ["install"]
 

@@ -20,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mineaction.domain.geometry import Extent, to_wgs84
 from mineaction.domain.programme import Programme
-from mineaction.storage.register import Register
+from mineaction.storage import Register
 
 __all__ = ["DEMO_ASSESSMENT_DATE", "DEMO_CRS", "DemoSummary", "build_demo", "demo_programme", "star_polygons"]
 

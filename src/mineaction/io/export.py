@@ -42,7 +42,6 @@ import pyarrow.compute as pc
 import pyogrio
 import pyogrio.raw
 import shapely
-import sqlalchemy as sa
 import yaml
 from shapely.geometry.base import BaseGeometry
 
@@ -55,11 +54,7 @@ from mineaction.domain.entities import ENTITIES, Entity, Field, Kind, Sensitivit
 from mineaction.domain.geometry import as_multipolygons
 from mineaction.domain.spreadsheet import QUOTE, UNSAFE_PATTERN
 from mineaction.errors import InvalidValue, MineActionError
-from mineaction.storage import driver_rows, gpkg, layer_styles
-from mineaction.storage.errors import translate_errors
-from mineaction.storage.register import Register
-from mineaction.storage.schema import GEOMETRY_COLUMN, gpkg_wkb
-from mineaction.storage.unit_of_work import collector_paused
+from mineaction.storage import GEOMETRY_COLUMN, Register, Snapshot, collector_paused, layer_styles, snapshot
 
 __all__ = ["EXPORT_FORMATS", "ExportResult", "PersonalDataRefused", "export"]
 
@@ -142,67 +137,44 @@ def _visible(level: Sensitivity, sensitivity: Sensitivity) -> bool:
     return _ORDER.index(sensitivity) <= _ORDER.index(level)
 
 
-def _raw(register: Register, column: sa.ColumnElement[Any], kind: Kind | None) -> sa.ColumnElement[Any]:
-    """Dates, times, code lists and geometries as the driver returns them: parsing them row by row costs
-    more than the export itself, and Arrow, ``json.loads``, Shapely and the GeoPackage decoder do it for
-    whole columns."""
-    if kind in (Kind.DATE, Kind.CODES) or column.name == "recorded_at":
-        return sa.type_coerce(column, sa.Text).label(column.name)
-    if column.name == GEOMETRY_COLUMN:  # WKB cut from GeoPackage blobs by SQLite; PostGIS sends EWKB as hex text
-        raw = gpkg_wkb(column) if register.dialect == "sqlite" else sa.type_coerce(column, sa.Text)
-        return raw.label(column.name)
-    return column
-
-
-def _decode(register: Register, blobs: list[Any]) -> np.ndarray:
-    if register.dialect == "sqlite":
-        return gpkg.decode_many(blobs)
-    return shapely.from_wkb(np.asarray(blobs, dtype=object))  # PostGIS: EWKB as hex text
-
-
-def _stream(reader: ScopedReader, connection: sa.Connection, spec: Entity, as_of: dt.datetime | None,
+def _stream(reader: ScopedReader, view: Snapshot, spec: Entity, as_of: dt.datetime | None,
             organisation_id: str | None, bbox: tuple[float, float, float, float] | None,
             exported: dict[str, set[str]], level: Sensitivity) -> _LayerStream:
     level = min(level, readable_level(reader.principal, spec), key=_ORDER.index)
     fields = tuple(spec.fields_at_most(level))
     generalised = spec.geometry is not None and not _visible(level, spec.geometry_sensitivity)
-    parts = _parts(reader, connection, spec, fields, as_of, organisation_id, bbox, exported, generalised)
+    parts = _parts(reader, view, spec, fields, as_of, organisation_id, bbox, exported, generalised)
     return _LayerStream(spec, fields, "MULTIPOLYGON" if generalised else spec.geometry or "", parts)
 
 
-def _parts(reader: ScopedReader, connection: sa.Connection, spec: Entity, fields: tuple[Field, ...],
+def _parts(reader: ScopedReader, view: Snapshot, spec: Entity, fields: tuple[Field, ...],
            as_of: dt.datetime | None, organisation_id: str | None, bbox: tuple[float, float, float, float] | None,
            exported: dict[str, set[str]], generalised: bool) -> Iterator[_Layer]:
     """The layer's rows in the caller's scope, a partition at a time, filtered, with links as refs and
     locations as published."""
     register = reader.register
-    source = register.table_as_of(spec.name, as_of)
     names = [*_SYSTEM, *(f.name for f in spec.fields)] + ([GEOMETRY_COLUMN] if spec.geometry else [])
-    kinds = {f.name: f.kind for f in spec.fields}
-    query = sa.select(*[_raw(register, source.c[n], kinds.get(n)) for n in names]).where(
-        source.c.deleted.is_(False), reader.scope(spec).clause(source))
+    owned = None
     if organisation_id is not None:
-        column = "id" if spec.name == "organisation" else "organisation_id"
-        if column in source.c:
-            query = query.where(source.c[column] == organisation_id)
+        owned = ("id" if spec.name == "organisation" else "organisation_id", organisation_id)
     # straight from a GeoPackage, the stored WKB is what a writer takes, unless locations are filtered or generalised
-    wkb_only = register.dialect == "sqlite" and bbox is None and not generalised
+    wkb_only = view.stores_iso_wkb and bbox is None and not generalised
     # attribute records follow what they belong to, among the layers exported before them
     follows = [(f.name, f.link) for f in spec.fields if f.link in exported and f.link != "organisation"] \
         if spec.geometry is None and (bbox is not None or organisation_id is not None) else []
-    refs = _link_refs(register, connection, fields)
+    refs = {f.name: view.refs(f.link) for f in fields if f.link}
     ids = exported.setdefault(spec.name, set())
-    for batch in driver_rows.column_batches(connection, query.order_by(source.c.ref), size=_PARTITION):
-        columns = dict(zip(names, batch))
+    scope = reader.scope(spec)
+    for columns in view.batches(spec.name, names, as_of=as_of, equal=owned, scope=scope, size=_PARTITION):
         blobs = columns.pop(GEOMETRY_COLUMN, [])
         for f in spec.fields:
             if f.kind is Kind.CODES:
                 columns[f.name] = _json_lists(columns[f.name])
         if spec.geometry and wkb_only:
             ids.update(columns["id"])
-            yield _Layer(_as_refs(columns, fields, refs), None, gpkg.wkb_many(blobs))
+            yield _Layer(_as_refs(columns, fields, refs), None, view.iso_wkb(blobs))
             continue
-        geometries = _decode(register, list(blobs)) if spec.geometry else None
+        geometries = view.geometries(blobs) if spec.geometry else None
         keep = None
         if geometries is not None and bbox is not None:
             keep = shapely.intersects(geometries, shapely.box(*bbox))
@@ -216,17 +188,6 @@ def _parts(reader: ScopedReader, connection: sa.Connection, spec: Entity, fields
         if generalised and geometries is not None:
             geometries = as_multipolygons(generalise_locations(register, geometries))  # as the programme publishes
         yield _Layer(_as_refs(columns, fields, refs), geometries)
-
-
-def _link_refs(register: Register, connection: sa.Connection, fields: tuple[Field, ...]) -> dict[str, dict[str, str]]:
-    """For each exported link, the ref of every record it may name (HAZ-000012): what people read,
-    and what another register resolves."""
-    out = {}
-    for f in fields:
-        if f.link:
-            target = register.tables[f.link]
-            out[f.name] = dict(connection.execute(sa.select(target.c.id, target.c.ref)).all())
-    return out
 
 
 def _as_refs(columns: dict[str, list[Any]], fields: tuple[Field, ...],
@@ -513,19 +474,14 @@ def export(
     if level is Sensitivity.PERSONAL and any(v is not Sensitivity.PERSONAL for v in levels.values()):
         raise PersonalDataRefused("personal fields (victims' names, ages, sex, notes) were asked for without permission")
     reader = ScopedReader(register, scope, purpose="export")
-    with translate_errors("export"), register.engine.connect() as connection:
-        if register.dialect == "postgresql":  # one snapshot for every layer, as SQLite gives by default
-            connection = connection.execution_options(isolation_level="REPEATABLE READ")
-        connection.begin()
-        changesets = register.tables["changeset"]
-        last = sa.select(sa.func.max(changesets.c.recorded_at))
-        if as_of is not None:
-            utc = as_of if as_of.tzinfo is None else as_of.astimezone(dt.UTC).replace(tzinfo=None)
-            last = last.where(changesets.c.recorded_at <= utc)
-        version = connection.execute(last).scalar()
+    with snapshot(register, "export") as view:
+        version = view.last_change(as_of)
         organisation_id = None
         if organisation is not None:
-            organisation_id = _organisation_id(connection, register, organisation)
+            organisation_id = view.organisation_id(organisation)
+            if organisation_id is None:
+                raise InvalidValue(f"no organisation {organisation!r} in the register",
+                                   hint="give its ref, id, name or acronym")
         generalised = level is Sensitivity.PUBLIC or Sensitivity.PUBLIC in levels.values()
         if bbox is not None and generalised:  # a shrinking box must not locate a generalised record
             bbox = coarse_bbox(register, bbox)
@@ -539,13 +495,12 @@ def export(
         }
         exported: dict[str, set[str]] = {}  # ids written so far, by entity: what attribute records follow
         # read as they are written, in this order: a layer's filter may need the ids of those before it
-        layers = [_stream(reader, connection, ENTITIES[n], as_of, organisation_id, bbox, exported, level)
+        layers = [_stream(reader, view, ENTITIES[n], as_of, organisation_id, bbox, exported, level)
                   for n in names]
         if fmt in ("geojson", "kml", "kmz"):  # only attribute layers follow others, and these formats skip them
             layers = [layer for layer in layers if layer.spatial]
         path.parent.mkdir(parents=True, exist_ok=True)
         paths = _write(register, path, fmt, layers, metadata)
-        connection.rollback()  # read only
     return ExportResult(paths, {layer.spec.name: layer.count for layer in layers}, metadata)
 
 
@@ -568,13 +523,3 @@ def _write(register: Register, path: Path, fmt: str, layers: list[_LayerStream],
             _write_kml(register, out, layers, metadata)
     return [path]
 
-
-def _organisation_id(connection: sa.Connection, register: Register, key: str) -> str:
-    table = register.tables["organisation"]
-    found = connection.execute(
-        sa.select(table.c.id).where(sa.or_(table.c.id == key, table.c.ref == key, table.c.name == key,
-                                           table.c.acronym == key))
-    ).scalar()
-    if found is None:
-        raise InvalidValue(f"no organisation {key!r} in the register", hint="give its ref, id, name or acronym")
-    return found

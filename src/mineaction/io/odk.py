@@ -38,7 +38,7 @@ from mineaction.io.mapping import Mapping
 from mineaction.io.sources import Batch, file_sha256
 from mineaction.io.validation import Problem, ValidationReport
 from mineaction.io.xlsform import FORMS, FormSpec
-from mineaction.storage.register import Register
+from mineaction.storage import Register
 from mineaction.storage.review import ImportSource
 
 __all__ = ["import_submissions", "read_submissions"]

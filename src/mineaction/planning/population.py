@@ -30,7 +30,7 @@ from mineaction.domain.prioritisation import (
 )
 from mineaction.errors import CRSRequired, InvalidValue
 from mineaction.io.errors import SourceError
-from mineaction.storage.register import Register
+from mineaction.storage import Register
 
 __all__ = ["RASTER_SUFFIXES", "people_near"]
 

@@ -7,6 +7,7 @@ They never see a table, an engine or a SQLAlchemy expression: storage
 answers questions, it does not lend its tables out.
 """
 
+from mineaction.storage.account_tables import AccountChange, AccountRow, AccountTables, CredentialRow, GrantRow
 from mineaction.storage.engine import is_postgres_url
 from mineaction.storage.errors import database_message, translate_errors
 from mineaction.storage.filters import SUPPORTED as CQL2_SUPPORTED
@@ -26,6 +27,8 @@ from mineaction.storage.reads import (
 )
 from mineaction.storage.records import Record
 from mineaction.storage.register import FeatureSet, Register
+from mineaction.storage.schema import GEOMETRY_COLUMN
+from mineaction.storage.snapshots import Snapshot, snapshot
 from mineaction.storage.statistics import (
     GROUPINGS,
     Balance,
@@ -46,19 +49,26 @@ from mineaction.storage.statistics import (
 )
 from mineaction.storage.tiles import postgis_tile, tile_rows
 from mineaction.storage.transactions import one_writer, reading, writing
-from mineaction.storage.unit_of_work import Writer, utcnow
+from mineaction.storage.unit_of_work import Writer, collector_paused, utcnow
 
 __all__ = [
     "AUDIT_LOGS",
     "CQL2_SUPPORTED",
+    "GEOMETRY_COLUMN",
     "GROUPINGS",
+    "AccountChange",
+    "AccountRow",
+    "AccountTables",
     "Balance",
     "ContaminatedArea",
+    "CredentialRow",
     "FeatureSet",
     "Filter",
+    "GrantRow",
     "Record",
     "Register",
     "Scope",
+    "Snapshot",
     "Writer",
     "admin_ancestors",
     "admin_areas_at",
@@ -68,6 +78,7 @@ __all__ = [
     "casualty_counts",
     "clearance_methods",
     "closed_suspected_release",
+    "collector_paused",
     "completed_clearance",
     "contaminated_areas",
     "database_message",
@@ -87,6 +98,7 @@ __all__ = [
     "scoped_history",
     "scoped_record",
     "scoped_records",
+    "snapshot",
     "stored_version",
     "tile_rows",
     "translate_errors",

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from mineaction.storage.column_types import TIMESTAMP, JSONText
+
 __all__ = ["AUDIT_TABLE", "PERMISSION_LOG", "add_access_tables", "append_only"]
 
 AUDIT_TABLE = "personal_data_read"
@@ -24,8 +26,6 @@ PERMISSION_LOG = "permission_change"
 
 def add_access_tables(metadata: sa.MetaData, dialect: str) -> None:
     """Add ``account``, ``account_grant``, ``web_session``, ``api_token`` and the two audit logs."""
-    from mineaction.storage.schema import TIMESTAMP, JSONText  # local: schema imports this module
-
     sa.Table(
         "account",
         metadata,

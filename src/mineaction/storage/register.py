@@ -36,18 +36,11 @@ from mineaction.domain.entities import ENTITIES, entity
 from mineaction.domain.programme import Programme
 from mineaction.errors import MineActionError, RecordNotFound, StorageError
 from mineaction.storage import driver_rows, gpkg, gpkg_rtree, layer_styles, postgres_copy
+from mineaction.storage.column_types import GeoPackageGeometry, JSONText
 from mineaction.storage.engine import create_engine, is_postgres_url
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.records import Record, record_from_row
-from mineaction.storage.schema import (
-    GEOMETRY_COLUMN,
-    GeoPackageGeometry,
-    JSONText,
-    all_versions,
-    build_metadata,
-    gpkg_wkb,
-    written_columns,
-)
+from mineaction.storage.schema import GEOMETRY_COLUMN, all_versions, build_metadata, gpkg_wkb, written_columns
 from mineaction.storage.unit_of_work import Writer, collector_paused, utcnow
 from mineaction.storage.vocabulary import labels as vocabulary_labels
 from mineaction.storage.vocabulary import seed_vocabularies
@@ -408,11 +401,12 @@ class Register:
             return [None if v is None else done[v] if v in done else done.setdefault(v, process(v)) for v in values]
         return [None if v is None else process(v) for v in values]
 
-    def _changed(self, entity_name: str) -> None:
+    def changed(self, entity_name: str) -> None:
+        """Forget what a write to ``entity_name`` makes stale (the admin-area index)."""
         if entity_name == "admin_area":
             self._admin_index = None
 
-    def _next_refs(self, connection: sa.Connection, entity_name: str, count: int) -> int:
+    def next_refs(self, connection: sa.Connection, entity_name: str, count: int) -> int:
         """The first of ``count`` reference numbers taken for ``entity_name``, in one statement:
         an upsert holds the counter's row until commit, so concurrent writers never share a number."""
         table = self.tables["ref_counter"]
@@ -422,12 +416,13 @@ class Register:
         )
         return connection.execute(upsert.returning(table.c.last)).scalar_one() - count + 1
 
-    def _changeset(self, connection: sa.Connection, changeset_id: int) -> dict[str, Any]:
+    def changeset_row(self, connection: sa.Connection, changeset_id: int) -> dict[str, Any]:
+        """Who, when and why of one changeset, within ``connection``'s transaction."""
         table = self.tables["changeset"]
         row = connection.execute(sa.select(table).where(table.c.id == changeset_id)).one()
         return dict(row._mapping)
 
-    def _resolve_ids(self, connection: sa.Connection, entity_name: str, keys: set[str]) -> dict[str, str]:
+    def resolve_ids(self, connection: sa.Connection, entity_name: str, keys: set[str]) -> dict[str, str]:
         """Map ids or refs of live records to their ids."""
         table = self.tables[entity_name]
         found: dict[str, str] = {}
@@ -445,6 +440,7 @@ class Register:
         return found
 
     def admin_index(self, connection: sa.Connection) -> AdminIndex:
+        """The live admin areas, indexed for deriving admin P-codes; kept until an admin area changes."""
         if self._admin_index is None:
             table = self.tables["admin_area"]
             rows = connection.execute(
@@ -453,7 +449,7 @@ class Register:
             self._admin_index = AdminIndex([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
         return self._admin_index
 
-    def _parts_of(self, connection: sa.Connection, hazard_ids: Sequence[str]) -> list[Record]:
+    def parts_of(self, connection: sa.Connection, hazard_ids: Sequence[str]) -> list[Record]:
         """Live released parts of these hazards."""
         table = self.tables["released_part"]
         records: list[Record] = []
@@ -621,7 +617,7 @@ class Register:
 
     def changeset(self, changeset_id: int) -> dict[str, Any]:
         with translate_errors("reading a changeset"), self.engine.connect() as connection:
-            return self._changeset(connection, changeset_id)
+            return self.changeset_row(connection, changeset_id)
 
     def count(self, entity_name: str, *, as_of: dt.datetime | None = None) -> int:
         source = self.table_as_of(entity_name, as_of)

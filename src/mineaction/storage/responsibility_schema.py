@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from mineaction.storage.access_schema import append_only
+from mineaction.storage.column_types import TIMESTAMP, JSONText
 
 __all__ = ["REDACTION_LOG", "add_responsibility_tables"]
 
@@ -21,8 +22,6 @@ _APPEND_ONLY = "the redaction log is append-only: erasures are never undone or h
 
 def add_responsibility_tables(metadata: sa.MetaData, dialect: str) -> None:
     """Add ``redaction_log`` (and its append-only triggers) to the register's metadata."""
-    from mineaction.storage.schema import TIMESTAMP, JSONText  # local: schema imports this module
-
     table = sa.Table(
         REDACTION_LOG,
         metadata,

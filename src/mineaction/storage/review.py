@@ -313,7 +313,7 @@ def _queue(register: Register, connection: sa.Connection, import_id: str, fresh:
     if unknown:
         s = fresh[next(i for i, a in enumerate(actions) if a in unknown)]
         raise InvalidValue(f"{s.source_feature}: unknown action {s.action!r}")
-    first = register._next_refs(connection, "field_report", n)
+    first = register.next_refs(connection, "field_report", n)
     ids = [_report_id(import_id, first + k) for k in range(n)]
     owners = [o if o is not None or not isinstance(v, dict) else v.get(_OWNER) for o, v in zip(given, values)]
     linked = [i for i, d in enumerate(depends_on) if d]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from mineaction.storage.schema import TIMESTAMP, JSONText
+from mineaction.storage.column_types import TIMESTAMP, JSONText
 
 __all__ = ["REPORT_STATUSES", "add_review_tables"]
 

@@ -22,7 +22,7 @@ __all__ = ["postgis_tile", "tile_rows"]
 
 def tile_rows(
     register: Register, layer: str, properties: Sequence[str], scope: Scope, bbox: tuple[float, float, float, float],
-) -> list[tuple[Any, ...]]:
+) -> list[Sequence[Any]]:
     """(``properties``…, geometry) of the live records of ``layer`` in ``scope`` whose box meets ``bbox`` (lon/lat)."""
     table = register.tables[entity(layer).name]
     query = sa.select(*(table.c[p] for p in properties), table.c[GEOMETRY_COLUMN]).where(

@@ -12,10 +12,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import shapely
@@ -35,14 +35,45 @@ from mineaction.domain.geometry import (
     to_wgs84,
 )
 from mineaction.domain.ledger import ExistingPart, check_outline, check_release
+from mineaction.domain.programme import Programme
 from mineaction.errors import InvalidGeometry, InvalidValue, RecordNotFound, StaleEdit, StorageError
 from mineaction.storage.records import Record, RecordColumns, record_from_row
 from mineaction.storage.schema import GEOMETRY_COLUMN
 
-if TYPE_CHECKING:
-    from mineaction.storage.register import Register
+__all__ = ["Release", "Store", "Writer", "collector_paused"]
 
-__all__ = ["Release", "Writer", "collector_paused"]
+
+class Store(Protocol):
+    """What a unit of work needs of the register it writes to (:class:`~mineaction.storage.register.Register`
+    provides it): the unit of work knows this interface, not the register class, so neither imports the other."""
+
+    @property
+    def tables(self) -> Mapping[str, sa.Table]: ...
+
+    @property
+    def programme(self) -> Programme: ...
+
+    def vocabularies(self) -> dict[str, set[str]]: ...
+
+    def admin_index(self, connection: sa.Connection) -> AdminIndex: ...
+
+    def encoded_columns(self, table_name: str, columns: dict[str, Any], n: int) -> dict[str, Sequence[Any]]: ...
+
+    def insert_columns(
+        self, connection: sa.Connection, table_name: str, columns: dict[str, Any], n: int, *,
+        unindexed: dict[str, list[tuple[range, np.ndarray]]] | None = None,
+        encoded: dict[str, Sequence[Any]] | None = None,
+    ) -> None: ...
+
+    def changed(self, entity_name: str) -> None: ...
+
+    def next_refs(self, connection: sa.Connection, entity_name: str, count: int) -> int: ...
+
+    def changeset_row(self, connection: sa.Connection, changeset_id: int) -> dict[str, Any]: ...
+
+    def resolve_ids(self, connection: sa.Connection, entity_name: str, keys: set[str]) -> dict[str, str]: ...
+
+    def parts_of(self, connection: sa.Connection, hazard_ids: Sequence[str]) -> list[Record]: ...
 
 _GEOMETRY_KINDS = {
     "POLYGON": ("Polygon",),
@@ -98,7 +129,7 @@ def collector_paused() -> Iterator[None]:
 class Writer:
     """A unit of work on the register; obtained from :meth:`Register.write`."""
 
-    def __init__(self, register: Register, connection: sa.Connection, changeset_id: int, user: str, at: dt.datetime):
+    def __init__(self, register: Store, connection: sa.Connection, changeset_id: int, user: str, at: dt.datetime):
         self.register = register
         self.connection = connection
         self.changeset_id = changeset_id
@@ -249,7 +280,7 @@ class Writer:
             **self._system(version=1, deleted=False),
         )
         self.register.insert_columns(self.connection, spec.name, columns, n, unindexed=self.unindexed, encoded=encoded)
-        self.register._changed(spec.name)
+        self.register.changed(spec.name)
         return RecordColumns(spec.name, columns, n)
 
     def update(
@@ -277,7 +308,7 @@ class Writer:
                 check_outline(
                     hazard_ref=current.ref,
                     outline=new_geometry,
-                    parts=[ExistingPart(p.ref, p.outline) for p in self.register._parts_of(self.connection, [current.id])],
+                    parts=[ExistingPart(p.ref, p.outline) for p in self.register.parts_of(self.connection, [current.id])],
                     tolerance_m2=self.register.programme.overlap_tolerance_m2,
                 )
         if spec.geometry:
@@ -315,7 +346,7 @@ class Writer:
         activities = self._current_many("activity", {r.activity_id for r in releases})
         hazards = self._current_many("hazard", {a["hazard_id"] for a in activities.values()}, lock=True)
         existing: dict[str, list[ExistingPart]] = {hazard_id: [] for hazard_id in hazards}
-        for part in self.register._parts_of(self.connection, list(hazards)):
+        for part in self.register.parts_of(self.connection, list(hazards)):
             existing[part["hazard_id"]].append(ExistingPart(part.ref, part.outline))
         spec = ENTITIES["released_part"]
         labels = [f"release {i} by {activities[r.activity_id].ref}" for i, r in enumerate(releases)]
@@ -387,7 +418,7 @@ class Writer:
             raise RecordNotFound(f"no {spec.name} {record_id!r} in the register")
         current = record_from_row(spec.name, row)
         if current.version != base_version:
-            changeset = self.register._changeset(self.connection, current.changeset_id)
+            changeset = self.register.changeset_row(self.connection, current.changeset_id)
             raise StaleEdit(
                 f"{spec.name} {current.ref} is at version {current.version}, changed by "
                 f"{changeset['user_name']} at {changeset['recorded_at']:%Y-%m-%d %H:%M:%S} UTC "
@@ -415,7 +446,7 @@ class Writer:
         )
         if updated.rowcount != 1:  # a concurrent writer got there first
             raise StaleEdit(f"{spec.name} {current.ref} changed while you were editing it")
-        self.register._changed(spec.name)
+        self.register.changed(spec.name)
         return RecordColumns(spec.name, {k: [v] for k, v in row.items()}, 1)[0]
 
     def _check_links(
@@ -435,7 +466,7 @@ class Writer:
             found = known.setdefault(f.link, {})
             wanted = {v for v in values if v} - found.keys()
             if wanted:
-                found.update(self.register._resolve_ids(self.connection, f.link, wanted))
+                found.update(self.register.resolve_ids(self.connection, f.link, wanted))
             for value, label in zip(values, labels):
                 if value and value not in found:
                     raise InvalidValue(f"{label}.{f.name}: no {f.link} {value!r} in the register")
@@ -512,7 +543,7 @@ class Writer:
         """
         held = self._counters.get(entity_name)
         if held is None:
-            first = self.register._next_refs(self.connection, entity_name, count)
+            first = self.register.next_refs(self.connection, entity_name, count)
             self._counters[entity_name] = _HeldCounter(next=first + count)
             return first
         first = held.next
@@ -524,7 +555,7 @@ class Writer:
         """Write the counters of the reference numbers taken since they were last written."""
         for entity_name, held in self._counters.items():
             if held.unwritten:
-                first = self.register._next_refs(self.connection, entity_name, held.unwritten)
+                first = self.register.next_refs(self.connection, entity_name, held.unwritten)
                 if first != held.next - held.unwritten:  # the counter is held: a defect, never a race
                     raise StorageError(f"the {entity_name} reference counter moved while this change held it")
                 held.unwritten = 0

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from mineaction.access import AccountStore
 from mineaction.access.ratelimit import SlidingWindow
-from mineaction.storage.register import Register
+from mineaction.storage import Register
 from mineaction.web.middleware import RefuseNul
 from mineaction.web.problems import install_problem_handlers
 from mineaction.web.routers import admin, auth, dashboard, ogc, records, review, ui

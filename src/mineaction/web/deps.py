@@ -26,7 +26,7 @@ from mineaction.access import (
     ScopedReader,
 )
 from mineaction.access.ratelimit import SlidingWindow
-from mineaction.storage.register import Register
+from mineaction.storage import Register
 from mineaction.web.problems import UnsupportedParameter
 from mineaction.web.settings import Settings
 from mineaction.web.tiles import TileCache

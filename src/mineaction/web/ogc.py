@@ -26,7 +26,7 @@ from mineaction.access import ScopedReader, Shown, policy
 from mineaction.access.reader import SORTABLE_SYSTEM
 from mineaction.domain.entities import ENTITIES, Entity, Kind
 from mineaction.errors import InvalidValue, RecordNotFound
-from mineaction.storage.register import Register
+from mineaction.storage import Register
 from mineaction.web.cql import compile_filter
 from mineaction.web.problems import UnsupportedParameter
 from mineaction.web.schemas import geometry_from_geojson, timestamp

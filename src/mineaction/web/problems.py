@@ -30,7 +30,7 @@ from mineaction.errors import (
     StaleEdit,
     StorageError,
 )
-from mineaction.storage.errors import database_message
+from mineaction.storage import database_message
 from mineaction.web.schemas import Problem
 
 __all__ = ["PROBLEM_JSON", "STATUS", "UnsupportedParameter", "install_problem_handlers", "problem"]

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from mineaction.access import ScopedEditor
 from mineaction.errors import InvalidValue, StaleEdit
-from mineaction.storage.register import Register
+from mineaction.storage import Register
 from mineaction.web import ogc
 from mineaction.web.deps import BaseVersion, Editor, Offset, OnlyDeclaredParameters, Reader, RegisterDep, Tiles, etag
 from mineaction.web.routers.records import ERRORS, parse_bbox, parse_sort
