@@ -44,6 +44,8 @@ import pyogrio.raw
 import shapely
 import sqlalchemy as sa
 import yaml
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from shapely.geometry.base import BaseGeometry
 
 from mineaction import __version__
@@ -70,7 +72,7 @@ _SYSTEM = ("id", "ref", "version", "recorded_at")
 _OGR = {"gpkg": "GPKG", "geojson": "GeoJSON", "csv": "CSV", "shapefile": "ESRI Shapefile"}
 _PARTITION = 20_000  # rows read from the database at a time
 _GEOMETRY_TYPES = {"POINT": "Point", "POLYGON": "Polygon", "MULTIPOLYGON": "MultiPolygon"}
-_WKT = "WKT"  # the geometry column of an XLSX sheet, named as GDAL names it in a CSV
+_WKT = "WKT"  # the geometry column of an XLSX sheet, named as GDAL names the one it writes in a CSV
 
 
 class PersonalDataRefused(MineActionError, PermissionError):
@@ -312,13 +314,12 @@ def _arrow_batch(part: _Layer, schema: pa.Schema, kinds: dict[str, Kind], *, iso
 
 def _ogr_write(path: Path, layer: _LayerStream, driver: str, metadata: dict[str, Any], **options: Any) -> None:
     """Write the layer through GDAL, which reads its partitions as a stream of Arrow batches."""
-    spreadsheet = driver in ("CSV", "XLSX")
-    iso_dates = spreadsheet  # GDAL would write dates as 2025/03/01; ISO 8601 is what spreadsheets expect
-    schema = _arrow_schema(layer, iso_dates=iso_dates, wkt=driver == "XLSX")
+    iso_dates = driver == "CSV"  # GDAL would write dates as 2025/03/01; ISO 8601 is what spreadsheets expect
+    schema = _arrow_schema(layer, iso_dates=iso_dates, wkt=False)
     kinds = layer.kinds
     batches = pa.RecordBatchReader.from_batches(
-        schema, (_arrow_batch(part, schema, kinds, iso_dates=iso_dates, spreadsheet=spreadsheet) for part in layer))
-    spatial = layer.spatial and driver != "XLSX"  # an XLSX sheet has no geometry: WKT text stands in
+        schema, (_arrow_batch(part, schema, kinds, iso_dates=iso_dates, spreadsheet=iso_dates) for part in layer))
+    spatial = layer.spatial
     pyogrio.raw.write_arrow(
         batches, path, layer=layer.spec.name, driver=driver, geometry_name=GEOMETRY_COLUMN if spatial else None,
         geometry_type=_GEOMETRY_TYPES[layer.geometry_type] if spatial else None,
@@ -398,9 +399,19 @@ def _write_csv(path: Path, layers: list[_LayerStream], metadata: dict[str, Any])
 
 
 def _write_xlsx(path: Path, layers: list[_LayerStream], metadata: dict[str, Any]) -> list[Path]:
-    path.unlink(missing_ok=True)
+    """A sheet per layer, streamed by openpyxl: it writes a carriage return in text as one (GDAL's XLSX
+    writer leaves it bare, and XML reads a bare one as a line feed). Characters XML cannot hold at all
+    (controls other than tab and line ends) become U+FFFD."""
+    book = Workbook(write_only=True)
     for layer in layers:
-        _ogr_write(path, layer, "XLSX", metadata, append=path.exists())
+        sheet = book.create_sheet(layer.spec.name)
+        schema = _arrow_schema(layer, iso_dates=True, wkt=True)
+        sheet.append(schema.names)
+        for part in layer:
+            batch = _arrow_batch(part, schema, layer.kinds, iso_dates=True, spreadsheet=True)
+            for row in zip(*(column.to_pylist() for column in batch.columns)):
+                sheet.append([ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v for v in row])
+    book.save(path)
     return [path, _sidecar(path, metadata)]
 
 
