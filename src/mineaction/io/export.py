@@ -54,9 +54,9 @@ from mineaction.access.publication import coarse_bbox, generalise_locations
 from mineaction.access.scopes import readable_level
 from mineaction.domain.entities import ENTITIES, Entity, Field, Kind, Sensitivity, entity
 from mineaction.domain.geometry import as_multipolygons
-from mineaction.domain.spreadsheet import QUOTE, UNSAFE_PATTERN
 from mineaction.errors import InvalidValue, MineActionError
 from mineaction.io import styles
+from mineaction.io.spreadsheets import neutralised_column
 from mineaction.storage import driver_rows, gpkg
 from mineaction.storage.errors import translate_errors
 from mineaction.storage.register import Register
@@ -275,15 +275,6 @@ def _arrow_column(kind: Kind, values: list[Any], *, iso_dates: bool) -> pa.Array
     return _arrow_text(values)
 
 
-def _neutralised(array: pa.Array) -> pa.Array:
-    """Text a spreadsheet would run as a formula, quoted (:func:`mineaction.domain.spreadsheet.neutralise`,
-    for a whole column at once)."""
-    unsafe = pc.fill_null(pc.match_substring_regex(array, UNSAFE_PATTERN), False)
-    if not pc.any(unsafe).as_py():
-        return array
-    return pc.if_else(unsafe, pc.binary_join_element_wise(QUOTE, array, ""), array)
-
-
 def _arrow_schema(layer: _LayerStream, *, iso_dates: bool, wkt: bool) -> pa.Schema:
     """What every batch of the layer holds, known before any row is read (an empty layer has fields too)."""
     kinds = layer.kinds
@@ -302,7 +293,7 @@ def _arrow_batch(part: _Layer, schema: pa.Schema, kinds: dict[str, Kind], *, iso
         if name == "recorded_at":  # GeoPackage text already is ISO 8601 UTC; PostGIS gives datetimes
             values = [v if isinstance(v, str) else v.isoformat(timespec="milliseconds") + "Z" for v in values]
         array = _arrow_column(kinds.get(name, Kind.TEXT), values, iso_dates=iso_dates)
-        arrays.append(_neutralised(array) if spreadsheet and pa.types.is_string(array.type) else array)
+        arrays.append(neutralised_column(array) if spreadsheet and pa.types.is_string(array.type) else array)
     if schema.names[-1] == _WKT:
         arrays.append(pa.array(shapely.to_wkt(part.geometries, rounding_precision=-1), type=pa.string()))
     elif part.wkb is not None:

@@ -21,6 +21,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from openpyxl import Workbook
 
+from mineaction.domain.spreadsheet import neutralise
 from mineaction.errors import InvalidValue
 from mineaction.storage.register import Register
 
@@ -209,7 +210,7 @@ def write_form(register: Register, form_id: str, path: str | Path) -> Path:
     choices.append(["list_name", "name", f"label::{_EN}", f"label::{_UK}"])
     for name, rows in lists.items():
         for code, en, uk in rows:
-            choices.append([name, code, en, uk])
+            choices.append([name, code, neutralise(en), neutralise(uk)])  # names of places and organisations
     settings = book.create_sheet("settings")
     settings.append(["form_title", "form_id", "version", "default_language"])
     settings.append([spec.title_en, spec.form_id, _version(register), _EN])

@@ -73,7 +73,7 @@ def dashboard(reader: ScopedReader, *, suppression_threshold: int = DEFAULT_SUPP
                              visible=functools.partial(reader.scope, ENTITIES["released_part"]))
     return {
         "land_release_by_month": [{"month": r["month"], "release_type": r["release_type"],
-                                   "area_m2": float(r["area_m2"])} for r in by_month],  # type: ignore[arg-type]
+                                   "area_m2": r["area_m2"]} for r in by_month],
         "hazards_by_status": reader.aggregate("hazard", ["status"], total="area_m2"),
         "eo_by_condition": reader.aggregate("eo_find", ["condition"], total="quantity"),
         "casualties": _casualties(reader, suppression_threshold),
