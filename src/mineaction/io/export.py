@@ -2,9 +2,10 @@
 
 GeoPackage (one layer per entity, QGIS styles in the standard
 ``layer_styles`` table), GeoJSON (RFC 7946), KML/KMZ with styles, CSV (WKT
-geometry), XLSX (a sheet per entity, WKT geometry) and zipped Shapefile. Every export records which state of the
-register it shows (the as-of time: the last change it includes) and the
-software version, inside the file where the format allows, else beside it.
+geometry), XLSX (a sheet per entity, WKT geometry) and zipped Shapefile.
+Every export records which state of the register it shows (the as-of time:
+the last change it includes) and the software version, inside the file where
+the format allows, else beside it.
 
 The caller's scope (an account, the command line's local operator or the
 public, :mod:`mineaction.access.scopes`) decides what leaves: the records of
@@ -73,6 +74,7 @@ _OGR = {"gpkg": "GPKG", "geojson": "GeoJSON", "csv": "CSV", "shapefile": "ESRI S
 _PARTITION = 20_000  # rows read from the database at a time
 _GEOMETRY_TYPES = {"POINT": "Point", "POLYGON": "Polygon", "MULTIPOLYGON": "MultiPolygon"}
 _WKT = "WKT"  # the geometry column of an XLSX sheet, named as GDAL names the one it writes in a CSV
+_XLSX_ROWS = 1_048_576  # rows a sheet holds, its header included
 
 
 class PersonalDataRefused(MineActionError, PermissionError):
@@ -399,6 +401,9 @@ def _write_xlsx(path: Path, layers: list[_LayerStream], metadata: dict[str, Any]
         schema = _arrow_schema(layer, iso_dates=True, wkt=True)
         sheet.append(schema.names)
         for part in layer:
+            if layer.count >= _XLSX_ROWS:
+                raise InvalidValue(f"{layer.spec.name}: more than {_XLSX_ROWS - 1:,} records do not fit in an XLSX sheet",
+                                   hint="export them as CSV or GeoPackage, or select fewer (by bbox or organisation)")
             batch = _arrow_batch(part, schema, layer.kinds, iso_dates=True, spreadsheet=True)
             for row in zip(*(column.to_pylist() for column in batch.columns)):
                 sheet.append([ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v for v in row])
