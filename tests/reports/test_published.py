@@ -15,6 +15,7 @@ from mineaction.access import Grant, Principal, Role, ScopedReader
 from mineaction.access.scopes import public_scope
 from mineaction.cli.app import app
 from mineaction.domain.entities import Sensitivity
+from mineaction.errors import InvalidValue
 from mineaction.io.export import PersonalDataRefused, export
 from mineaction.reports.annual import annual_report
 from mineaction.reports.frames import table_csv
@@ -158,3 +159,22 @@ def test_an_export_holds_what_its_scope_may_read(two_organisations, tmp_path: Pa
     public = export(register, tmp_path / "public.gpkg", scope=public_scope())  # restricted asked, public given
     assert public.counts["hazard"] == 2 and public.metadata["sensitivity"] == "public"
     assert "description" not in pyogrio.read_info(tmp_path / "public.gpkg", layer="hazard")["fields"]
+
+
+def test_a_table_that_cannot_be_published_is_refused_everywhere(register: Register) -> None:
+    """Four deminers killed, each alone in their sex and age group: every cell would be exactly 1."""
+    with register.write("test", "four alike") as w:
+        org = w.add("organisation", {"name": "Org (fictional)", "organisation_type": "ngo"})
+        accident = w.add("accident", {"occurred_on": dt.date(YEAR, 6, 1), "accident_type": "mine",
+                                      "organisation_id": org.id}, square_m(300, 300, 1).centroid)
+        for sex, age in (("female", 12), ("female", 40), ("male", 12), ("male", 40)):
+            w.add("victim", {"accident_id": accident.id, "age": age, "sex": sex, "victim_group": "deminer",
+                             "outcome": "killed", "organisation_id": org.id})
+    reader = ScopedReader(register, OPERATOR)
+    with pytest.raises(InvalidValue, match="cannot be published"):
+        annual_report(register, YEAR, scope=OPERATOR)
+    with pytest.raises(InvalidValue, match="cannot be published"):
+        published_table(reader, "casualties")
+    figures = dashboard(reader)
+    assert figures["casualties"] == [] and "cannot be published" in figures["withheld"]["casualties"]
+    assert figures["hazards_by_status"] == []  # the rest of the dashboard is still there
