@@ -253,12 +253,26 @@ def test_large_files_stream_in_bounded_batches(register: Register, tmp_path: Pat
 
 
 def test_unknown_format_and_missing_file_say_so(register: Register, tmp_path: Path) -> None:
-    odd = tmp_path / "finds.xlsx"
+    odd = tmp_path / "finds.ods"
     odd.write_bytes(b"PK")
     with pytest.raises(SourceError, match="unknown format"):
         import_file(register, odd, entity="eo_find", user="im", reason="x")
     with pytest.raises(MineActionError, match="no file"):
         import_file(register, tmp_path / "nowhere.csv", entity="eo_find", user="im", reason="x")
+    _unchanged(register)
+
+
+def test_hostile_xlsx_is_refused_before_gdal_reads_it(register: Register, tmp_path: Path) -> None:
+    truncated = tmp_path / "finds.xlsx"
+    truncated.write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(SourceError):
+        import_file(register, truncated, entity="eo_find", user="im", reason="x")
+    laughs = tmp_path / "laughs.xlsx"
+    with zipfile.ZipFile(laughs, "w") as zf:
+        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaaaaaaaa">'
+                                           '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><Types>&b;</Types>')
+    with pytest.raises(UnsafeSource, match="DTD or entities"):
+        import_file(register, laughs, entity="eo_find", user="im", reason="x")
     _unchanged(register)
 
 

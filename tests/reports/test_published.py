@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import shutil
+from pathlib import Path
 
+import pyogrio
 import pytest
+from typer.testing import CliRunner
 
 from mineaction.access import Grant, Principal, Role, ScopedReader
 from mineaction.access.scopes import public_scope
+from mineaction.cli.app import app
+from mineaction.domain.entities import Sensitivity
+from mineaction.errors import InvalidValue
+from mineaction.io.export import PersonalDataRefused, export
 from mineaction.reports.annual import annual_report
 from mineaction.reports.frames import table_csv
 from mineaction.reports.published import TABLES, dashboard, published_table
@@ -113,3 +122,59 @@ def test_the_public_scope_reads_every_organisation(two_organisations) -> None:
     register, _, _ = two_organisations
     public = published_table(ScopedReader(register, public_scope()), "eo-finds").frame
     assert public["quantity"].sum() == sum(ITEMS.values())
+
+
+def test_the_command_line_reports_and_exports_in_the_operators_scope(gpkg_template: Path, tmp_path: Path) -> None:
+    """``report`` covers every organisation; ``export --level public`` writes what anyone may see."""
+    db = tmp_path / "national.gpkg"
+    shutil.copy(gpkg_template, db)
+    with Register.open(db) as register:
+        with register.write("test", "one organisation") as w:
+            org = w.add("organisation", {"name": "Org (fictional)", "organisation_type": "ngo"})
+            w.add("eo_find", {"category": "ap_mine", "condition": "functional", "quantity": 3,
+                              "found_on": dt.date(YEAR, 5, 2), "organisation_id": org.id, "model": "=1+1"},
+                  square_m(50, 50, 1).centroid)
+    runner = CliRunner()
+    result = runner.invoke(app, ["report", "--year", str(YEAR), "--db", str(db), "--out", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    eo = (tmp_path / "report" / "csv" / "eo_destroyed.csv").read_text(encoding="utf-8")
+    assert eo.splitlines()[-1].split(",")[-1] == "3"
+    for level, model in (("restricted", "'=1+1"), ("public", None)):
+        out = tmp_path / f"{level}.csv"
+        result = runner.invoke(app, ["export", str(out), "--db", str(db), "--entity", "eo_find", "--level", level])
+        assert result.exit_code == 0, result.output
+        with out.open(encoding="utf-8", newline="") as f:
+            row = next(csv.DictReader(f))
+        assert row.get("model") == model  # a restricted field: quoted in the community's file, absent from the public one
+
+
+def test_an_export_holds_what_its_scope_may_read(two_organisations, tmp_path: Path) -> None:
+    register, orgs, _ = two_organisations
+    scoped = export(register, tmp_path / "a.gpkg", scope=_viewer_of(orgs["A"]))
+    assert scoped.counts["hazard"] == 1 and scoped.counts["victim"] == 7 and scoped.counts["organisation"] == 2
+    assert set(pyogrio.read_dataframe(tmp_path / "a.gpkg", layer="victim")["organisation_id"]) == {"ORG-000001"}
+    assert "name" not in pyogrio.read_info(tmp_path / "a.gpkg", layer="victim")["fields"]  # no personal-data grant
+    with pytest.raises(PersonalDataRefused):
+        export(register, tmp_path / "p.gpkg", scope=_viewer_of(orgs["A"]), level=Sensitivity.PERSONAL)
+    public = export(register, tmp_path / "public.gpkg", scope=public_scope())  # restricted asked, public given
+    assert public.counts["hazard"] == 2 and public.metadata["sensitivity"] == "public"
+    assert "description" not in pyogrio.read_info(tmp_path / "public.gpkg", layer="hazard")["fields"]
+
+
+def test_a_table_that_cannot_be_published_is_refused_everywhere(register: Register) -> None:
+    """Four deminers killed, each alone in their sex and age group: every cell would be exactly 1."""
+    with register.write("test", "four alike") as w:
+        org = w.add("organisation", {"name": "Org (fictional)", "organisation_type": "ngo"})
+        accident = w.add("accident", {"occurred_on": dt.date(YEAR, 6, 1), "accident_type": "mine",
+                                      "organisation_id": org.id}, square_m(300, 300, 1).centroid)
+        for sex, age in (("female", 12), ("female", 40), ("male", 12), ("male", 40)):
+            w.add("victim", {"accident_id": accident.id, "age": age, "sex": sex, "victim_group": "deminer",
+                             "outcome": "killed", "organisation_id": org.id})
+    reader = ScopedReader(register, OPERATOR)
+    with pytest.raises(InvalidValue, match="cannot be published"):
+        annual_report(register, YEAR, scope=OPERATOR)
+    with pytest.raises(InvalidValue, match="cannot be published"):
+        published_table(reader, "casualties")
+    figures = dashboard(reader)
+    assert figures["casualties"] == [] and "cannot be published" in figures["withheld"]["casualties"]
+    assert figures["hazards_by_status"] == []  # the rest of the dashboard is still there

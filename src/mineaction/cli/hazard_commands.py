@@ -63,6 +63,7 @@ def hazard(
     from mineaction.charts.hazard_curves import plot_evidence_comparison, plot_hazard_curves, plot_profile_comparison
     from mineaction.charts.hazard_map import plot_hazard_map
     from mineaction.domain.residual_hazard import assess_residual_hazard
+    from mineaction.reports.frames import spreadsheet_frame
     from mineaction.residual.register_hazards import available_profiles, residual_table
 
     day = dt.date.fromisoformat(on) if on else dt.date.today()
@@ -71,7 +72,7 @@ def hazard(
         table = residual_table(register, day, profiles=known, use_evidence=evidence)
         out.mkdir(parents=True, exist_ok=True)
         csv = out / f"residual-hazard-{day:%Y-%m-%d}.csv"
-        table.frame.to_csv(csv, index=False)
+        spreadsheet_frame(table.frame).to_csv(csv, index=False)
         (out / "caveats.txt").write_text("\n\n".join(table.caveats), encoding="utf-8")
         print_residual_table(table, top)
         written = [csv]

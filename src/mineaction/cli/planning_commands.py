@@ -137,6 +137,7 @@ def prioritise_command(
     from mineaction.charts.planning import plot_priority_map
     from mineaction.planning import CriteriaOptions, criteria_matrix, prioritise, read_pairwise
     from mineaction.planning.criteria import DEFAULT_COST_PER_M2, DEFAULT_LAND_USE_WEIGHTS
+    from mineaction.reports.frames import spreadsheet_frame
 
     options = CriteriaOptions(
         on=on.date() if on else dt.date.today(),
@@ -156,9 +157,9 @@ def prioritise_command(
                             judgements=judgements, runs=runs, seed=seed)
         _say(progress, "writing tables and the priority map")
         out.mkdir(parents=True, exist_ok=True)
-        result.table().to_csv(out / "ranking.csv", index=False)
-        result.sensitivity_table().to_csv(out / "sensitivity.csv", index=False)
-        matrix.to_frame().to_csv(out / "criteria.csv", index=False)
+        spreadsheet_frame(result.table()).to_csv(out / "ranking.csv", index=False)
+        spreadsheet_frame(result.sensitivity_table()).to_csv(out / "sensitivity.csv", index=False)
+        spreadsheet_frame(matrix.to_frame()).to_csv(out / "criteria.csv", index=False)
         title = f"{register.programme.name}: clearance priority ({method.value})"
         plot_priority_map(matrix.hazards.geometries, result.ranking, out / "priority-map.png",
                           crs=register.programme.local_crs, title=title)
@@ -212,6 +213,7 @@ def forecast_command(
     from mineaction.charts.planning import plot_burn_down, plot_released_by_year
     from mineaction.planning import compare_plans, forecast_completion, forecast_inputs
     from mineaction.planning.forecast_inputs import PRIORITY_LAND_USES
+    from mineaction.reports.frames import spreadsheet_frame
 
     base_teams = _pairs(teams, "--teams") or {}
     alt_teams = _pairs(what_if_teams, "--what-if-teams")
@@ -233,12 +235,12 @@ def forecast_command(
                                              working_days_per_year=working_days, runs=runs, seed=seed)
         _say(progress, "tables and charts")
         out.mkdir(parents=True, exist_ok=True)
-        completion.table().to_csv(out / "completion.csv", index=False)
+        spreadsheet_frame(completion.table()).to_csv(out / "completion.csv", index=False)
         files = ["completion.csv",
                  plot_burn_down(completion.forecast, out / "burn-down.png").name,
                  plot_released_by_year(completion.forecast, out / "released-by-year.png").name]
         if comparison is not None:
-            comparison.table().to_csv(out / "what-if.csv", index=False)
+            spreadsheet_frame(comparison.table()).to_csv(out / "what-if.csv", index=False)
             files += ["what-if.csv", plot_burn_down(comparison.alternative.forecast, out / "burn-down-what-if.png",
                                                     title="Remaining contaminated area (what-if plan)").name]
     _show_forecast(completion, base_teams)

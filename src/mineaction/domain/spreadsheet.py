@@ -13,16 +13,22 @@ The rule, both ways, so that text survives a round trip through an export
 and an import exactly:
 
 * **writing**: text that begins with any number of single quotes followed by
-  one of those characters gets one more quote in front (``=1+1`` → ``'=1+1``,
-  and text the user typed as ``'=1+1`` → ``''=1+1``);
+  one of those characters, or a line feed, gets one more quote in front
+  (``=1+1`` → ``'=1+1``, and text the user typed as ``'=1+1`` → ``''=1+1``);
 * **reading** a CSV or XLSX file: text that begins with one or more quotes
   followed by one of those characters loses its first quote. Any other quote
   is the user's own and is kept (``'quoted'`` stays ``'quoted'``).
 
+The line feed is among them because a CSV reader may hand back a carriage
+return inside a field as a line feed (GDAL's does, for every line end in a
+field); the quote in front is recognised either way. So ``\rx`` comes back
+from a CSV file as ``\nx``, as any line end there would, and exactly from an
+XLSX file.
+
 >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("-2+3"), neutralise("'=1"), neutralise("plain")
 ('\\'=HYPERLINK("http://x")', "'-2+3", "''=1", 'plain')
->>> [restore(neutralise(t)) for t in ("+1+1", "@SUM(A1)", "\\tx", "\\rx", "'=1", "'quoted'")]
-['+1+1', '@SUM(A1)', '\\tx', '\\rx', "'=1", "'quoted'"]
+>>> [restore(neutralise(t)) for t in ("+1+1", "@SUM(A1)", "\\tx", "\\rx", "\\nx", "'=1", "'quoted'")]
+['+1+1', '@SUM(A1)', '\\tx', '\\rx', '\\nx', "'=1", "'quoted'"]
 """
 
 from __future__ import annotations
@@ -30,15 +36,15 @@ from __future__ import annotations
 import re
 from typing import TypeVar
 
-__all__ = ["FORMULA_TRIGGERS", "NEUTRALISED_PATTERN", "QUOTE", "UNSAFE_PATTERN", "neutralise", "restore"]
+__all__ = ["NEUTRALISED_PATTERN", "QUOTE", "UNSAFE_PATTERN", "neutralise", "restore"]
 
-#: first characters that make a spreadsheet read a text cell as a formula
-FORMULA_TRIGGERS = "=+-@\t\r"
 QUOTE = "'"
-#: text that needs a quote in front before it goes into a spreadsheet (RE2 and Python syntax alike)
-UNSAFE_PATTERN = "^'*[=+\\-@\\t\\r]"
+#: text that needs a quote in front before it goes into a spreadsheet: it begins (after any quotes) with
+#: a character that makes a spreadsheet read a formula (OWASP), or with the line feed a CSV reader may
+#: turn a carriage return into (RE2 and Python syntax alike, for Arrow and for :mod:`re`)
+UNSAFE_PATTERN = "^'*[=+\\-@\\t\\r\\n]"
 #: text read from a spreadsheet whose first character is the protective quote
-NEUTRALISED_PATTERN = "^'+[=+\\-@\\t\\r]"
+NEUTRALISED_PATTERN = "^'+[=+\\-@\\t\\r\\n]"
 
 _UNSAFE = re.compile(UNSAFE_PATTERN)
 _NEUTRALISED = re.compile(NEUTRALISED_PATTERN)

@@ -2,9 +2,10 @@
 
 GeoPackage (one layer per entity, QGIS styles in the standard
 ``layer_styles`` table), GeoJSON (RFC 7946), KML/KMZ with styles, CSV (WKT
-geometry), XLSX (a sheet per entity, WKT geometry) and zipped Shapefile. Every export records which state of the
-register it shows (the as-of time: the last change it includes) and the
-software version, inside the file where the format allows, else beside it.
+geometry), XLSX (a sheet per entity, WKT geometry) and zipped Shapefile.
+Every export records which state of the register it shows (the as-of time:
+the last change it includes) and the software version, inside the file where
+the format allows, else beside it.
 
 The caller's scope (an account, the command line's local operator or the
 public, :mod:`mineaction.access.scopes`) decides what leaves: the records of
@@ -43,6 +44,8 @@ import pyogrio
 import pyogrio.raw
 import shapely
 import yaml
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from shapely.geometry.base import BaseGeometry
 
 from mineaction import __version__
@@ -52,8 +55,8 @@ from mineaction.access.scopes import readable_level
 from mineaction.domain import styles
 from mineaction.domain.entities import ENTITIES, Entity, Field, Kind, Sensitivity, entity
 from mineaction.domain.geometry import as_multipolygons
-from mineaction.domain.spreadsheet import QUOTE, UNSAFE_PATTERN
 from mineaction.errors import InvalidValue, MineActionError
+from mineaction.io.spreadsheets import neutralised_column
 from mineaction.storage import GEOMETRY_COLUMN, Register, Snapshot, collector_paused, layer_styles, snapshot
 
 __all__ = ["EXPORT_FORMATS", "ExportResult", "PersonalDataRefused", "export"]
@@ -65,7 +68,8 @@ _SYSTEM = ("id", "ref", "version", "recorded_at")
 _OGR = {"gpkg": "GPKG", "geojson": "GeoJSON", "csv": "CSV", "shapefile": "ESRI Shapefile"}
 _PARTITION = 20_000  # rows read from the database at a time
 _GEOMETRY_TYPES = {"POINT": "Point", "POLYGON": "Polygon", "MULTIPOLYGON": "MultiPolygon"}
-_WKT = "WKT"  # the geometry column of an XLSX sheet, named as GDAL names it in a CSV
+_WKT = "WKT"  # the geometry column of an XLSX sheet, named as GDAL names the one it writes in a CSV
+_XLSX_ROWS = 1_048_576  # rows a sheet holds, its header included
 
 
 class PersonalDataRefused(MineActionError, PermissionError):
@@ -234,15 +238,6 @@ def _arrow_column(kind: Kind, values: list[Any], *, iso_dates: bool) -> pa.Array
     return _arrow_text(values)
 
 
-def _neutralised(array: pa.Array) -> pa.Array:
-    """Text a spreadsheet would run as a formula, quoted (:func:`mineaction.domain.spreadsheet.neutralise`,
-    for a whole column at once)."""
-    unsafe = pc.fill_null(pc.match_substring_regex(array, UNSAFE_PATTERN), False)
-    if not pc.any(unsafe).as_py():
-        return array
-    return pc.if_else(unsafe, pc.binary_join_element_wise(QUOTE, array, ""), array)
-
-
 def _arrow_schema(layer: _LayerStream, *, iso_dates: bool, wkt: bool) -> pa.Schema:
     """What every batch of the layer holds, known before any row is read (an empty layer has fields too)."""
     kinds = layer.kinds
@@ -261,7 +256,7 @@ def _arrow_batch(part: _Layer, schema: pa.Schema, kinds: dict[str, Kind], *, iso
         if name == "recorded_at":  # GeoPackage text already is ISO 8601 UTC; PostGIS gives datetimes
             values = [v if isinstance(v, str) else v.isoformat(timespec="milliseconds") + "Z" for v in values]
         array = _arrow_column(kinds.get(name, Kind.TEXT), values, iso_dates=iso_dates)
-        arrays.append(_neutralised(array) if spreadsheet and pa.types.is_string(array.type) else array)
+        arrays.append(neutralised_column(array) if spreadsheet and pa.types.is_string(array.type) else array)
     if schema.names[-1] == _WKT:
         arrays.append(pa.array(shapely.to_wkt(part.geometries, rounding_precision=-1), type=pa.string()))
     elif part.wkb is not None:
@@ -273,13 +268,12 @@ def _arrow_batch(part: _Layer, schema: pa.Schema, kinds: dict[str, Kind], *, iso
 
 def _ogr_write(path: Path, layer: _LayerStream, driver: str, metadata: dict[str, Any], **options: Any) -> None:
     """Write the layer through GDAL, which reads its partitions as a stream of Arrow batches."""
-    spreadsheet = driver in ("CSV", "XLSX")
-    iso_dates = spreadsheet  # GDAL would write dates as 2025/03/01; ISO 8601 is what spreadsheets expect
-    schema = _arrow_schema(layer, iso_dates=iso_dates, wkt=driver == "XLSX")
+    iso_dates = driver == "CSV"  # GDAL would write dates as 2025/03/01; ISO 8601 is what spreadsheets expect
+    schema = _arrow_schema(layer, iso_dates=iso_dates, wkt=False)
     kinds = layer.kinds
     batches = pa.RecordBatchReader.from_batches(
-        schema, (_arrow_batch(part, schema, kinds, iso_dates=iso_dates, spreadsheet=spreadsheet) for part in layer))
-    spatial = layer.spatial and driver != "XLSX"  # an XLSX sheet has no geometry: WKT text stands in
+        schema, (_arrow_batch(part, schema, kinds, iso_dates=iso_dates, spreadsheet=iso_dates) for part in layer))
+    spatial = layer.spatial
     pyogrio.raw.write_arrow(
         batches, path, layer=layer.spec.name, driver=driver, geometry_name=GEOMETRY_COLUMN if spatial else None,
         geometry_type=_GEOMETRY_TYPES[layer.geometry_type] if spatial else None,
@@ -341,9 +335,22 @@ def _write_csv(path: Path, layers: list[_LayerStream], metadata: dict[str, Any])
 
 
 def _write_xlsx(path: Path, layers: list[_LayerStream], metadata: dict[str, Any]) -> list[Path]:
-    path.unlink(missing_ok=True)
+    """A sheet per layer, streamed by openpyxl: it writes a carriage return in text as one (GDAL's XLSX
+    writer leaves it bare, and XML reads a bare one as a line feed). Characters XML cannot hold at all
+    (controls other than tab and line ends) become U+FFFD."""
+    book = Workbook(write_only=True)
     for layer in layers:
-        _ogr_write(path, layer, "XLSX", metadata, append=path.exists())
+        sheet = book.create_sheet(layer.spec.name)
+        schema = _arrow_schema(layer, iso_dates=True, wkt=True)
+        sheet.append(schema.names)
+        for part in layer:
+            if layer.count >= _XLSX_ROWS:
+                raise InvalidValue(f"{layer.spec.name}: more than {_XLSX_ROWS - 1:,} records do not fit in an XLSX sheet",
+                                   hint="export them as CSV or GeoPackage, or select fewer (by bbox or organisation)")
+            batch = _arrow_batch(part, schema, layer.kinds, iso_dates=True, spreadsheet=True)
+            for row in zip(*(column.to_pylist() for column in batch.columns)):
+                sheet.append([ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v for v in row])
+    book.save(path)
     return [path, _sidecar(path, metadata)]
 
 

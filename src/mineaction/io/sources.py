@@ -41,7 +41,6 @@ from typing import Any, Self
 
 import numpy as np
 import pyarrow
-import pyarrow.compute
 import pyogrio
 import pyogrio.errors
 import shapely
@@ -49,10 +48,10 @@ from pyogrio.raw import open_arrow
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from mineaction.domain.spreadsheet import NEUTRALISED_PATTERN
 from mineaction.errors import CRSRequired, MineActionError
 from mineaction.io.errors import SourceError
 from mineaction.io.safety import check_geojson_crs, check_xml, safe_unzip
+from mineaction.io.spreadsheets import restored_column
 
 __all__ = ["DEFAULT_BATCH", "FORMATS", "Batch", "LayerInfo", "Source"]
 
@@ -142,8 +141,11 @@ class Source:
             )
         self.format = FORMATS[suffix]
         self.crs, self.encoding, self.drop_z = crs, encoding, drop_z
-        self._open_options = ({"EMPTY_STRING_AS_NULL": "YES", **({"SEPARATOR": delimiter} if delimiter else {})}
-                              if self.format == "CSV" else {"HEADERS": "FORCE"} if self.format == "XLSX" else {})
+        self._open_options: dict[str, str] = {}
+        if self.format == "CSV":
+            self._open_options = {"EMPTY_STRING_AS_NULL": "YES", **({"SEPARATOR": delimiter} if delimiter else {})}
+        elif self.format == "XLSX":  # the first row names the columns, even when every cell of a sheet is text
+            self._open_options = {"HEADERS": "FORCE"}
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         try:
             self.readable = self._prepare(suffix)
@@ -317,10 +319,7 @@ class Source:
         """A spreadsheet file's text column without the quotes that kept formulas from running."""
         if self.format not in ("CSV", "XLSX") or not pyarrow.types.is_string(column.type):
             return column
-        quoted = pyarrow.compute.fill_null(pyarrow.compute.match_substring_regex(column, NEUTRALISED_PATTERN), False)
-        if not pyarrow.compute.any(quoted).as_py():
-            return column
-        return pyarrow.compute.if_else(quoted, pyarrow.compute.utf8_slice_codeunits(column, 1), column)
+        return restored_column(column)
 
     # -- context -------------------------------------------------------------
 

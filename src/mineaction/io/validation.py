@@ -24,6 +24,7 @@ import shapely
 from rich.table import Table
 
 from mineaction.domain.geometry import Extent, prepare_geometry, to_wgs84, validate
+from mineaction.domain.spreadsheet import neutralise
 from mineaction.errors import InvalidGeometry, MineActionError
 
 __all__ = ["MAX_LISTED", "Problem", "ValidationReport", "check_geometries", "problem_from"]
@@ -85,7 +86,7 @@ class ValidationReport:
         with path.open("w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=_COLUMNS)
             writer.writeheader()
-            writer.writerows(asdict(p) for p in self.problems)
+            writer.writerows({k: neutralise(v) for k, v in asdict(p).items()} for p in self.problems)
         return path
 
     def to_json(self, path: Path) -> Path:

@@ -22,6 +22,7 @@ from typing import cast
 from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from mineaction.domain.spreadsheet import neutralise
 from mineaction.errors import InvalidValue
 from mineaction.storage import Register, latest_changeset
 
@@ -210,7 +211,7 @@ def write_form(register: Register, form_id: str, path: str | Path) -> Path:
     choices.append(["list_name", "name", f"label::{_EN}", f"label::{_UK}"])
     for name, rows in lists.items():
         for code, en, uk in rows:
-            choices.append([name, code, en, uk])
+            choices.append([name, code, neutralise(en), neutralise(uk)])  # names of places and organisations
     settings = book.create_sheet("settings")
     settings.append(["form_title", "form_id", "version", "default_language"])
     settings.append([spec.title_en, spec.form_id, _version(register), _EN])

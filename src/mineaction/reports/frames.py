@@ -38,7 +38,7 @@ def spreadsheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _labels(index: pd.Index) -> pd.Index:
     if isinstance(index, pd.MultiIndex):
-        return index.set_levels([level.map(neutralise) for level in index.levels])
+        return index.set_levels([list(level.map(neutralise)) for level in index.levels])
     return index.map(neutralise)
 
 

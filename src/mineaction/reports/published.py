@@ -9,6 +9,11 @@ casualty figures are that table's totals column: two tables suppressed
 separately could be subtracted from one another to recover a hidden cell,
 one table cannot. The other tables count records, items and square metres,
 not people, and are published whole, as in the annual report.
+
+A casualty table that cannot be published at all (four people, each alone in
+their group, whose small total pins every one of them down) is refused as
+the annual report refuses it: the download answers with the reason, and the
+dashboard leaves its casualty figures out and says why under ``withheld``.
 """
 
 from __future__ import annotations
@@ -66,14 +71,21 @@ def _casualties(reader: ScopedReader, threshold: int) -> list[dict[str, Any]]:
     return out
 
 
-def dashboard(reader: ScopedReader, *, suppression_threshold: int = DEFAULT_SUPPRESSION) -> dict[str, list[dict[str, Any]]]:
-    """Land release over time, hazards by status, EO by condition, casualties, from what the reader may see."""
+def dashboard(reader: ScopedReader, *, suppression_threshold: int = DEFAULT_SUPPRESSION) -> dict[str, Any]:
+    """Land release over time, hazards by status, EO by condition, casualties, from what the reader may see;
+    ``withheld`` names the figures left out because they cannot be published, and why."""
     by_month = released_area(reader.register, by=("month", "release_type"),
                              scope=reader.scope(ENTITIES["released_part"]))
+    withheld = {}
+    try:
+        casualties = _casualties(reader, suppression_threshold)
+    except InvalidValue as exc:  # the disclosure rules refuse the table
+        casualties, withheld["casualties"] = [], str(exc)
     return {
         "land_release_by_month": [{"month": r["month"], "release_type": r["release_type"],
-                                   "area_m2": float(r["area_m2"])} for r in by_month],  # type: ignore[arg-type]
+                                   "area_m2": r["area_m2"]} for r in by_month],
         "hazards_by_status": reader.aggregate("hazard", ["status"], total="area_m2"),
         "eo_by_condition": reader.aggregate("eo_find", ["condition"], total="quantity"),
-        "casualties": _casualties(reader, suppression_threshold),
+        "casualties": casualties,
+        "withheld": withheld,
     }
