@@ -238,7 +238,7 @@ def _unstorable(data: Any) -> str | None:
             continue
         elif isinstance(value, int):
             if not _INT64[0] <= value <= _INT64[1]:
-                return f"{where}: an integer beyond 64 bits"
+                return f"{where}: an integer outside the 64-bit range"
         elif isinstance(value, float):
             if not math.isfinite(value):
                 return f"{where}: a number beyond the range of a double"
