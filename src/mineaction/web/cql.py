@@ -58,10 +58,10 @@ def _like_pattern(cql: str) -> str:
     out, chars = [], iter(cql)
     for c in chars:
         if c == "\\":
-            c = next(chars, None)
-            if c is None:
+            escaped = next(chars, None)
+            if escaped is None:
                 raise InvalidValue("a LIKE pattern ends with the escape character \\", hint="write \\\\ for a backslash")
-            out.append(f"/{c}" if c in "%_" else c.replace("/", "//"))
+            out.append(f"/{escaped}" if escaped in "%_" else escaped.replace("/", "//"))
         else:
             out.append(c.replace("/", "//"))
     return "".join(out)

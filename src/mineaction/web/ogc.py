@@ -317,8 +317,9 @@ def _datetime_filter(reader: ScopedReader, spec: Entity, text: str) -> str | Non
     """CQL2 text for ``datetime`` over the collection's principal date (None: every feature)."""
     name = spec.principal_date
     if name is None:
+        dated = [n for n in _spatial() if ENTITIES[n].principal_date]
         raise UnsupportedParameter(f"datetime: {spec.name} features have no date to select by",
-                                   hint=f"collections with dates: {', '.join(n for n in _spatial() if ENTITIES[n].principal_date)}")
+                                   hint=f"collections with dates: {', '.join(dated)}")
     start, end = parse_datetime(text)
     if name not in policy.queryable_fields(reader.principal, spec):
         raise UnsupportedParameter(f"datetime: your role may not select {spec.name} features by {name}")

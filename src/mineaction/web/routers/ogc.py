@@ -83,9 +83,13 @@ def items(
     filter_lang: Annotated[str | None, Query(alias="filter-lang", pattern="^cql2-text$")] = None,
     filter_crs: Annotated[str | None, Query(alias="filter-crs")] = None,
     as_of: Annotated[dt.datetime | None, Query(description="the register as it was at this time (UTC)")] = None,
-    sortby: Annotated[str | None, Query(max_length=2000, description="comma-separated queryables, - for descending, e.g. -reported_on,ref")] = None,
-    properties: Annotated[str | None, Query(max_length=5000, description="comma-separated properties to return (empty: none)")] = None,
-    datetime: Annotated[str | None, Query(max_length=200, description="an instant or interval (start/end, .. for open) of the collection's date, e.g. 2025-01-01/..")] = None,
+    sortby: Annotated[str | None, Query(
+        max_length=2000, description="comma-separated queryables, - for descending, e.g. -reported_on,ref")] = None,
+    properties: Annotated[str | None, Query(
+        max_length=5000, description="comma-separated properties to return (empty: none)")] = None,
+    datetime: Annotated[str | None, Query(
+        max_length=200, description="an instant or interval (start/end, .. for open) of the collection's date, "
+                                    "e.g. 2025-01-01/..")] = None,
 ) -> Response:
     spec = ogc.spatial_entity(collection_id)
     selected = None if properties is None else tuple(p.strip() for p in properties.split(",") if p.strip())

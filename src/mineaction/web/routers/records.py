@@ -38,7 +38,8 @@ router = APIRouter(prefix="/api/v1", tags=["register"])
 Limit = Annotated[int, Query(ge=1, le=1000, description="records per page")]
 #: sort keys one request may give: more never changes an order usefully, and each costs the database
 MAX_SORT_KEYS = 10
-Sort = Annotated[str | None, Query(max_length=2000, description=f"comma-separated fields, '-' for descending, e.g. -reported_on,ref (at most {MAX_SORT_KEYS})")]
+Sort = Annotated[str | None, Query(
+    max_length=2000, description=f"comma-separated fields, '-' for descending, e.g. -reported_on,ref (at most {MAX_SORT_KEYS})")]
 Filter = Annotated[str | None, Query(description="CQL2 text, e.g. status = 'active' AND area_m2 > 1000")]
 BBoxParam = Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS 84)")]
 AsOf = Annotated[dt.datetime | None, Query(description="read the register as it was at this time (UTC)")]
