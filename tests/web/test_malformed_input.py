@@ -89,6 +89,14 @@ CASES: dict[str, Case] = {
                                 _json(lambda s: _report(s, base_version=BIG))),
     "OGC body integer": Case("POST", "/ogc/collections/eo_find/items", "body.properties.quantity",
                              _json(lambda s: _feature(s, quantity=-BIG))),
+    # times a zone far from UTC moves out of the calendar
+    "as_of beyond the calendar": Case("GET", "/api/v1/hazard", "as_of", _params(as_of="0001-01-01T00:00:00+14:00")),
+    "OGC as_of beyond the calendar": Case("GET", "/ogc/collections/hazard/items", "as_of",
+                                          _params(as_of="9999-12-31T23:59:59-14:00")),
+    "OGC datetime beyond the calendar": Case("GET", "/ogc/collections/hazard/items", "datetime",
+                                             _params(datetime="2025-01-01/9999-12-31T23:59:59-14:00")),
+    "audit since beyond the calendar": Case("GET", "/api/v1/admin/audit/reads", "since",
+                                            _params(since="0001-01-01T00:00:00+14:00")),
     # NaN and infinities
     "bbox NaN": Case("GET", "/api/v1/hazard", "bbox", _params(bbox="nan,0,1,1")),
     "OGC bbox infinity": Case("GET", "/ogc/collections/hazard/items", "bbox", _params(bbox="-inf,-90,inf,90")),

@@ -304,7 +304,10 @@ def parse_datetime(text: str) -> tuple[dt.date | None, dt.date | None]:
                                hint="e.g. 2025-03-01, 2025-03-01T00:00:00Z/.., ../2025-12-31") from None
         if at.tzinfo is None:
             raise InvalidValue(f"datetime {text[:100]!r}: {part[:40]!r} has no time zone", hint="end it with Z for UTC")
-        return at.astimezone(dt.UTC).date()
+        try:
+            return at.astimezone(dt.UTC).date()
+        except OverflowError:
+            raise InvalidValue(f"datetime {text[:100]!r}: {part[:40]!r} is outside the years 1 to 9999 in UTC") from None
 
     start = day(parts[0])
     end = day(parts[1]) if len(parts) == 2 else start

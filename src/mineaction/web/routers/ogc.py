@@ -7,7 +7,6 @@ features and tiles need an account (GIS clients send an API token as
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import zlib
 from typing import Annotated, Any
@@ -19,7 +18,17 @@ from mineaction.access import ScopedEditor
 from mineaction.errors import InvalidValue, StaleEdit
 from mineaction.storage.register import Register
 from mineaction.web import ogc
-from mineaction.web.deps import BaseVersion, Editor, Offset, OnlyDeclaredParameters, Reader, RegisterDep, Tiles, etag
+from mineaction.web.deps import (
+    BaseVersion,
+    Editor,
+    Offset,
+    OnlyDeclaredParameters,
+    Reader,
+    RegisterDep,
+    Tiles,
+    UtcTime,
+    etag,
+)
 from mineaction.web.routers.records import ERRORS, parse_bbox, parse_sort
 from mineaction.web.schemas import check_crs_member
 from mineaction.web.tiles import LAYERS, MAX_ZOOM, tile_matrix_set
@@ -82,7 +91,7 @@ def items(
     filter: Annotated[str | None, Query(description="CQL2 text")] = None,
     filter_lang: Annotated[str | None, Query(alias="filter-lang", pattern="^cql2-text$")] = None,
     filter_crs: Annotated[str | None, Query(alias="filter-crs")] = None,
-    as_of: Annotated[dt.datetime | None, Query(description="the register as it was at this time (UTC)")] = None,
+    as_of: Annotated[UtcTime | None, Query(description="the register as it was at this time (UTC)")] = None,
     sortby: Annotated[str | None, Query(
         max_length=2000, description="comma-separated queryables, - for descending, e.g. -reported_on,ref")] = None,
     properties: Annotated[str | None, Query(
