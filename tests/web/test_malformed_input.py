@@ -18,6 +18,7 @@ import shapely.geometry
 import sqlalchemy as sa
 
 from mineaction.domain.entities import ENTITIES
+from tests.common import E0, N0, UTM
 from tests.web.seed import Seeded, far_square
 from tests.web.server import database
 
@@ -257,3 +258,18 @@ def test_responses_carry_rfc3339_timestamps_with_a_zone(server, seeded: Seeded) 
         errors = document["paths"]["/api/v1/hazard"]["get"]["responses"]["422"]["content"]
         assert list(errors) == ["application/problem+json"]
         assert json.dumps(document).count("HTTPValidationError") == 0
+
+
+def test_a_crs_member_repeating_the_requests_crs_is_read_in_it(server, seeded: Seeded) -> None:
+    """The GeoJSON 2008 ``crs`` member is accepted when it names the CRS the request reads coordinates in."""
+    utm_square = shapely.box(E0 + 9500, N0 + 9500, E0 + 9600, N0 + 9600)
+    geometry = {**shapely.geometry.mapping(utm_square), "crs": {"type": "name", "properties": {"name": UTM}}}
+    with server.client("admin") as client:
+        created = client.post("/api/v1/hazard", json=_hazard(seeded, crs=UTM, geometry=geometry))
+        assert created.status_code == 201, created.text
+        assert created.json()["area_m2"] == pytest.approx(10_000, rel=1e-3)
+        report = _report(seeded, crs=UTM, geometry=geometry)
+        report["values"]["description"] = "crs member in a field report"
+        assert client.post("/api/v1/review/reports", json=report).status_code == 201
+        mismatch = client.post("/api/v1/hazard", json=_hazard(seeded, geometry=geometry))  # read as WGS 84, says UTM
+        assert mismatch.status_code == 422 and "geometry.crs" in mismatch.json()["detail"]

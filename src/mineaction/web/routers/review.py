@@ -142,7 +142,7 @@ def submit_report(body: ReportIn, reader: Reader, principal: CurrentPrincipal) -
         raise AccessDenied(f"submitting {spec.name} reports for organisation {owner} needs the field_reporter role there")
     # the register's own rules, now, so the field team learns what is wrong, not the reviewer later
     clean_values(spec, body.values, reader.register.vocabularies(), partial=body.action == "update", where="values")
-    geometry = geometry_from_geojson(body.geometry)
+    geometry = geometry_from_geojson(body.geometry, body.crs)
     if geometry is not None:
         geometry = to_wgs84(geometry, body.crs)
     payload = json.dumps(
