@@ -18,6 +18,7 @@ import shapely.geometry
 import sqlalchemy as sa
 
 from mineaction.domain.entities import ENTITIES
+from tests.common import E0, N0, UTM
 from tests.web.seed import Seeded, far_square
 from tests.web.server import database
 
@@ -83,11 +84,20 @@ CASES: dict[str, Case] = {
     "tile row": Case("GET", f"/ogc/collections/hazard/tiles/WebMercatorQuad/3/{BIG}/0", "row"),
     "tile column": Case("GET", "/ogc/collections/hazard/tiles/WebMercatorQuad/3/0/-1", "column"),
     "body integer": Case("POST", "/api/v1/eo_find", "body.quantity", _json(lambda s: {"reason": "r", **_find(s, quantity=BIG)})),
-    "body integer beyond the column": Case("POST", "/api/v1/eo_find", "quantity", _json(lambda s: {"reason": "r", **_find(s, quantity=2**40)})),
+    "body integer beyond the column": Case("POST", "/api/v1/eo_find", "quantity",
+                                           _json(lambda s: {"reason": "r", **_find(s, quantity=2**40)})),
     "review base_version": Case("POST", "/api/v1/review/reports", "body.base_version",
                                 _json(lambda s: _report(s, base_version=BIG))),
     "OGC body integer": Case("POST", "/ogc/collections/eo_find/items", "body.properties.quantity",
                              _json(lambda s: _feature(s, quantity=-BIG))),
+    # times a zone far from UTC moves out of the calendar
+    "as_of beyond the calendar": Case("GET", "/api/v1/hazard", "as_of", _params(as_of="0001-01-01T00:00:00+14:00")),
+    "OGC as_of beyond the calendar": Case("GET", "/ogc/collections/hazard/items", "as_of",
+                                          _params(as_of="9999-12-31T23:59:59-14:00")),
+    "OGC datetime beyond the calendar": Case("GET", "/ogc/collections/hazard/items", "datetime",
+                                             _params(datetime="2025-01-01/9999-12-31T23:59:59-14:00")),
+    "audit since beyond the calendar": Case("GET", "/api/v1/admin/audit/reads", "since",
+                                            _params(since="0001-01-01T00:00:00+14:00")),
     # NaN and infinities
     "bbox NaN": Case("GET", "/api/v1/hazard", "bbox", _params(bbox="nan,0,1,1")),
     "OGC bbox infinity": Case("GET", "/ogc/collections/hazard/items", "bbox", _params(bbox="-inf,-90,inf,90")),
@@ -96,14 +106,16 @@ CASES: dict[str, Case] = {
     "filter BBOX infinity": Case("GET", "/api/v1/hazard", "filter", _params(filter="S_INTERSECTS(geom, BBOX(-1e999, 0, 1, 1))")),
     "JSON NaN": Case("POST", "/api/v1/hazard", "NaN", _raw_json('{"reason": "r", "estimated_items": NaN}')),
     "JSON Infinity": Case("POST", "/api/v1/hazard", "Infinity", _raw_json('{"reason": "r", "estimated_items": -Infinity}')),
-    "JSON number overflow": Case("POST", "/api/v1/hazard", "body.estimated_items", _raw_json('{"reason": "r", "estimated_items": 1e999}')),
+    "JSON number overflow": Case("POST", "/api/v1/hazard", "body.estimated_items",
+                                 _raw_json('{"reason": "r", "estimated_items": 1e999}')),
     "text infinity in a number field": Case("POST", "/api/v1/hazard", "estimated_items",
                                             _json(lambda s: _hazard(s, estimated_items="Infinity"))),
-    "OGC text NaN in a number field": Case("POST", "/ogc/collections/hazard/items", "estimated_items",
-                                           _json(lambda s: {"type": "Feature", "geometry": _hazard(s)["geometry"], "properties": {
-                                               k: v for k, v in _hazard(s, estimated_items="NaN").items() if k not in ("reason", "geometry")}})),
+    "OGC text NaN in a number field": Case("POST", "/ogc/collections/hazard/items", "estimated_items", _json(lambda s: {
+        "type": "Feature", "geometry": _hazard(s)["geometry"],
+        "properties": {k: v for k, v in _hazard(s, estimated_items="NaN").items() if k not in ("reason", "geometry")}})),
     # lone surrogates, percent-encoded or as JSON escapes, and bytes that are not UTF-8
-    "surrogate in a query parameter": Case("GET", "/api/v1/hazard?filter=description%20%3D%20%27%ED%A0%80%27", "filter", raw=True),
+    "surrogate in a query parameter": Case("GET", "/api/v1/hazard?filter=description%20%3D%20%27%ED%A0%80%27", "filter",
+                                           raw=True),
     "surrogate in an OGC parameter": Case("GET", "/ogc/collections/hazard/items?sortby=%ED%A0%80", "sortby", raw=True),
     "surrogate in a path": Case("GET", "/api/v1/hazard/%ED%A0%80", "path", raw=True),
     "surrogate in a JSON string": Case("POST", "/api/v1/hazard", "body.description",
@@ -246,3 +258,18 @@ def test_responses_carry_rfc3339_timestamps_with_a_zone(server, seeded: Seeded) 
         errors = document["paths"]["/api/v1/hazard"]["get"]["responses"]["422"]["content"]
         assert list(errors) == ["application/problem+json"]
         assert json.dumps(document).count("HTTPValidationError") == 0
+
+
+def test_a_crs_member_repeating_the_requests_crs_is_read_in_it(server, seeded: Seeded) -> None:
+    """The GeoJSON 2008 ``crs`` member is accepted when it names the CRS the request reads coordinates in."""
+    utm_square = shapely.box(E0 + 9500, N0 + 9500, E0 + 9600, N0 + 9600)
+    geometry = {**shapely.geometry.mapping(utm_square), "crs": {"type": "name", "properties": {"name": UTM}}}
+    with server.client("admin") as client:
+        created = client.post("/api/v1/hazard", json=_hazard(seeded, crs=UTM, geometry=geometry))
+        assert created.status_code == 201, created.text
+        assert created.json()["area_m2"] == pytest.approx(10_000, rel=1e-3)
+        report = _report(seeded, crs=UTM, geometry=geometry)
+        report["values"]["description"] = "crs member in a field report"
+        assert client.post("/api/v1/review/reports", json=report).status_code == 201
+        mismatch = client.post("/api/v1/hazard", json=_hazard(seeded, geometry=geometry))  # read as WGS 84, says UTM
+        assert mismatch.status_code == 422 and "geometry.crs" in mismatch.json()["detail"]

@@ -8,6 +8,7 @@ a bearer token by itself.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
@@ -16,6 +17,7 @@ from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
 
 from fastapi import Depends, Header, HTTPException, Query, Request
+from pydantic import AfterValidator
 
 from mineaction.access import (
     AccessDenied,
@@ -44,6 +46,7 @@ __all__ = [
     "RegisterDep",
     "SettingsDep",
     "Tiles",
+    "UtcTime",
     "etag",
     "malformed_request",
 ]
@@ -55,6 +58,19 @@ _ETAG = re.compile(r'^(?:W/)?"(?P<id>[^".]+)\.v(?P<version>\d+)"$')
 _INT64 = (-(2**63), 2**63 - 1)
 #: how far a paged list may be skipped into; deeper pages are reached by filtering
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="records to skip")]
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("outside the years 1 to 9999 once in UTC") from None
+
+
+#: a time parameter, read in UTC (a zone far from UTC can move a time out of the calendar)
+UtcTime = Annotated[dt.datetime, AfterValidator(_utc)]
 
 
 def _register(request: Request) -> Register:
@@ -238,7 +254,7 @@ def _unstorable(data: Any) -> str | None:
             continue
         elif isinstance(value, int):
             if not _INT64[0] <= value <= _INT64[1]:
-                return f"{where}: an integer beyond 64 bits"
+                return f"{where}: an integer outside the 64-bit range"
         elif isinstance(value, float):
             if not math.isfinite(value):
                 return f"{where}: a number beyond the range of a double"

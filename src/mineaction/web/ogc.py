@@ -308,7 +308,10 @@ def parse_datetime(text: str) -> tuple[dt.date | None, dt.date | None]:
                                hint="e.g. 2025-03-01, 2025-03-01T00:00:00Z/.., ../2025-12-31") from None
         if at.tzinfo is None:
             raise InvalidValue(f"datetime {text[:100]!r}: {part[:40]!r} has no time zone", hint="end it with Z for UTC")
-        return at.astimezone(dt.UTC).date()
+        try:
+            return at.astimezone(dt.UTC).date()
+        except OverflowError:
+            raise InvalidValue(f"datetime {text[:100]!r}: {part[:40]!r} is outside the years 1 to 9999 in UTC") from None
 
     start = day(parts[0])
     end = day(parts[1]) if len(parts) == 2 else start
@@ -321,8 +324,9 @@ def _datetime_filter(reader: ScopedReader, spec: Entity, text: str) -> str | Non
     """CQL2 text for ``datetime`` over the collection's principal date (None: every feature)."""
     name = spec.principal_date
     if name is None:
+        dated = [n for n in _spatial() if ENTITIES[n].principal_date]
         raise UnsupportedParameter(f"datetime: {spec.name} features have no date to select by",
-                                   hint=f"collections with dates: {', '.join(n for n in _spatial() if ENTITIES[n].principal_date)}")
+                                   hint=f"collections with dates: {', '.join(dated)}")
     start, end = parse_datetime(text)
     if name not in policy.queryable_fields(reader.principal, spec):
         raise UnsupportedParameter(f"datetime: your role may not select {spec.name} features by {name}")

@@ -111,9 +111,9 @@ def _input_fields(spec: Entity, *, partial: bool) -> dict[str, Any]:
     for name in names:
         f = spec.field_map[name]
         required = f.required and not partial
-        longest = {"max_length": f.longest} if f.kind in (Kind.TEXT, Kind.LINK) else {}
+        longest = f.longest if f.kind in (Kind.TEXT, Kind.LINK) else None
         fields[name] = (_TYPES[f.kind] if required else _TYPES[f.kind] | None,
-                        Field(... if required else None, description=_description(spec, name), **longest))
+                        Field(... if required else None, description=_description(spec, name), max_length=longest))
     if spec.geometry:
         needed = spec.name == "released_part" and not partial
         fields["geometry"] = (GeoJSONGeometry if needed else GeoJSONGeometry | None, Field(... if needed else None))
@@ -182,7 +182,8 @@ def geometry_from_geojson(data: dict[str, Any] | BaseModel | None, crs: str | No
     try:
         return shapely.geometry.shape(data)
     except (ValueError, TypeError, AttributeError, KeyError, IndexError, shapely.errors.ShapelyError) as exc:
-        raise InvalidGeometry(f"{where}: not a GeoJSON geometry: {exc}", hint="give {\"type\": ..., \"coordinates\": ...}") from None
+        raise InvalidGeometry(f"{where}: not a GeoJSON geometry: {exc}",
+                              hint="give {\"type\": ..., \"coordinates\": ...}") from None
 
 
 def check_crs_member(data: Any, crs: str | None, where: str) -> None:
@@ -192,7 +193,8 @@ def check_crs_member(data: Any, crs: str | None, where: str) -> None:
     member = data["crs"]
     name = member.get("properties", {}).get("name") if isinstance(member, dict) else member
     if not isinstance(name, str) or not name.strip():
-        raise InvalidValue(f"{where}.crs: give the CRS by name, e.g. {{\"type\": \"name\", \"properties\": {{\"name\": \"EPSG:32636\"}}}}")
+        raise InvalidValue(f"{where}.crs: give the CRS by name",
+                           hint='e.g. {"type": "name", "properties": {"name": "EPSG:32636"}}')
     try:
         named = CRS.from_user_input(name.strip()[:200])
     except CRSError:
@@ -205,4 +207,4 @@ def check_crs_member(data: Any, crs: str | None, where: str) -> None:
         same = False
     if not same:
         raise InvalidValue(f"{where}.crs: {name[:100]!r} is not the request's CRS {expected!r}",
-                           hint="give the coordinates' CRS once: in the request's crs, the same in the member, or leave the member out")
+                           hint="give the coordinates' CRS in the request's crs; the member may only repeat it")

@@ -9,7 +9,6 @@ are read here by programme-wide administrators only.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -17,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from mineaction.access import AccessDenied, Account, Grant, Role, audit
 from mineaction.access.roles import ALL, Principal
-from mineaction.web.deps import Accounts, CurrentPrincipal, RegisterDep
+from mineaction.web.deps import Accounts, CurrentPrincipal, RegisterDep, UtcTime
 
 __all__ = ["router"]
 
@@ -133,7 +132,7 @@ def set_active(account_id: str, body: ActiveIn, principal: CurrentPrincipal, acc
 def audit_log(
     log: Literal["permissions", "reads"], principal: CurrentPrincipal, register: RegisterDep,
     username: Annotated[str | None, Query(description="account changed (permissions) or reading (reads)")] = None,
-    since: Annotated[dt.datetime | None, Query(description="only entries from this time (UTC)")] = None,
+    since: Annotated[UtcTime | None, Query(description="only entries from this time (UTC)")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
 ) -> list[dict[str, Any]]:
     """Audit log entries, newest first: permission changes or personal-data reads (programme-wide administrators)."""

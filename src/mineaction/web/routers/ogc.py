@@ -7,7 +7,6 @@ features and tiles need an account (GIS clients send an API token as
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import zlib
 from typing import Annotated, Any
@@ -19,7 +18,17 @@ from mineaction.access import ScopedEditor
 from mineaction.errors import InvalidValue, StaleEdit
 from mineaction.storage import Register
 from mineaction.web import ogc
-from mineaction.web.deps import BaseVersion, Editor, Offset, OnlyDeclaredParameters, Reader, RegisterDep, Tiles, etag
+from mineaction.web.deps import (
+    BaseVersion,
+    Editor,
+    Offset,
+    OnlyDeclaredParameters,
+    Reader,
+    RegisterDep,
+    Tiles,
+    UtcTime,
+    etag,
+)
 from mineaction.web.routers.records import ERRORS, parse_bbox, parse_sort
 from mineaction.web.schemas import check_crs_member
 from mineaction.web.tiles import LAYERS, MAX_ZOOM, tile_matrix_set
@@ -82,10 +91,14 @@ def items(
     filter: Annotated[str | None, Query(description="CQL2 text")] = None,
     filter_lang: Annotated[str | None, Query(alias="filter-lang", pattern="^cql2-text$")] = None,
     filter_crs: Annotated[str | None, Query(alias="filter-crs")] = None,
-    as_of: Annotated[dt.datetime | None, Query(description="the register as it was at this time (UTC)")] = None,
-    sortby: Annotated[str | None, Query(max_length=2000, description="comma-separated queryables, - for descending, e.g. -reported_on,ref")] = None,
-    properties: Annotated[str | None, Query(max_length=5000, description="comma-separated properties to return (empty: none)")] = None,
-    datetime: Annotated[str | None, Query(max_length=200, description="an instant or interval (start/end, .. for open) of the collection's date, e.g. 2025-01-01/..")] = None,
+    as_of: Annotated[UtcTime | None, Query(description="the register as it was at this time (UTC)")] = None,
+    sortby: Annotated[str | None, Query(
+        max_length=2000, description="comma-separated queryables, - for descending, e.g. -reported_on,ref")] = None,
+    properties: Annotated[str | None, Query(
+        max_length=5000, description="comma-separated properties to return (empty: none)")] = None,
+    datetime: Annotated[str | None, Query(
+        max_length=200, description="an instant or interval (start/end, .. for open) of the collection's date, "
+                                    "e.g. 2025-01-01/..")] = None,
 ) -> Response:
     spec = ogc.spatial_entity(collection_id)
     selected = None if properties is None else tuple(p.strip() for p in properties.split(",") if p.strip())

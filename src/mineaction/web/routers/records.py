@@ -9,7 +9,6 @@ Every read answers with an ``ETag``; an edit must send it back as
 
 # no "from __future__ import annotations": FastAPI reads the per-entity models from the signatures
 
-import datetime as dt
 import math
 from typing import Annotated, Any
 
@@ -20,7 +19,7 @@ from mineaction.access import policy
 from mineaction.domain.entities import ENTITIES, Entity
 from mineaction.errors import InvalidValue, StaleEdit
 from mineaction.web.cql import compile_filter
-from mineaction.web.deps import BaseVersion, Editor, Offset, Reader, etag
+from mineaction.web.deps import BaseVersion, Editor, Offset, Reader, UtcTime, etag
 from mineaction.web.schemas import (
     Problem,
     create_schema,
@@ -38,10 +37,11 @@ router = APIRouter(prefix="/api/v1", tags=["register"])
 Limit = Annotated[int, Query(ge=1, le=1000, description="records per page")]
 #: sort keys one request may give: more never changes an order usefully, and each costs the database
 MAX_SORT_KEYS = 10
-Sort = Annotated[str | None, Query(max_length=2000, description=f"comma-separated fields, '-' for descending, e.g. -reported_on,ref (at most {MAX_SORT_KEYS})")]
+Sort = Annotated[str | None, Query(
+    max_length=2000, description=f"comma-separated fields, '-' for descending, e.g. -reported_on,ref (at most {MAX_SORT_KEYS})")]
 Filter = Annotated[str | None, Query(description="CQL2 text, e.g. status = 'active' AND area_m2 > 1000")]
 BBoxParam = Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat (WGS 84)")]
-AsOf = Annotated[dt.datetime | None, Query(description="read the register as it was at this time (UTC)")]
+AsOf = Annotated[UtcTime | None, Query(description="read the register as it was at this time (UTC)")]
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "description": text}
     for code, text in {

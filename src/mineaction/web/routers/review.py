@@ -104,7 +104,7 @@ def get_report(ref: str, queue: Queue) -> ReportOut:
 def submit_report(body: ReportIn, queue: Queue) -> ReportOut:
     """Submit one field report for review (field reporter or above in its organisation)."""
     return _out(queue.submit(
-        body.entity, body.action, body.values, geometry_from_geojson(body.geometry), crs=body.crs,
+        body.entity, body.action, body.values, geometry_from_geojson(body.geometry, body.crs), crs=body.crs,
         target_id=body.target_id, base_version=body.base_version, reason=body.reason,
     ))
 
