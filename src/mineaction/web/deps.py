@@ -22,7 +22,6 @@ from mineaction.access import (
     ScopedEditor,
     ScopedReader,
 )
-from mineaction.access.ratelimit import SlidingWindow
 from mineaction.storage.register import Register
 from mineaction.web.settings import Settings
 from mineaction.web.tiles import TileCache
@@ -33,7 +32,6 @@ __all__ = [
     "BaseVersion",
     "CurrentPrincipal",
     "Editor",
-    "LoginLimiter",
     "Offset",
     "Reader",
     "RegisterDep",
@@ -66,15 +64,10 @@ def _tiles(request: Request) -> TileCache:
     return request.app.state.tiles
 
 
-def _limiter(request: Request) -> SlidingWindow:
-    return request.app.state.login_limiter
-
-
 RegisterDep = Annotated[Register, Depends(_register)]
 Accounts = Annotated[AccountStore, Depends(_accounts)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 Tiles = Annotated[TileCache, Depends(_tiles)]
-LoginLimiter = Annotated[SlidingWindow, Depends(_limiter)]
 
 
 def _principal(request: Request, accounts: Accounts) -> Principal:
