@@ -16,7 +16,7 @@ is reached again (up to ``max_block``):
 A success clears the account's counter from that source (never the
 source's: one valid account must not reset a guessing source). An
 administrator can clear an account's or a source's counters (:meth:`unlock`).
-A counter quiet for ``max_block`` forgets its strikes.
+A counter quiet for ``max_block`` after its last failure or block forgets its strikes.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Rule:
         """The counter after one more failure at ``now``."""
         if counter is not None and counter.blocked_until is not None and counter.blocked_until > now:
             return counter  # tries while blocked were refused unchecked; they do not lengthen the block
-        if counter is None or now - counter.last_failure_at > self.max_block:
+        if counter is None or now - max(counter.last_failure_at, counter.blocked_until or counter.last_failure_at) > self.max_block:
             counter = stored.Counter(0, now, 0, now, None)
         failures, start = counter.failures, counter.window_start
         if now - start > self.window:

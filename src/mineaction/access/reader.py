@@ -8,6 +8,8 @@ that shows them is logged to the append-only ``personal_data_read`` table in
 the same call. A caller with only the ``public`` role for a record gets its
 restricted fields blanked and its restricted location generalised
 (:mod:`mineaction.access.publication`), and its bounding boxes widened.
+A grant scoped to a region adds the region to the SQL condition: records
+whose admin area (or their hazard's or accident's) lies in its subtree.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from mineaction.access.roles import ALL, Principal
 from mineaction.access.spatial import install_sqlite_functions, intersects
 from mineaction.domain.entities import Entity, Sensitivity, entity
 from mineaction.errors import InvalidValue, RecordNotFound
+from mineaction.storage import accounts as stored
 from mineaction.storage.access_schema import AUDIT_TABLE
 from mineaction.storage.records import Record, record_from_row
 from mineaction.storage.register import Register
@@ -65,10 +68,26 @@ class ScopedReader:
     # -- conditions -----------------------------------------------------------
 
     def scope(self, spec: Entity, source: sa.FromClause) -> sa.ColumnElement[bool]:
-        orgs = policy.read_scope(self.principal, spec)
-        if orgs is ALL:
+        """The records of ``source`` some grant lets the principal read (perhaps only publicly)."""
+        if not self.principal.regional:
+            orgs = policy.read_scope(self.principal, spec)
+            if orgs is ALL:
+                return sa.true()
+            return source.c[policy.OWNER_FIELD].in_(sorted(orgs)) if orgs else sa.false()
+        if not policy.owned(spec):
             return sa.true()
-        return source.c[policy.OWNER_FIELD].in_(sorted(orgs)) if orgs else sa.false()
+        conditions = []
+        for grant in self.principal.grants:
+            parts = []
+            if grant.organisation_id is not None:
+                parts.append(source.c[policy.OWNER_FIELD] == grant.organisation_id)
+            if grant.region is not None:
+                parts.append(stored.in_region(self.register, spec.name, source,
+                                              self.principal.subtree(grant.region)))
+            if not parts:
+                return sa.true()
+            conditions.append(sa.and_(*parts))
+        return sa.or_(*conditions) if conditions else sa.false()
 
     def _order(self, spec: Entity, source: sa.FromClause, sort: Sequence[str]) -> list[sa.ColumnElement[Any]]:
         allowed = set(SORTABLE_SYSTEM) | set(policy.queryable_fields(self.principal, spec))
@@ -187,15 +206,19 @@ class ScopedReader:
 
     def _show(self, spec: Entity, records: list[Record]) -> list[Shown]:
         owners = [policy.owner_of(spec, r.values) for r in records]
+        areas: list[str | None] = [None] * len(records)
+        if self.principal.regional and policy.owned(spec):
+            areas = stored.linked_admin_pcodes(self.register, spec.name, [r.values for r in records])
         located = spec.geometry is not None and spec.geometry_sensitivity is not Sensitivity.PUBLIC
-        moved = [i for i, o in enumerate(owners) if located and not policy.sees_restricted(self.principal, spec, o)]
+        moved = [i for i, (o, a) in enumerate(zip(owners, areas))
+                 if located and not policy.sees_restricted(self.principal, spec, o, a)]
         places = {}
         if moved:
             places = dict(zip(moved, generalise_locations(self.register, [records[i].geometry for i in moved])))
         out, audited = [], []
-        for i, (r, owner) in enumerate(zip(records, owners)):
-            hidden = policy.hidden_fields(self.principal, spec, owner)
-            if policy.shows_personal(self.principal, spec, owner):
+        for i, (r, owner, area) in enumerate(zip(records, owners, areas)):
+            hidden = policy.hidden_fields(self.principal, spec, owner, area)
+            if policy.shows_personal(self.principal, spec, owner, area):
                 audited.append(r)
             if hidden or i in places:
                 r = replace(r, values={**r.values, **dict.fromkeys(hidden)},

@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
+from mineaction.domain.entities import entity
 from mineaction.errors import ConflictError, InvalidValue, RecordNotFound
 from mineaction.storage.access_schema import PERMISSION_LOG, THROTTLE_TABLE
 from mineaction.storage.errors import translate_errors
@@ -46,6 +47,8 @@ __all__ = [
     "insert_token",
     "live_session",
     "live_token_account",
+    "in_region",
+    "linked_admin_pcodes",
     "region_subtrees",
     "revoke_session",
     "revoke_token",
@@ -292,6 +295,50 @@ def region_subtrees(register: Register, regions: Sequence[str]) -> dict[str, fro
     for root, pcode in rows:
         out[root].add(pcode)
     return {k: frozenset(v) for k, v in out.items()}
+
+
+def _located_by(entity_name: str) -> tuple[str, str] | None:
+    """For a record without an admin area of its own, the link to the record that has one (an activity's
+    hazard, a victim's accident), or None when the record has its own or none is linked."""
+    spec = entity(entity_name)
+    if "admin_pcode" in spec.field_map:
+        return None
+    for f in spec.fields:
+        if f.link and "admin_pcode" in entity(f.link).field_map:
+            return f.name, f.link
+    return None
+
+
+def in_region(
+    register: Register, entity_name: str, source: sa.FromClause, pcodes: frozenset[str]
+) -> sa.ColumnElement[bool]:
+    """Records of ``source`` in one of these admin areas: by their own ``admin_pcode``, or their linked
+    hazard's or accident's. An entity with neither is never in a region."""
+    spec = entity(entity_name)
+    wanted = sorted(pcodes)
+    if "admin_pcode" in spec.field_map:
+        return source.c.admin_pcode.in_(wanted)
+    via = _located_by(entity_name)
+    if via is None:
+        return sa.false()
+    link, parent = via
+    table = register.tables[parent]
+    return source.c[link].in_(sa.select(table.c.id).where(table.c.admin_pcode.in_(wanted)))
+
+
+def linked_admin_pcodes(register: Register, entity_name: str, values: Sequence[Mapping[str, Any]]) -> list[str | None]:
+    """The admin area of each record (``values`` as read), its own or its linked record's."""
+    via = _located_by(entity_name)
+    if via is None:
+        return [v.get("admin_pcode") for v in values]
+    link, parent = via
+    ids = sorted({v[link] for v in values if v.get(link)})
+    table = register.tables[parent]
+    with _reading(register, "reading admin areas of linked records") as connection:
+        found = dict(connection.execute(
+            sa.select(table.c.id, table.c.admin_pcode).where(table.c.id.in_(ids))
+        ).all()) if ids else {}
+    return [found.get(v.get(link)) for v in values]
 
 
 # -- sessions and tokens -------------------------------------------------------
