@@ -3,7 +3,8 @@
 North (``RN``, 10 km square) holds ``RN-1`` (its south-west quarter); South
 (``RS``) lies below it. The operator has a hazard in RN-1, one elsewhere in
 RN and one in RS, an accident with a victim in RN-1 and in RS, and an
-activity on each hazard. Passwords follow tests.web.seed's pattern.
+activity on each hazard. The accounts: one per grant in :data:`REGIONAL`, and
+``chief``, a programme-wide administrator. Passwords follow tests.web.seed's pattern.
 """
 
 from __future__ import annotations
@@ -59,4 +60,6 @@ def build_regions(register: Register, *, with_accounts: bool = True) -> Regions:
         accounts = AccountStore(register)
         for username, grant in REGIONAL.items():
             out.accounts[username] = accounts.create_account(username, password(username), grants=(grant,), by="seed")
+        out.accounts["chief"] = accounts.create_account(
+            "chief", password("chief"), grants=(Grant(None, Role.ADMINISTRATOR, True),), by="seed")
     return out

@@ -77,9 +77,8 @@ def test_token_commands_create_list_and_revoke(register_target: str) -> None:
     assert "QGIS" in listed.output and "active" in listed.output
     revoked = runner.invoke(app, ["token", "revoke", "1", "--by", "chief", "--db", register_target])
     assert revoked.exit_code == 0, revoked.output
-    with Register.open(register_target) as register:
-        with pytest.raises(NotAuthenticated):
-            AccountStore(register).token(secret)
+    with Register.open(register_target) as register, pytest.raises(NotAuthenticated):
+        AccountStore(register).token(secret)
     missing = runner.invoke(app, ["token", "revoke", "99", "--db", register_target])
     assert missing.exit_code != 0 and "no API token 99" in str(missing.exception)
 

@@ -42,13 +42,13 @@ __all__ = [
     "clear_throttles",
     "count_failures",
     "delete_grant",
+    "in_region",
     "insert_account",
     "insert_session",
     "insert_token",
+    "linked_admin_pcodes",
     "live_session",
     "live_token_account",
-    "in_region",
-    "linked_admin_pcodes",
     "region_subtrees",
     "revoke_session",
     "revoke_token",
@@ -482,7 +482,7 @@ def clear_throttles(register: Register, *, keys: Sequence[str] = (), account_id:
                     source: str | None = None) -> int:
     """Forget failed sign-ins: of these keys, of an account (from every source) and of a source (for every account)."""
     table = register.tables[THROTTLE_TABLE]
-    conditions = []
+    conditions: list[sa.ColumnElement[bool]] = []
     if keys:
         conditions.append(table.c.key.in_(keys))
     if account_id is not None:

@@ -15,7 +15,12 @@ from fastapi import FastAPI
 
 from mineaction.access import AccountStore, LoginThrottle
 from mineaction.storage.register import Register
-from mineaction.web.middleware import RefuseNul, SecurityHeaders, TrustedProxies, content_security_policy
+from mineaction.web.middleware import (
+    RefuseNul,
+    SecurityHeaders,
+    TrustedProxies,
+    content_security_policy,
+)
 from mineaction.web.problems import install_problem_handlers
 from mineaction.web.routers import admin, auth, dashboard, ogc, records, review, ui
 from mineaction.web.settings import Settings
