@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from mineaction.access import AccessDenied, Account, Grant, Role, audit
+from mineaction.access import AccessDenied, Account, AccountStore, Grant, Role, audit
 from mineaction.access.roles import ALL, Principal
 from mineaction.errors import RecordNotFound
 from mineaction.web.deps import Accounts, CurrentPrincipal, RegisterDep
@@ -77,9 +77,15 @@ def _check_may_grant(principal: Principal, grant: Grant) -> None:
         raise AccessDenied("only someone with personal-data access for that scope may grant it")
 
 
-def _check_administers_account(principal: Principal, account: Account, doing: str) -> None:
-    """Administer every scope the account holds a grant in (an account without grants: programme-wide)."""
-    for grant in account.grants or (Grant(None, Role.PUBLIC),):
+def _check_administers_account(principal: Principal, account_id: str, accounts: AccountStore, doing: str) -> None:
+    """Administer every scope the account holds a grant in (an account without grants: programme-wide).
+
+    Someone who administers nothing is refused before the account is looked
+    up, so that they cannot tell which account ids exist.
+    """
+    if not any(g.role >= Role.ADMINISTRATOR for g in principal.grants):
+        raise AccessDenied(f"{doing} needs the administrator role")
+    for grant in accounts.account(account_id).grants or (Grant(None, Role.PUBLIC),):
         _check_administers(principal, grant.organisation_id, doing, grant.region)
 
 
@@ -145,7 +151,7 @@ def set_active(account_id: str, body: ActiveIn, principal: CurrentPrincipal, acc
     """Disable or enable an account: needs the administrator role wherever it holds a grant (logged)."""
     if account_id == principal.account_id:
         raise AccessDenied("you cannot disable or enable your own account", hint="ask another administrator")
-    _check_administers_account(principal, accounts.account(account_id), "disabling or enabling accounts with roles")
+    _check_administers_account(principal, account_id, accounts, "disabling or enabling accounts with roles")
     accounts.set_active(account_id, body.active, by=principal.username)
     return _out(accounts.account(account_id))
 
@@ -153,7 +159,7 @@ def set_active(account_id: str, body: ActiveIn, principal: CurrentPrincipal, acc
 @router.post("/accounts/{account_id}/unlock", response_model=UnlockOut)
 def unlock(account_id: str, principal: CurrentPrincipal, accounts: Accounts) -> UnlockOut:
     """Lift the sign-in pauses of an account from every address (after repeated failures)."""
-    _check_administers_account(principal, accounts.account(account_id), "unlocking accounts")
+    _check_administers_account(principal, account_id, accounts, "unlocking accounts")
     return UnlockOut(cleared=accounts.unlock(account_id=account_id))
 
 
@@ -167,7 +173,7 @@ def unlock_source(address: str, principal: CurrentPrincipal, accounts: Accounts)
 @router.get("/accounts/{account_id}/tokens", response_model=list[TokenInfo])
 def account_tokens(account_id: str, principal: CurrentPrincipal, accounts: Accounts) -> list[TokenInfo]:
     """An account's API tokens, oldest first, for an administrator of its every grant."""
-    _check_administers_account(principal, accounts.account(account_id), "listing tokens")
+    _check_administers_account(principal, account_id, accounts, "listing tokens")
     return [token_info(t) for t in accounts.tokens(account_id)]
 
 
@@ -175,7 +181,7 @@ def account_tokens(account_id: str, principal: CurrentPrincipal, accounts: Accou
 def revoke_account_token(account_id: str, token_id: TokenId, principal: CurrentPrincipal,
                          accounts: Accounts) -> TokenInfo:
     """Revoke one of an account's API tokens: it stops working at once."""
-    _check_administers_account(principal, accounts.account(account_id), "revoking tokens")
+    _check_administers_account(principal, account_id, accounts, "revoking tokens")
     if token_id not in {t.id for t in accounts.tokens(account_id)}:
         raise RecordNotFound(f"account {account_id} has no token {token_id}",
                              hint=f"list them: GET /api/v1/admin/accounts/{account_id}/tokens")
