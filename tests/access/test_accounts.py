@@ -13,14 +13,13 @@ from typer.testing import CliRunner
 from mineaction.access import (
     AccountStore,
     Grant,
-    LoginThrottle,
     NotAuthenticated,
     Principal,
     Role,
     ScopedReader,
     TooManyAttempts,
 )
-from mineaction.access.ratelimit import Rule
+from mineaction.access.ratelimit import LoginThrottle, Rule
 from mineaction.cli.app import app
 from mineaction.errors import InvalidValue
 from mineaction.storage.register import Register

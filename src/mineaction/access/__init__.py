@@ -4,10 +4,9 @@ Kept apart from the web layer so that exports and reports apply the same
 rules: read through :class:`ScopedReader`, write through :class:`ScopedEditor`.
 """
 
-from mineaction.access.accounts import Account, AccountStore, Session, Token
+from mineaction.access.accounts import Account, AccountStore, Session
 from mineaction.access.editor import ScopedEditor
 from mineaction.access.errors import AccessDenied, NotAuthenticated, TooManyAttempts
-from mineaction.access.ratelimit import LoginThrottle
 from mineaction.access.reader import Page, ScopedReader, Shown
 from mineaction.access.roles import Grant, Principal, Role
 
@@ -16,7 +15,6 @@ __all__ = [
     "Account",
     "AccountStore",
     "Grant",
-    "LoginThrottle",
     "NotAuthenticated",
     "Page",
     "Principal",
@@ -25,6 +23,5 @@ __all__ = [
     "ScopedReader",
     "Session",
     "Shown",
-    "Token",
     "TooManyAttempts",
 ]

@@ -13,7 +13,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from mineaction.access import AccountStore, LoginThrottle
+from mineaction.access import AccountStore
+from mineaction.access.ratelimit import LoginThrottle
 from mineaction.storage.register import Register
 from mineaction.web.middleware import (
     RefuseNul,

@@ -14,8 +14,8 @@ import datetime as dt
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from mineaction.access import Principal, Token
-from mineaction.access.accounts import MAX_TOKEN_DAYS
+from mineaction.access import Principal
+from mineaction.access.accounts import MAX_TOKEN_DAYS, Token
 from mineaction.errors import RecordNotFound
 from mineaction.storage.unit_of_work import utcnow
 from mineaction.web.deps import (
