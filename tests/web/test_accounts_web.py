@@ -257,12 +257,14 @@ def test_grants_take_a_region_over_http(regional: tuple[Server, Regions]) -> Non
             regions.hazards["RN-1"], regions.hazards["RN"]}
 
 
-def test_the_map_runs_under_the_content_security_policy(browser, server: Server, seeded: Seeded, repo_root) -> None:
+def test_the_map_runs_under_the_content_security_policy(
+    request: pytest.FixtureRequest, server: Server, seeded: Seeded, repo_root
+) -> None:
     """MapLibre's workers, the tiles, the legend, the charts: nothing the policy refuses (Chromium
     reports each refusal on the console)."""
     if not (repo_root / "node_modules" / "maplibre-gl" / "dist").is_dir():
         missing_service("maplibre-gl is not installed: run scripts/setup (npm ci)")
-    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    context = request.getfixturevalue("browser").new_context(viewport={"width": 1000, "height": 700})
     try:
         page = context.new_page()
         violations: list[str] = []

@@ -222,7 +222,7 @@ class ScopedReader:
                 audited.append(r)
             if hidden or i in places:
                 r = replace(r, values={**r.values, **dict.fromkeys(hidden)},
-                            geometry=places[i] if i in places else r.geometry)
+                            geometry=places.get(i, r.geometry))
             out.append(Shown(r, hidden))
         if audited:
             self.log_personal_reads(spec, [r.id for r in audited])
