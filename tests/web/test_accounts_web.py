@@ -6,7 +6,6 @@ on REST items, OGC items, tiles and dashboard aggregates."""
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 import time
 from collections.abc import Iterator
 
@@ -95,7 +94,8 @@ def test_tokens_are_listed_revoked_and_expire_over_http(server: Server, seeded: 
 
 
 def test_unknown_user_wrong_password_and_locked_account_get_one_answer(server: Server, seeded: Seeded) -> None:
-    """Status and body identical; times alike (each checks a password hash)."""
+    """Status and body identical; times alike (each checks a password hash): the fastest of five tries
+    of each within a factor of three of the others."""
     source = "198.51.100.20"
     with httpx.Client(base_url=server.url) as client:
         for _ in range(5):  # lock reviewer_b from this source
@@ -107,12 +107,12 @@ def test_unknown_user_wrong_password_and_locked_account_get_one_answer(server: S
             "locked": ("reviewer_b", password("reviewer_b")),
         }.items():
             samples = []
-            for _ in range(3):
+            for _ in range(5):
                 started = time.perf_counter()
                 response = _login(client, username, secret, source)
                 samples.append(time.perf_counter() - started)
             answers[kind] = (response.status_code, response.content, response.headers.get("retry-after"))
-            times[kind] = statistics.median(samples)
+            times[kind] = min(samples)  # the least disturbed by other work on the machine
     assert len(set(answers.values())) == 1, answers
     assert answers["locked"][0] == 401
     assert max(times.values()) < 3 * min(times.values()), times
