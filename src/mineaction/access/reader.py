@@ -69,25 +69,17 @@ class ScopedReader:
 
     def scope(self, spec: Entity, source: sa.FromClause) -> sa.ColumnElement[bool]:
         """The records of ``source`` some grant lets the principal read (perhaps only publicly)."""
-        if not self.principal.regional:
-            orgs = policy.read_scope(self.principal, spec)
-            if orgs is ALL:
-                return sa.true()
-            return source.c[policy.OWNER_FIELD].in_(sorted(orgs)) if orgs else sa.false()
-        if not policy.owned(spec):
+        if self.principal.regional and policy.owned(spec):
+            return stored.scope_clause(self.register, spec.name, source, policy.OWNER_FIELD, self._alternatives())
+        orgs = policy.read_scope(self.principal, spec)
+        if orgs is ALL:
             return sa.true()
-        conditions = []
-        for grant in self.principal.grants:
-            parts = []
-            if grant.organisation_id is not None:
-                parts.append(source.c[policy.OWNER_FIELD] == grant.organisation_id)
-            if grant.region is not None:
-                parts.append(stored.in_region(self.register, spec.name, source,
-                                              self.principal.subtree(grant.region)))
-            if not parts:
-                return sa.true()
-            conditions.append(sa.and_(*parts))
-        return sa.or_(*conditions) if conditions else sa.false()
+        return source.c[policy.OWNER_FIELD].in_(sorted(orgs)) if orgs else sa.false()
+
+    def _alternatives(self) -> list[tuple[str | None, frozenset[str] | None]]:
+        """Each grant as (organisation or None, the pcodes of its region or None): any one admits a record."""
+        return [(g.organisation_id, None if g.region is None else self.principal.subtree(g.region))
+                for g in self.principal.grants]
 
     def _order(self, spec: Entity, source: sa.FromClause, sort: Sequence[str]) -> list[sa.ColumnElement[Any]]:
         allowed = set(SORTABLE_SYSTEM) | set(policy.queryable_fields(self.principal, spec))

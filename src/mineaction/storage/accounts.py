@@ -31,6 +31,7 @@ from mineaction.storage.register import Register
 from mineaction.storage.unit_of_work import utcnow
 
 __all__ = [
+    "Alternatives",
     "Counter",
     "StoredAccount",
     "StoredGrant",
@@ -42,7 +43,6 @@ __all__ = [
     "clear_throttles",
     "count_failures",
     "delete_grant",
-    "in_region",
     "insert_account",
     "insert_session",
     "insert_token",
@@ -52,6 +52,7 @@ __all__ = [
     "region_subtrees",
     "revoke_session",
     "revoke_token",
+    "scope_clause",
     "set_active",
     "set_password_hash",
     "throttle_blocks",
@@ -309,14 +310,34 @@ def _located_by(entity_name: str) -> tuple[str, str] | None:
     return None
 
 
-def in_region(
+#: a scope as alternatives, any of which admits a record: (organisation or None for any, the pcodes
+#: of a region or None for everywhere)
+Alternatives = Sequence[tuple[str | None, frozenset[str] | None]]
+
+
+def scope_clause(
+    register: Register, entity_name: str, source: sa.FromClause, owner_field: str, alternatives: Alternatives
+) -> sa.ColumnElement[bool]:
+    """Records of ``source`` admitted by any alternative: owned by its organisation, and in its region by
+    their own ``admin_pcode`` or their linked hazard's or accident's (an entity with neither is in no region)."""
+    conditions = []
+    for organisation, pcodes in alternatives:
+        parts = []
+        if organisation is not None:
+            parts.append(source.c[owner_field] == organisation)
+        if pcodes is not None:
+            parts.append(_in_region(register, entity_name, source, pcodes))
+        if not parts:
+            return sa.true()
+        conditions.append(sa.and_(*parts))
+    return sa.or_(*conditions) if conditions else sa.false()
+
+
+def _in_region(
     register: Register, entity_name: str, source: sa.FromClause, pcodes: frozenset[str]
 ) -> sa.ColumnElement[bool]:
-    """Records of ``source`` in one of these admin areas: by their own ``admin_pcode``, or their linked
-    hazard's or accident's. An entity with neither is never in a region."""
-    spec = entity(entity_name)
     wanted = sorted(pcodes)
-    if "admin_pcode" in spec.field_map:
+    if "admin_pcode" in entity(entity_name).field_map:
         return source.c.admin_pcode.in_(wanted)
     via = _located_by(entity_name)
     if via is None:
