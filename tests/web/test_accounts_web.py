@@ -5,6 +5,7 @@ on REST items, OGC items, tiles and dashboard aggregates."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections.abc import Iterator
@@ -13,7 +14,9 @@ import httpx
 import mapbox_vector_tile
 import pytest
 
+from mineaction.access import AccountStore
 from mineaction.storage.register import Register
+from mineaction.web.middleware import TrustedProxies
 from mineaction.web.tiles import lonlat_to_tile
 from tests.access.regions import REGIONAL, Regions, build_regions
 from tests.common import square_m
@@ -145,8 +148,6 @@ def shared_target(web_backend: str, request: pytest.FixtureRequest, gpkg_templat
 
 
 def test_two_server_processes_share_throttles_and_lock_outs(shared_target: str) -> None:
-    from mineaction.access import AccountStore
-
     with Register.open(shared_target) as register:
         AccountStore(register).create_account("shared.user", password("shared.user"), by="t")
     settings = {"login_attempts_per_minute": "4", "max_failed_logins": "2"}
@@ -283,3 +284,26 @@ def test_the_map_runs_under_the_content_security_policy(
         assert violations == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(("peer", "forwarded", "client", "scheme"), [
+    ("127.0.0.1", "198.51.100.1", "198.51.100.1", "https"),
+    ("127.0.0.1", "203.0.113.9, 198.51.100.1", "198.51.100.1", "https"),  # the left entry is the client's own claim
+    ("127.0.0.1", "198.51.100.1, 10.1.2.3", "198.51.100.1", "https"),  # 10.1.2.3: a trusted inner proxy
+    ("127.0.0.1", "not-an-address", "127.0.0.1", "https"),
+    ("198.51.100.7", "203.0.113.9", "198.51.100.7", "http"),  # not a trusted proxy: headers ignored
+])
+def test_the_client_address_is_the_last_one_a_trusted_proxy_saw(peer: str, forwarded: str, client: str,
+                                                                 scheme: str) -> None:
+    seen = {}
+
+    async def app(scope, receive, send) -> None:
+        seen.update(client=scope["client"][0], scheme=scope["scheme"])
+
+    middleware = TrustedProxies(app, ["127.0.0.1", "10.0.0.0/8"])
+    scope = {"type": "http", "client": (peer, 5000), "scheme": "http",
+             "headers": [(b"x-forwarded-for", forwarded.encode()), (b"x-forwarded-proto", b"https")]}
+    asyncio.run(middleware(scope, None, None))
+    assert seen == {"client": client, "scheme": scheme}
+    with pytest.raises(ValueError, match="not an IP address"):
+        TrustedProxies(app, ["proxy.example"])

@@ -84,14 +84,18 @@ class TrustedProxies:
 
     def __init__(self, app: ASGIApp, trusted: Iterable[str]) -> None:
         self.app = app
-        self.networks = [ipaddress.ip_network(t.strip(), strict=False) for t in trusted if t.strip()]
+        self.networks = []
+        for text in (t.strip() for t in trusted):
+            try:
+                self.networks.append(ipaddress.ip_network(text, strict=False))
+            except ValueError:
+                if text:
+                    raise ValueError(f"trusted proxy {text!r} is not an IP address or network "
+                                     "(MINEACTION_TRUSTED_PROXIES, serve --forwarded-allow-ips)") from None
 
     def _trusted(self, address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address.strip())
-        except ValueError:
-            return False
-        return any(ip in network for network in self.networks)
+        ip = _ip(address)
+        return ip is not None and any(ip in network for network in self.networks)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = scope.get("client")
@@ -99,6 +103,7 @@ class TrustedProxies:
             headers = dict(scope["headers"])
             hops = [h.strip() for h in headers.get(b"x-forwarded-for", b"").decode("latin-1").split(",") if h.strip()]
             source = next((h for h in reversed(hops) if not self._trusted(h)), hops[0] if hops else None)
+            source = source if source is not None and _ip(source) is not None else None  # garbage: keep the peer
             proto = headers.get(b"x-forwarded-proto", b"").decode("latin-1").split(",")[0].strip().lower()
             scope = dict(scope)
             if source:
@@ -106,6 +111,13 @@ class TrustedProxies:
             if proto in ("http", "https"):
                 scope["scheme"] = proto
         await self.app(scope, receive, send)
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
 
 
 def content_security_policy(basemap_url: str | None = None) -> str:
