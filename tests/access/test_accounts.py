@@ -216,3 +216,14 @@ def test_region_grants_are_checked_logged_and_revoked_as_listed(register: Regist
     assert log[-2]["grants"] == [{"organisation_id": regions.organisation, "role": "viewer", "personal_data": False,
                                   "region": "RS"}]
     assert log[-1]["grants"] == []
+
+
+def test_counters_quiet_for_longer_than_the_longest_block_are_deleted(register: Register) -> None:
+    throttle = LoginThrottle(register, max_block=dt.timedelta(hours=1))
+    throttle.failed("192.0.2.1", None)
+    table = register.tables["login_throttle"]
+    with register.engine.begin() as connection:
+        connection.execute(table.update().values(last_failure_at=utcnow() - dt.timedelta(hours=2)))
+    throttle.failed("192.0.2.2", None)
+    with register.engine.connect() as connection:
+        assert connection.execute(sa.select(table.c.source)).scalars().all() == ["192.0.2.2"]

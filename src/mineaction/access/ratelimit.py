@@ -102,7 +102,8 @@ class LoginThrottle:
             keys[_account_key(account_id, source)] = (source, account_id)
         source_key = _source_key(source)
         rules = {key: self.source_rule if key == source_key else self.account_rule for key in keys}
-        stored.count_failures(self.register, keys, lambda key, counter: rules[key].step(counter, now))
+        stored.count_failures(self.register, keys, lambda key, counter: rules[key].step(counter, now),
+                              forget_before=now - self.source_rule.max_block)
 
     def succeeded(self, account_id: str, source: str) -> None:
         stored.clear_throttles(self.register, keys=[_account_key(account_id, source)])

@@ -462,18 +462,25 @@ def throttle_blocks(register: Register, keys: Sequence[str], now: dt.datetime) -
 
 
 def count_failures(
-    register: Register, keys: Mapping[str, tuple[str, str | None]], step: Callable[[str, Counter | None], Counter]
+    register: Register, keys: Mapping[str, tuple[str, str | None]], step: Callable[[str, Counter | None], Counter],
+    *, forget_before: dt.datetime,
 ) -> dict[str, Counter]:
     """Apply ``step(key, counter)`` to the counter of each key (``key → (source, account id)``) in one transaction.
 
     The rows are created first and read locked, so two processes counting
-    the same key at once both count.
+    the same key at once both count. Counters whose last failure and block
+    both ended before ``forget_before`` are deleted on the way, so that
+    sources seen once do not pile up.
     """
     table = register.tables[THROTTLE_TABLE]
     if not keys:
         return {}
     out = {}
     with _writing(register, "counting failed sign-ins") as connection:
+        connection.execute(table.delete().where(
+            table.c.last_failure_at < forget_before,
+            sa.or_(table.c.blocked_until.is_(None), table.c.blocked_until < forget_before),
+        ))
         query = sa.select(table).where(table.c.key.in_(sorted(keys))).order_by(table.c.key)
         if register.dialect == "postgresql":
             query = query.with_for_update()
