@@ -20,7 +20,8 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     forwarded_allow_ips: Annotated[
-        str, typer.Option(help="Proxies (addresses or networks, comma-separated) trusted for X-Forwarded-For and "
+        str, typer.Option(envvar="MINEACTION_TRUSTED_PROXIES",
+                          help="Proxies (addresses or networks, comma-separated) trusted for X-Forwarded-For and "
                                "X-Forwarded-Proto: the client address sign-in throttles key on, and HTTPS.")
     ] = "127.0.0.1,::1",
 ) -> None:
