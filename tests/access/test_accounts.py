@@ -130,6 +130,8 @@ def test_a_source_failing_too_often_waits_longer_each_time(register: Register) -
     with pytest.raises(NotAuthenticated):  # other sources are not slowed
         accounts.authenticate("nobody", "wrong-password-1", source="203.0.113.6")
     assert accounts.unlock(source="203.0.113.5") == 1
+    with pytest.raises(InvalidValue, match="not an IP address"):
+        accounts.unlock(source="203.0.113.5; DROP TABLE account")
     with pytest.raises(NotAuthenticated):
         accounts.authenticate("nobody", "wrong-password-1", source="203.0.113.5")
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -169,6 +170,11 @@ class AccountStore:
         """Lift the pauses of an account (from every source) and/or of a source; how many were lifted."""
         if account_id is None and source is None:
             raise InvalidValue("name the account or the source address to unlock")
+        if source is not None:
+            try:
+                source = str(ipaddress.ip_address(source.strip()))
+            except ValueError:
+                raise InvalidValue(f"{source!r} is not an IP address", hint="e.g. 192.0.2.10 or 2001:db8::1") from None
         return self.throttle.unlock(account_id=account_id, source=source)
 
     def open_session(self, principal: Principal) -> tuple[str, Session]:
