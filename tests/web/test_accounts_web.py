@@ -247,6 +247,8 @@ def test_grants_take_a_region_over_http(regional: tuple[Server, Regions]) -> Non
                           ).status_code == 403
         assert admin.post(f"{path}/grants", json={"organisation_id": org, "region": "RN", "role": "reviewer"}
                           ).status_code == 200
+        listed = {a["username"] for a in admin.get("/api/v1/admin/accounts").json()}
+        assert {"north", "north_sub", "hub.viewer"} <= listed and not listed & {"south", "chief"}
         revoked = admin.delete(f"{path}/grants", params={"organisation_id": org, "region": "RN-1", "role": "viewer"})
         assert revoked.status_code == 200
         assert revoked.json()["grants"] == [{"organisation_id": org, "region": "RN", "role": "reviewer",

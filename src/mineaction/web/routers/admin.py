@@ -103,11 +103,15 @@ def _out(account: Account) -> AccountOut:
 
 @router.get("/accounts", response_model=list[AccountOut])
 def list_accounts(principal: CurrentPrincipal, accounts: Accounts) -> list[AccountOut]:
-    """Accounts the administrator manages."""
-    orgs = principal.organisations(Role.ADMINISTRATOR)
-    if orgs is not ALL and not orgs:
+    """Accounts the administrator manages: those with a grant in an organisation or region they administer."""
+    if not any(g.role >= Role.ADMINISTRATOR for g in principal.grants):
         raise AccessDenied("listing accounts needs the administrator role")
-    return [_out(a) for a in accounts.accounts(orgs)]
+    orgs = principal.organisations(Role.ADMINISTRATOR)
+    listed = accounts.accounts(None if principal.regional else orgs)
+    if orgs is not ALL:
+        listed = [a for a in listed if any(
+            principal.allows(Role.ADMINISTRATOR, g.organisation_id, admin_pcode=g.region) for g in a.grants)]
+    return [_out(a) for a in listed]
 
 
 @router.post("/accounts", response_model=AccountOut, status_code=201)
