@@ -18,7 +18,7 @@ def test_access_exports() -> None:
     _check(mineaction.access, [
         "AccessDenied", "Account", "AccountStore", "Grant", "NotAuthenticated", "Page", "Principal", "Role",
         "ScopedEditor", "ScopedReader", "ScopedReviewQueue", "Session", "Shown", "ShownReport", "TooManyAttempts",
-        "local_operator",
+        "local_operator", "public_scope",
     ])
 
 
