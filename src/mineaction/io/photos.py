@@ -44,6 +44,10 @@ class CleanPhoto:
     source_format: str
 
 
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} kB"
+
+
 def clean_photo(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int, quality: int = 80) -> CleanPhoto:
     """``data`` re-encoded as an upright JPEG of at most ``max_side`` pixels a side, with no metadata.
 
@@ -52,7 +56,7 @@ def clean_photo(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int, 
     that is not a whole image.
     """
     if len(data) > max_bytes:
-        raise PhotoRefused(f"the photo is {len(data) / 1e6:.1f} MB; at most {max_bytes / 1e6:.1f} MB is accepted")
+        raise PhotoRefused(f"the photo is {_size(len(data))}; at most {_size(max_bytes)} is accepted")
     if not data:
         raise PhotoRefused("the photo is empty")
     try:
@@ -61,15 +65,16 @@ def clean_photo(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int, 
             image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
             width, height = image.size
             if width * height > max_pixels:
-                raise PhotoRefused(f"the photo is {width} × {height} pixels; at most {max_pixels / 1e6:g} million "
-                                   f"pixels are accepted")
+                raise PhotoRefused(f"the photo has more pixels than accepted: {width} × {height}; "
+                                   f"at most {max_pixels / 1e6:g} million")
             image.load()
     except PhotoRefused:
         raise
     except UnidentifiedImageError:
         raise PhotoRefused(f"the file is not a photo in a format accepted here ({', '.join(ACCEPTED_FORMATS)})") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoRefused(f"the photo has far more pixels than accepted ({max_pixels / 1e6:g} million at most)") from None
+        # Pillow's own guard, past twice its limit: the size is not even read
+        raise PhotoRefused(f"the photo has more pixels than accepted; at most {max_pixels / 1e6:g} million") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise PhotoRefused(f"the photo is damaged or incomplete ({exc})") from None
     source_format = str(image.format)
