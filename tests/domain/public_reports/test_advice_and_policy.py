@@ -37,5 +37,10 @@ def test_the_policy_round_trips_and_refuses_nonsense() -> None:
     assert policy.to_json()["fold_window"] == 86_400
     with pytest.raises(ValueError, match="reports_per_source_per_minute"):
         IntakePolicy(reports_per_source_per_minute=0)
-    with pytest.raises(ValueError, match="pow_difficulty_bits"):
-        IntakePolicy(pow_difficulty_bits=40)
+    with pytest.raises(ValueError, match="pow_difficulty_bits_under_load"):
+        IntakePolicy(pow_difficulty_bits=24, pow_difficulty_bits_under_load=20)
+
+
+def test_a_flooded_channel_asks_for_harder_work() -> None:
+    policy = IntakePolicy(reports_per_minute_alert=600)
+    assert (policy.pow_difficulty(600), policy.pow_difficulty(601)) == (16, 20)

@@ -77,5 +77,5 @@ def test_every_vocabulary_term_has_an_english_and_a_ukrainian_label() -> None:
     for name, terms in VOCABULARIES.items():
         for code, (en, uk) in terms.items():
             assert en.strip() and uk.strip() and en != uk, (name, code)
-    assert label("eo_category", "submunition", "en") == "Small bomblet (cluster munition)"
+    assert label("reported_item", "submunition", "en") == "Small bomblet (cluster munition)"
     assert label("people_near", "unknown", "uk") == "Не знаю"

@@ -71,22 +71,25 @@ class StateMachine:
         The vocabulary of its states (see :mod:`.vocabularies`).
     transitions : iterable of Transition
     vocabularies : mapping, optional
-        Where ``vocabulary`` and ``party`` are looked up; operations' own lists unless given.
+        Where ``vocabulary`` and ``parties`` are looked up; operations' own lists unless given.
+    parties : str
+        The vocabulary of who may make a transition.
     """
 
     def __init__(
         self, record: str, vocabulary: str, transitions: Iterable[Transition],
-        vocabularies: Mapping[str, Mapping[str, tuple[str, str]]] = VOCABULARIES,
+        vocabularies: Mapping[str, Mapping[str, tuple[str, str]]] = VOCABULARIES, parties: str = "party",
     ) -> None:
         self.record = record
         self.vocabulary = vocabulary
         self.vocabularies = vocabularies
+        self.parties = parties
         self.transitions: dict[tuple[str, str], Transition] = {}
         for t in transitions:
             for state in (t.source, t.target):
                 check_code(vocabulary, state, vocabularies=vocabularies)
             for party in t.parties:
-                check_code("party", party, vocabularies=vocabularies)
+                check_code(parties, party, vocabularies=vocabularies)
             self.transitions[t.source, t.target] = t
 
     @property
@@ -111,7 +114,7 @@ class StateMachine:
             The transition exists but ``party`` may not make it.
         """
         check_code(self.vocabulary, target, where=f"{self.record} state", vocabularies=self.vocabularies)
-        check_code("party", party, where="party", vocabularies=self.vocabularies)
+        check_code(self.parties, party, where="party", vocabularies=self.vocabularies)
         allowed = self.allowed(current)
         t = self.transitions.get((current, target))
         if t is None:

@@ -23,10 +23,11 @@ class IntakePolicy:
     #: per-source throttle (source: client address or partner key), enforced by the shared database throttle
     reports_per_source_per_minute: int = 3
     reports_per_source_per_hour: int = 20
-    #: all sources together per minute, above which new reports need a harder proof of work
+    #: all sources together per minute, above which new challenges ask for the harder proof of work
     reports_per_minute_alert: int = 600
     #: proof of work: leading zero bits of SHA-256 the browser must find (16: about 65,000 hashes)
     pow_difficulty_bits: int = 16
+    pow_difficulty_bits_under_load: int = 20
     #: how long an issued challenge stays valid; used challenge ids need keeping only this long
     challenge_ttl: dt.timedelta = dt.timedelta(minutes=30)
     #: a form sent sooner than this after its challenge was issued was not filled in by a person
@@ -46,8 +47,18 @@ class IntakePolicy:
     def __post_init__(self) -> None:
         numbers = {f.name: getattr(self, f.name) for f in fields(self) if f.type in ("int", "float")}
         bad = [name for name, value in numbers.items() if value <= 0]
-        if bad or not 0 <= self.pow_difficulty_bits <= 32:
-            raise ValueError(f"intake policy: {', '.join(bad) or 'pow_difficulty_bits'} out of range")
+        if bad or not self.pow_difficulty_bits <= self.pow_difficulty_bits_under_load <= 32:
+            raise ValueError(f"intake policy: {', '.join(bad) or 'pow_difficulty_bits_under_load'} out of range")
+
+    def pow_difficulty(self, reports_last_minute: int) -> int:
+        """Difficulty of the next challenge: harder while the channel as a whole is flooded.
+
+        The per-source throttle stops one sender; a flood from many addresses
+        is slowed instead by making each report cost about 16 times the work.
+        """
+        if reports_last_minute > self.reports_per_minute_alert:
+            return self.pow_difficulty_bits_under_load
+        return self.pow_difficulty_bits
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON (durations in seconds) for the programme setting."""

@@ -200,7 +200,7 @@ def validate_report(
         accuracy = None
     report = PublicReport(
         lon=lon, lat=lat, location_source=source,
-        category=_code("eo_category", data.get("category") or "unknown", "category", problems),
+        category=_code("reported_item", data.get("category") or "unknown", "category", problems),
         seen_at=_seen_at(data.get("seen_at"), now, policy, problems),
         people_near=_code("people_near", data.get("people_near") or "unknown", "people_near", problems),
         language=_code("language", data.get("language") or "uk", "language", problems),

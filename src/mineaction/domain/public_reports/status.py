@@ -41,7 +41,7 @@ STATUS = StateMachine(
         Transition("duplicate", "being_verified", _D, reason_required=True),
         Transition("not_eo", "being_verified", _D, reason_required=True),
     ],
-    vocabularies=VOCABULARIES,
+    vocabularies=VOCABULARIES, parties="report_party",
 )
 
 

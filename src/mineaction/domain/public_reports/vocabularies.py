@@ -15,7 +15,7 @@ from mineaction.domain.operations.vocabularies import check_code as _check
 __all__ = ["VOCABULARIES", "check_code", "label"]
 
 _V: dict[str, dict[str, tuple[str, str]]] = {
-    "eo_category": {
+    "reported_item": {
         "mine": ("Looks like a mine", "Схоже на міну"),
         "shell": ("Shell or mortar bomb", "Снаряд або міна до міномета"),
         "rocket": ("Rocket or missile part", "Ракета або її частина"),
@@ -49,7 +49,7 @@ _V: dict[str, dict[str, tuple[str, str]]] = {
         "not_eo": ("Not explosive ordnance", "Не вибухонебезпечний предмет"),
     },
     # who moves a report: the dispatcher (the authority's triage desk) or the operator whose team dealt with it
-    "party": {
+    "report_party": {
         "dispatcher": ("Dispatcher", "Диспетчер"),
         "operator": ("Operator", "Оператор"),
     },
