@@ -107,3 +107,21 @@ def test_other_formats_and_garbage_are_refused(data: bytes) -> None:
 
 def test_gif_is_not_among_the_accepted_formats() -> None:
     assert {"JPEG", "PNG", "WEBP"} <= set(ACCEPTED_FORMATS) and "GIF" not in ACCEPTED_FORMATS
+
+
+def _saved(image: Image.Image, fmt: str, **kw: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, fmt, **kw)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("data", [
+    _saved(Image.new("CMYK", (300, 200), (0, 255, 255, 0)), "JPEG"),  # print-style JPEG
+    _saved(Image.new("I;16", (300, 200), 40_000), "PNG"),  # 16-bit greyscale
+    _saved(Image.new("RGB", (300, 200), "red"), "MPO", save_all=True,  # multi-picture JPEG, as some phones write
+           append_images=[Image.new("RGB", (300, 200), "blue")]),
+])
+def test_unusual_but_real_photos_come_out_as_plain_rgb_jpeg(data: bytes) -> None:
+    clean = clean_photo(data, **LIMITS)
+    out = Image.open(io.BytesIO(clean.jpeg))
+    assert (out.format, out.mode, out.size) == ("JPEG", "RGB", (300, 200))

@@ -68,25 +68,29 @@ def clean_photo(data: bytes, *, max_bytes: int, max_pixels: int, max_side: int, 
                 raise PhotoRefused(f"the photo has more pixels than accepted: {width} × {height}; "
                                    f"at most {max_pixels / 1e6:g} million")
             image.load()
+            flat = _upright_rgb(image)
     except PhotoRefused:
         raise
     except UnidentifiedImageError:
         raise PhotoRefused(f"the file is not a photo in a format accepted here ({', '.join(ACCEPTED_FORMATS)})") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        # Pillow's own guard, past twice its limit: the size is not even read
+        # Pillow's own guard fired while opening, before the check above (beyond its MAX_IMAGE_PIXELS)
         raise PhotoRefused(f"the photo has more pixels than accepted; at most {max_pixels / 1e6:g} million") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise PhotoRefused(f"the photo is damaged or incomplete ({exc})") from None
-    source_format = str(image.format)
+    flat.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    pixels = Image.frombytes("RGB", flat.size, flat.tobytes())  # a new image: no info, EXIF or profile to carry over
+    out = io.BytesIO()
+    pixels.save(out, "JPEG", quality=quality, optimize=True)
+    return CleanPhoto(out.getvalue(), pixels.width, pixels.height, str(image.format))
+
+
+def _upright_rgb(image: Image.Image) -> Image.Image:
+    """Turned as the EXIF orientation says, transparency flattened on white, in RGB."""
     upright = ImageOps.exif_transpose(image)
     if upright.mode in ("RGBA", "LA", "PA") or (upright.mode == "P" and "transparency" in upright.info):
         rgba = upright.convert("RGBA")
         flat = Image.new("RGB", rgba.size, "white")
         flat.paste(rgba, mask=rgba.getchannel("A"))
-    else:
-        flat = upright.convert("RGB")
-    flat.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    pixels = Image.frombytes("RGB", flat.size, flat.tobytes())  # a new image: no info, EXIF or profile to carry over
-    out = io.BytesIO()
-    pixels.save(out, "JPEG", quality=quality, optimize=True)
-    return CleanPhoto(out.getvalue(), pixels.width, pixels.height, source_format)
+        return flat
+    return upright.convert("RGB")

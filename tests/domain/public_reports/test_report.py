@@ -79,3 +79,9 @@ def test_every_vocabulary_term_has_an_english_and_a_ukrainian_label() -> None:
             assert en.strip() and uk.strip() and en != uk, (name, code)
     assert label("reported_item", "submunition", "en") == "Small bomblet (cluster munition)"
     assert label("people_near", "unknown", "uk") == "Не знаю"
+
+
+def test_values_of_the_wrong_type_from_an_api_are_problems_not_crashes() -> None:
+    with pytest.raises(ReportRejected) as caught:
+        validate_report({"lon": [35], "lat": {"x": 1}, "category": ["mine"], "people_near": 1, "count": 2.5}, now=NOW)
+    assert set(caught.value.problems) == {"location", "category", "people_near", "count"}

@@ -62,6 +62,8 @@ def _sign(secret: bytes, payload: str) -> str:
 
 def issue(secret: bytes, *, now: dt.datetime, ttl: dt.timedelta, difficulty: int) -> Challenge:
     """A fresh signed challenge."""
+    if not 0 <= difficulty <= 32:
+        raise ValueError(f"a proof-of-work difficulty of {difficulty} bits is not between 0 and 32")
     ident = _b64(secrets.token_bytes(16))
     issued, expires = int(now.timestamp()), int((now + ttl).timestamp())
     payload = f"{_VERSION}.{ident}.{issued}.{expires}.{difficulty}"

@@ -91,7 +91,7 @@ def _text(value: Any, limit: int, name: str, problems: dict[str, str]) -> str:
 
 def _code(vocabulary: str, value: Any, name: str, problems: dict[str, str]) -> str:
     terms = VOCABULARIES[vocabulary]
-    if value not in terms:
+    if not isinstance(value, str) or value not in terms:
         problems[name] = f"{value!r} is not one of {', '.join(terms)}"
     return str(value)
 
