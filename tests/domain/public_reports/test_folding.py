@@ -87,3 +87,21 @@ def test_the_stated_rule_against_a_direct_reading_of_it() -> None:
             if d[best] <= 50:
                 expected[i] = earlier[best]
     assert fold(lon, lat, at, distance_m=50, window=DAY).tolist() == expected.tolist()
+
+
+def test_folding_at_intake_against_the_stored_primaries_agrees_with_the_batch() -> None:
+    rng = np.random.default_rng(11)
+    n = 150
+    lon, lat = 30 + rng.normal(0, 0.0005, n), 50 + rng.normal(0, 0.0005, n)
+    at = np.sort(T + rng.integers(0, 8 * 24 * 3600, n).astype("timedelta64[s]"))
+    batch = fold(lon, lat, at, distance_m=50, window=DAY)
+    primaries: list[int] = []  # what intake reads from storage: the primaries so far
+    at_intake = []
+    for k in range(n):
+        rows = [*primaries, k]
+        p = rows[int(fold(lon[rows], lat[rows], at[rows], distance_m=50, window=DAY)[-1])]
+        at_intake.append(p)
+        if p == k:
+            primaries.append(k)
+    assert at_intake == batch.tolist()
+    assert len(set(at_intake)) < n  # some did fold
