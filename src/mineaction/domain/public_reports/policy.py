@@ -41,6 +41,9 @@ class IntakePolicy:
     #: duplicate folding: reports within this distance and time window are of the same item
     fold_distance_m: float = 50.0
     fold_window: dt.timedelta = dt.timedelta(hours=72)
+    #: days an EOD spot task from a report is given: sooner when people are near (targets are the programme's to set)
+    spot_task_days_people_near: int = 1
+    spot_task_days: int = 3
     #: how far a reported time may lie ahead of the server clock (phones' clocks drift)
     clock_skew: dt.timedelta = dt.timedelta(minutes=10)
 
