@@ -7,7 +7,14 @@ import datetime as dt
 import pytest
 
 from mineaction.domain.operations.states import PartyNotAllowed, StateChange, TransitionNotAllowed
-from mineaction.domain.public_reports.status import STATUS, milestones, reporter_status
+from mineaction.domain.public_reports.status import (
+    STATUS,
+    milestones,
+    new_status_token,
+    reporter_status,
+    status_token_hash,
+    status_view,
+)
 from mineaction.errors import InvalidValue
 
 T0 = dt.datetime(2026, 5, 1, 8, 0, tzinfo=dt.UTC)
@@ -65,3 +72,18 @@ def test_a_wrongly_dismissed_report_can_be_reopened_with_a_reason() -> None:
                StateChange("being_verified", "task_assigned", "dispatcher", "d2", _at(4))]
     m = milestones(T0, history)
     assert (m.triaged, m.task_issued) == (_at(1), _at(4))
+
+
+def test_status_tokens_are_unguessable_and_stored_only_as_a_hash() -> None:
+    tokens = [new_status_token() for _ in range(1000)]
+    assert len({t for t, _ in tokens}) == 1000
+    token, digest = tokens[0]
+    assert len(token) >= 22 and status_token_hash(token) == digest and token not in digest
+
+
+def test_the_status_page_shows_the_status_and_dates_and_nothing_else() -> None:
+    history = [StateChange("received", "being_verified", "dispatcher", "d1", _at(0.5)),
+               StateChange("being_verified", "duplicate", "dispatcher", "d1", _at(1))]
+    view = status_view("duplicate", milestones(T0, history), "uk", primary_status="task_assigned")
+    assert view == {"status": "task_assigned", "label": "Завдання передано команді", "received": T0.isoformat(),
+                    "triaged": _at(0.5).isoformat(), "task_issued": None, "dealt_with": None}

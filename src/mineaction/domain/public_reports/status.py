@@ -14,13 +14,15 @@ report an item learns when it is removed too.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mineaction.domain.operations.states import StateChange, StateMachine, Transition
-from mineaction.domain.public_reports.vocabularies import VOCABULARIES
+from mineaction.domain.public_reports.vocabularies import VOCABULARIES, label
 
-__all__ = ["STATUS", "Milestones", "milestones", "reporter_status"]
+__all__ = ["STATUS", "Milestones", "milestones", "new_status_token", "reporter_status", "status_token_hash", "status_view"]
 
 _D, _O = frozenset({"dispatcher"}), frozenset({"dispatcher", "operator"})
 
@@ -87,3 +89,35 @@ def reporter_status(status: str, primary_status: str | None = None) -> str:
     if status == "duplicate" and primary_status is not None:
         return primary_status
     return status
+
+
+def new_status_token() -> tuple[str, str]:
+    """A private status link token (128 random bits) and the hash storage keeps instead of it.
+
+    Only the hash is stored, so a copy of the database does not open anyone's
+    status page; the token is shown to the reporter once.
+    """
+    token = secrets.token_urlsafe(16)
+    return token, status_token_hash(token)
+
+
+def status_token_hash(token: str) -> str:
+    """What a status link is looked up by (SHA-256, hex): an exact-match index, no timing to learn from."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def status_view(status: str, steps: Milestones, language: str, primary_status: str | None = None) -> dict[str, str | None]:
+    """What the private status page shows: the status and the dates of the steps, nothing else.
+
+    No location, description, contact or other report: the page is reached
+    by a link that may be forwarded, so it says no more than the reporter
+    would tell a neighbour.
+    """
+    shown = reporter_status(status, primary_status)
+    return {
+        "status": shown,
+        "label": label("public_report_status", shown, language),
+        **{name: (None if at is None else at.isoformat()) for name, at in (
+            ("received", steps.received), ("triaged", steps.triaged), ("task_issued", steps.task_issued),
+            ("dealt_with", steps.dealt_with))},
+    }
