@@ -31,6 +31,12 @@ def test_hand_worked_areas() -> None:
         ("UA12", "triaged"), ("UA12", "task_issued"), ("UA12", "dealt_with"), ("UA63", "triaged")}
 
 
+def test_a_report_outside_every_area_is_counted_apart() -> None:
+    rt = response_times(np.array([None, "UA12"], dtype=object), np.array([_t(0), _t(0)]), np.array([_t(3), _t(1)]),
+                        np.array([NaT, NaT]), np.array([NaT, NaT]))
+    assert rt.areas.tolist() == ["", "UA12"] and rt.median_h["triaged"].tolist() == [3.0, 1.0]
+
+
 def test_group_quantiles_match_numpy_on_random_groups() -> None:
     rng = np.random.default_rng(19)
     groups = rng.integers(0, 40, 20_000)

@@ -74,9 +74,12 @@ def response_times(
     """Median and P90 hours from received to each later step, per admin area.
 
     Timestamps are ``datetime64`` arrays (NaT where a step has not happened),
-    one element per report, as a column read from storage gives them.
+    one element per report, as a column read from storage gives them. A
+    report outside every admin area (None) is counted under ``""``.
     """
-    areas, group = np.unique(np.asarray(admin_area, dtype=object).astype(str), return_inverse=True)
+    codes = np.array(admin_area, dtype=object)
+    codes[codes == None] = ""  # noqa: E711 - elementwise on an object array
+    areas, group = np.unique(codes.astype(str), return_inverse=True)
     start = np.asarray(received, dtype="datetime64[s]")
     n, median, p90 = {}, {}, {}
     for name, later in zip(INTERVALS, (triaged, task_issued, dealt_with)):
