@@ -33,7 +33,7 @@ class IntakePolicy:
     #: a form sent sooner than this after its challenge was issued was not filled in by a person
     min_fill_time: dt.timedelta = dt.timedelta(seconds=5)
     #: photos: what is accepted, and the size a stored copy is re-encoded to
-    photo_max_bytes: int = 15 * 1024 * 1024
+    photo_max_bytes: int = 15_000_000
     photo_max_pixels: int = 50_000_000
     photo_max_side: int = 1600
     photo_jpeg_quality: int = 80
