@@ -70,26 +70,35 @@ class StateMachine:
     vocabulary : str
         The vocabulary of its states (see :mod:`.vocabularies`).
     transitions : iterable of Transition
+    vocabularies : mapping, optional
+        Where ``vocabulary`` and ``parties`` are looked up; operations' own lists unless given.
+    parties : str
+        The vocabulary of who may make a transition.
     """
 
-    def __init__(self, record: str, vocabulary: str, transitions: Iterable[Transition]) -> None:
+    def __init__(
+        self, record: str, vocabulary: str, transitions: Iterable[Transition],
+        vocabularies: Mapping[str, Mapping[str, tuple[str, str]]] = VOCABULARIES, parties: str = "party",
+    ) -> None:
         self.record = record
         self.vocabulary = vocabulary
+        self.vocabularies = vocabularies
+        self.parties = parties
         self.transitions: dict[tuple[str, str], Transition] = {}
         for t in transitions:
             for state in (t.source, t.target):
-                check_code(vocabulary, state)
+                check_code(vocabulary, state, vocabularies=vocabularies)
             for party in t.parties:
-                check_code("party", party)
+                check_code(parties, party, vocabularies=vocabularies)
             self.transitions[t.source, t.target] = t
 
     @property
     def states(self) -> tuple[str, ...]:
-        return tuple(VOCABULARIES[self.vocabulary])
+        return tuple(self.vocabularies[self.vocabulary])
 
     def allowed(self, current: str) -> dict[str, frozenset[str]]:
         """Next states from ``current``, each with the parties that may move there."""
-        check_code(self.vocabulary, current, where=f"{self.record} state")
+        check_code(self.vocabulary, current, where=f"{self.record} state", vocabularies=self.vocabularies)
         return {t.target: t.parties for (source, _), t in self.transitions.items() if source == current}
 
     def check(self, current: str, target: str, party: str, *, reason: str = "") -> Transition:
@@ -104,8 +113,8 @@ class StateMachine:
         PartyNotAllowed
             The transition exists but ``party`` may not make it.
         """
-        check_code(self.vocabulary, target, where=f"{self.record} state")
-        check_code("party", party, where="party")
+        check_code(self.vocabulary, target, where=f"{self.record} state", vocabularies=self.vocabularies)
+        check_code(self.parties, party, where="party", vocabularies=self.vocabularies)
         allowed = self.allowed(current)
         t = self.transitions.get((current, target))
         if t is None:
@@ -128,7 +137,7 @@ class StateMachine:
         Each change must start where the previous one ended, be legal for its
         party and not go back in time.
         """
-        state = check_code(self.vocabulary, initial, where=f"{self.record} state")
+        state = check_code(self.vocabulary, initial, where=f"{self.record} state", vocabularies=self.vocabularies)
         previous: dt.datetime | None = None
         for i, change in enumerate(changes):
             if change.source != state:

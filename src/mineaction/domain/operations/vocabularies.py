@@ -159,8 +159,12 @@ VOCABULARIES: Mapping[str, Mapping[str, tuple[str, str]]] = MappingProxyType(
 )
 
 
-def check_code(vocabulary: str, code: object, *, where: str = "") -> str:
+def check_code(
+    vocabulary: str, code: object, *, where: str = "", vocabularies: Mapping[str, Mapping[str, tuple[str, str]]] | None = None
+) -> str:
     """Return ``code`` if it is a term of ``vocabulary``, else a clear :class:`InvalidValue`.
+
+    ``vocabularies`` lets another domain package (public reports) check its own lists the same way.
 
     >>> check_code("nc_severity", "major")
     'major'
@@ -169,7 +173,7 @@ def check_code(vocabulary: str, code: object, *, where: str = "") -> str:
     ...
     mineaction.errors.InvalidValue: non-conformity 3: 'grave' is not a nc_severity code (critical, major, minor)
     """
-    terms = VOCABULARIES[vocabulary]
+    terms = (VOCABULARIES if vocabularies is None else vocabularies)[vocabulary]
     if not isinstance(code, str) or code not in terms:
         prefix = f"{where}: " if where else ""
         raise InvalidValue(f"{prefix}{code!r} is not a {vocabulary} code ({', '.join(sorted(terms))})")
