@@ -210,7 +210,8 @@ class Filter:
         if isinstance(rhs, ast.Attribute):
             lhs, rhs = rhs, lhs
         if not isinstance(lhs, ast.Attribute) or lhs.name not in GEOMETRY_NAMES:
-            raise InvalidValue(f"S_INTERSECTS compares the geometry property ({' or '.join(sorted(GEOMETRY_NAMES))}) with a geometry")
+            names = " or ".join(sorted(GEOMETRY_NAMES))
+            raise InvalidValue(f"S_INTERSECTS compares the geometry property ({names}) with a geometry")
         if isinstance(rhs, ast.Function) and rhs.name.lower() == "bbox" and len(rhs.arguments) == 4:
             try:
                 geometry = shapely.box(*(float(a) for a in rhs.arguments))
