@@ -78,7 +78,7 @@ def test_gdal_validator_passes_on_the_demo_register(tmp_path: Path) -> None:
 def test_gdal_lists_only_the_entities_tables_and_their_styles(gpkg_register: Register) -> None:
     _fill(gpkg_register)
     gpkg_register.close()
-    listed = {name: kind for name, kind in pyogrio.list_layers(gpkg_register.target)}
+    listed = dict(pyogrio.list_layers(gpkg_register.target))
     assert set(listed) == ENTITY_TABLES | {"layer_styles"}
     assert {name for name, kind in listed.items() if kind} == SPATIAL_TABLES
     if shutil.which("ogrinfo") is None:

@@ -48,7 +48,8 @@ def page_for(browser, server, repo_root):
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", password(username))
         page.click("#login button[type=submit]")
-        page.wait_for_function("() => !document.getElementById('nav').hidden || document.getElementById('login-error').textContent")
+        page.wait_for_function("() => !document.getElementById('nav').hidden"
+                               " || document.getElementById('login-error').textContent")
         assert not page.inner_text("#login-error")
         return page
 

@@ -13,7 +13,15 @@ from zxcvbn import zxcvbn
 
 from mineaction.errors import InvalidValue
 
-__all__ = ["MIN_PASSWORD_LENGTH", "MIN_SCORE", "check_password_strength", "dummy_hash", "hash_password", "needs_rehash", "verify_password"]
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "MIN_SCORE",
+    "check_password_strength",
+    "dummy_hash",
+    "hash_password",
+    "needs_rehash",
+    "verify_password",
+]
 
 MIN_PASSWORD_LENGTH = 12
 #: zxcvbn's score (0-4) a password must reach: 3 is "safely unguessable" (about 10^8 guesses and more)

@@ -44,7 +44,9 @@ class Rule:
         """The counter after one more failure at ``now``."""
         if counter is not None and counter.blocked_until is not None and counter.blocked_until > now:
             return counter  # tries while blocked were refused unchecked; they do not lengthen the block
-        if counter is None or now - max(counter.last_failure_at, counter.blocked_until or counter.last_failure_at) > self.max_block:
+        if counter is None or (
+            now - max(counter.last_failure_at, counter.blocked_until or counter.last_failure_at) > self.max_block
+        ):
             counter = stored.Counter(0, now, 0, now, None)
         failures, start = counter.failures, counter.window_start
         if now - start > self.window:

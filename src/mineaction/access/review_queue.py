@@ -26,7 +26,7 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, cast
+from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -148,7 +148,7 @@ class ScopedReviewQueue:
         values = dict(values)
         target, owner = self._subject(spec.name, action, values, geometry, target_id, base_version)
         if geometry is not None:
-            geometry = cast(BaseGeometry, to_wgs84(geometry, crs))
+            geometry = to_wgs84(geometry, crs)
         stored = json.loads(json.dumps(values, default=str))
         target_key = None if target is None or action == "release" else target.id
         payload = json.dumps([spec.name, action, stored, None if geometry is None else geometry.wkt, target_key,

@@ -215,7 +215,8 @@ def unlock(
         accounts = AccountStore(register)
         account_id = accounts.account_named(username).id if username else None
         cleared = accounts.unlock(account_id=account_id, source=source)
-    console.print(f"[green]unlocked[/]: {cleared} pause{'s' if cleared != 1 else ''} or failure count{'s' if cleared != 1 else ''} cleared")
+    plural = "s" if cleared != 1 else ""
+    console.print(f"[green]unlocked[/]: {cleared} pause{plural} or failure count{plural} cleared")
 
 
 token_app = typer.Typer(help="API tokens: create, list and revoke (each expires; secrets are shown once).",

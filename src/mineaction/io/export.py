@@ -258,7 +258,9 @@ def _arrow_batch(part: _Layer, schema: pa.Schema, kinds: dict[str, Kind], *, iso
         array = _arrow_column(kinds.get(name, Kind.TEXT), values, iso_dates=iso_dates)
         arrays.append(neutralised_column(array) if spreadsheet and pa.types.is_string(array.type) else array)
     if schema.names[-1] == _WKT:
-        arrays.append(pa.array(shapely.to_wkt(part.geometries, rounding_precision=-1), type=pa.string()))
+        geometries = part.geometries
+        assert geometries is not None  # only a spatial layer's schema has the WKT column, and its parts hold geometry
+        arrays.append(pa.array(shapely.to_wkt(geometries, rounding_precision=-1), type=pa.string()))
     elif part.wkb is not None:
         arrays.append(pa.array(part.wkb, type=pa.binary()))
     elif part.shapes is not None:

@@ -18,7 +18,7 @@ __all__ = ["neutralised_column", "restored_column"]
 
 def _matching(column: pa.Array, pattern: str) -> pa.BooleanArray | None:
     """Which values match ``pattern`` (null for a null value, which stays null); None when none does."""
-    matches = cast(pa.BooleanArray, pc.match_substring_regex(column, pattern))
+    matches = pc.match_substring_regex(column, pattern)
     return matches if pc.any(matches).as_py() else None
 
 

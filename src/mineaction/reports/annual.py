@@ -107,8 +107,8 @@ def _treaty_table(reader: ScopedReader, period: tuple[dt.date, dt.date], code: s
                for r in released_area(register, by=("release_type",), period=period, contamination=code,
                                       scope=reader.scope(ENTITIES["released_part"]))}
     frame = pd.DataFrame(
-        [{"area": r.ref, "admin area": labels.get(r.admin_pcode, r.admin_pcode), "type": r.hazard_type,
-          "status": r.status, "remaining m² at year end": max(r.area_m2 - r.released_m2, 0.0),
+        [{"area": r.ref, "admin area": None if r.admin_pcode is None else labels.get(r.admin_pcode, r.admin_pcode),
+          "type": r.hazard_type, "status": r.status, "remaining m² at year end": max(r.area_m2 - r.released_m2, 0.0),
           "estimated quantity": "unknown" if r.estimated_items is None else int(r.estimated_items)}
          for r in rows],
         columns=["area", "admin area", "type", "status", "remaining m² at year end", "estimated quantity"],
@@ -142,7 +142,8 @@ def _eore_table(reader: ScopedReader, period: tuple[dt.date, dt.date], threshold
     rows = eore_audience(register, period, reader.scope(ENTITIES["eore_session"]))
     ancestors = admin_ancestors(register, 2)
     names = _admin_names(register)
-    frame = pd.DataFrame([(names.get(ancestors.get(p, p), p or "unknown"), *map(int, v)) for p, *v in rows],
+    frame = pd.DataFrame([("unknown" if p is None else names.get(ancestors.get(p, p), p or "unknown"), *map(int, v))
+                          for p, *v in rows],
                          columns=["admin area", "girls", "boys", "women", "men"])
     counts = frame.groupby("admin area").sum()
     published = suppress_small_counts(counts, threshold) if len(counts) else counts

@@ -55,10 +55,10 @@ def _like_pattern(cql: str) -> str:
     out, chars = [], iter(cql)
     for c in chars:
         if c == "\\":
-            c = next(chars, None)
-            if c is None:
+            escaped = next(chars, None)
+            if escaped is None:
                 raise InvalidValue("a LIKE pattern ends with the escape character \\", hint="write \\\\ for a backslash")
-            out.append(f"/{c}" if c in "%_" else c.replace("/", "//"))
+            out.append(f"/{escaped}" if escaped in "%_" else escaped.replace("/", "//"))
         else:
             out.append(c.replace("/", "//"))
     return "".join(out)
@@ -210,10 +210,12 @@ class Filter:
         if isinstance(rhs, ast.Attribute):
             lhs, rhs = rhs, lhs
         if not isinstance(lhs, ast.Attribute) or lhs.name not in GEOMETRY_NAMES:
-            raise InvalidValue(f"S_INTERSECTS compares the geometry property ({' or '.join(sorted(GEOMETRY_NAMES))}) with a geometry")
+            names = " or ".join(sorted(GEOMETRY_NAMES))
+            raise InvalidValue(f"S_INTERSECTS compares the geometry property ({names}) with a geometry")
         if isinstance(rhs, ast.Function) and rhs.name.lower() == "bbox" and len(rhs.arguments) == 4:
             try:
-                geometry = shapely.box(*(float(a) for a in rhs.arguments))
+                minx, miny, maxx, maxy = (float(a) for a in rhs.arguments)
+                geometry: BaseGeometry = shapely.box(minx, miny, maxx, maxy)
             except (TypeError, ValueError):
                 raise InvalidValue("BBOX takes four numbers: minx, miny, maxx, maxy") from None
         elif isinstance(rhs, values.Geometry):

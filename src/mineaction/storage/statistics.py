@@ -15,6 +15,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -88,8 +89,11 @@ def released_area(
     period: tuple[dt.date, dt.date] | None = None,
     contamination: str | None = None,
     scope: Scope = EVERYTHING,
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     """Released m² and part counts grouped by ``by`` (see :data:`GROUPINGS`).
+
+    Each row holds the ``by`` values (text, or None where a part has none),
+    ``area_m2`` (float) and ``parts`` (int).
 
     With ``admin_level``, the ``admin_pcode`` group rolls up to that level;
     ``period`` keeps parts released from its start up to, not including, its
@@ -119,7 +123,7 @@ def released_area(
     if admin_level is None or "admin_pcode" not in by:
         return sorted(rows, key=lambda r: tuple(str(r[g]) for g in by))
     ancestor = admin_ancestors(register, admin_level)
-    merged: dict[tuple, dict[str, object]] = defaultdict(lambda: {"area_m2": 0.0, "parts": 0})
+    merged: dict[tuple, dict[str, Any]] = defaultdict(lambda: {"area_m2": 0.0, "parts": 0})
     for row in rows:
         row["admin_pcode"] = ancestor.get(row["admin_pcode"], row["admin_pcode"])
         key = tuple(row[g] for g in by)

@@ -82,7 +82,7 @@ def test_sampling_plan_from_a_share_of_the_lot() -> None:
     plan = QcSamplingPlan.from_share(lot_m2=50_000, unit_m2=100, share=0.08)
     assert (plan.lot_units, plan.sample_size) == (500, 40)
     assert QcSamplingPlan.from_share(lot_m2=50_050, unit_m2=100, share=0.1).lot_units == 501
-    with pytest.raises(InvalidValue, match="sample size must be within 1..10"):
+    with pytest.raises(InvalidValue, match=r"sample size must be within 1\.\.10"):
         QcSamplingPlan(lot_m2=1_000, unit_m2=100, sample_size=11)
 
 

@@ -43,28 +43,28 @@ __all__ = [
     "check_task_transition",
 ]
 
-A, O = frozenset({"authority"}), frozenset({"operator"})
-EITHER = A | O
+_A, _O = frozenset({"authority"}), frozenset({"operator"})  # who may make a transition
+_EITHER = _A | _O
 
 TASK_STATES = StateMachine(
     "task",
     "task_state",
     [
-        Transition("draft", "issued", A),
-        Transition("draft", "cancelled", A, reason_required=True),
-        Transition("issued", "accepted", O),
-        Transition("issued", "draft", O, reason_required=True),  # declined: back to the authority to re-plan
-        Transition("issued", "cancelled", A, reason_required=True),
-        Transition("accepted", "in_progress", O),
-        Transition("accepted", "cancelled", A, reason_required=True),
-        Transition("in_progress", "suspended", EITHER, reason_required=True),
-        Transition("in_progress", "completed", O),
-        Transition("in_progress", "cancelled", A, reason_required=True),
-        Transition("suspended", "in_progress", EITHER),
-        Transition("suspended", "cancelled", A, reason_required=True),
-        Transition("completed", "verified", A),
-        Transition("completed", "in_progress", A, reason_required=True),  # QC failed: rework
-        Transition("verified", "closed", A),
+        Transition("draft", "issued", _A),
+        Transition("draft", "cancelled", _A, reason_required=True),
+        Transition("issued", "accepted", _O),
+        Transition("issued", "draft", _O, reason_required=True),  # declined: back to the authority to re-plan
+        Transition("issued", "cancelled", _A, reason_required=True),
+        Transition("accepted", "in_progress", _O),
+        Transition("accepted", "cancelled", _A, reason_required=True),
+        Transition("in_progress", "suspended", _EITHER, reason_required=True),
+        Transition("in_progress", "completed", _O),
+        Transition("in_progress", "cancelled", _A, reason_required=True),
+        Transition("suspended", "in_progress", _EITHER),
+        Transition("suspended", "cancelled", _A, reason_required=True),
+        Transition("completed", "verified", _A),
+        Transition("completed", "in_progress", _A, reason_required=True),  # QC failed: rework
+        Transition("verified", "closed", _A),
     ],
 )
 """The task life cycle; ``TASK_STATES.allowed(state)`` lists what may follow."""
@@ -105,10 +105,11 @@ def check_task_transition(
     --------
     >>> check_task_transition("issued", "accepted", "operator").target
     'accepted'
-    >>> check_task_transition("issued", "verified", "authority")
+    >>> check_task_transition("issued", "verified", "authority")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    mineaction.domain.operations.states.TransitionNotAllowed: a task cannot go from issued to verified; allowed next states: accepted (by operator), draft (by operator), cancelled (by authority)
+    mineaction.domain.operations.states.TransitionNotAllowed: a task cannot go from issued to verified;
+    allowed next states: accepted (by operator), draft (by operator), cancelled (by authority)
     >>> check_task_transition("completed", "verified", "operator")
     Traceback (most recent call last):
     ...
