@@ -147,4 +147,4 @@ def append_only(table: sa.Table, dialect: str, message: str) -> None:
             for action in ("UPDATE", "DELETE")
         ]
     for statement in statements:
-        sa.event.listen(table, "after_create", sa.DDL(statement))
+        sa.event.listen(table, "after_create", sa.DDL(statement), propagate=True)  # kept by to_metadata (revision 0001)
