@@ -261,3 +261,26 @@ def test_cli_recognises_a_central_zip_without_options(gpkg_template: Path, tmp_p
     assert result.exit_code == 0, result.output
     assert "recognised: ODK Central submissions zip, form accident_report" in result.output
     assert "3 field reports queued" in result.output
+
+
+def test_kobo_label_csv_in_english_with_a_multiple_choice(gpkg_register: Register, tmp_path: Path) -> None:
+    """Labels of a select_multiple are joined by spaces, and labels have spaces: the longest label wins."""
+    populate(gpkg_register)
+    en = {name: gpkg_register.labels(name, "en") for name in ("hazard_type", "hazard_status", "contamination",
+                                                              "evidence")}
+    outline = square_m(2000, 0, 100)
+    shape = ";".join(f"{y:.9f} {x:.9f} 0 0" for x, y in outline.exterior.coords)
+    path = tmp_path / "Hazard_report_-_latest_version_-_labels.csv"
+    path.write_text(_csv([
+        ["Organisation", "Date of the survey", "Type of area", "Status", "Suspected contamination", "Evidence",
+         "Outline of the hazardous area", "_uuid", "_submission_time", "_submitted_by"],
+        ["Test Operator", "2025-04-01", en["hazard_type"]["SHA"], en["hazard_status"]["active"],
+         f"{en['contamination']['ap_mine']} {en['contamination']['uxo']}", en["evidence"]["direct"], shape,
+         "k-h1", "2025-04-01T10:00:00", "team1"],
+    ]), encoding="utf-8")
+    result = import_submissions(gpkg_register, path, user="im", reason="Kobo labels")
+    assert result.report.ok, result.report.problems
+    assert result.recognised == ("recognised: KoboToolbox CSV export, form hazard_report, 1 submission(s), "
+                                 "English labels turned back into codes")
+    [report] = review.reports(gpkg_register, import_id=result.queued.import_id)
+    assert report.values["contamination"] == ["ap_mine", "uxo"] and report.values["hazard_type"] == "SHA"

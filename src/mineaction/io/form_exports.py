@@ -267,7 +267,7 @@ def _submission(raw: dict[str, Any], names: _Names, meta: dict[str, str], langua
 def _central_csv(path: Path, folder: Path, shape: str, given: str | None) -> FormExport:
     rows = [_split_geopoints(r) for r in _csv_table(path)]
     spec = _which_form(path, list(rows[0]) if rows else [], given)
-    names, languages = _Names(spec), set()
+    names, languages = _Names(spec), set[str]()
     by_parent: dict[str, list[dict[str, Any]]] = {}
     repeat_file = path.with_name(f"{path.stem}-{spec.repeat}.csv") if spec.repeat else None
     if repeat_file is not None and repeat_file.is_file():
@@ -312,7 +312,7 @@ def _central_odata(path: Path, data: dict[str, Any], given: str | None) -> FormE
     records = data["value"]
     headers = sorted({k for r in records[:50] for k in r})
     spec = _which_form(path, headers, given, declared)
-    names, languages = _Names(spec), set()
+    names, languages = _Names(spec), set[str]()
     linked = spec.repeat is not None and any(f"{spec.repeat}@odata.navigationLink" in str(list(r)) for r in records)
     beside = _odata_repeat(path, "Submissions", spec.repeat) if linked and spec.repeat else {}
     notes = []
@@ -340,11 +340,12 @@ def _kobo_records(path: Path, shape: str, records: list[dict[str, Any]], given: 
     headers = sorted({k for r in records[:50] for k in r})
     declared = next((str(r["_xform_id_string"]) for r in records if r.get("_xform_id_string")), None)
     spec = _which_form(path, headers, given, declared)
-    names, languages = _Names(spec), set()
+    names, languages = _Names(spec), set[str]()
     submissions = []
     for raw in records:
-        listed = raw.get("_attachments") if isinstance(raw.get("_attachments"), list) else []
-        files = [Path(str(a.get("filename", ""))).name for a in listed if isinstance(a, dict)]
+        listed = raw.get("_attachments")
+        files = [Path(str(a.get("filename", ""))).name for a in listed if isinstance(a, dict)] if isinstance(
+            listed, list) else []
         data = {k: v for k, v in raw.items() if not k.startswith("_") or k == "_attachments"}
         s = _submission(data | {"meta/instanceID": raw.get("meta/instanceID") or raw.get("_uuid")}, names,
                         _meta(raw, _KOBO_META), languages, files)

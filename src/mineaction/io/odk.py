@@ -60,30 +60,27 @@ def _codes_from_labels(register: Register, export: FormExport) -> None:
     """
     selects = {q.name: (q.type.split()[0], q.type.split()[1]) for q in export.form.questions
                if q.type.startswith(("select_one ", "select_multiple "))}
-    tables: dict[str, tuple[set[str], dict[str, str]]] = {}
-    for kind, list_name in selects.values():
-        if list_name not in tables:
-            listed = choices(register, list_name)
-            labels = {normalise(label): code for code, en, uk in listed for label in (uk, en)}
-            tables[list_name] = ({code for code, _, _ in listed}, labels)
+    tables: dict[str, dict[str, str]] = {}  # list -> code or normalised label -> code
+    for list_name in {list_name for _, list_name in selects.values()}:
+        listed = choices(register, list_name)
+        tables[list_name] = {normalise(label): code for code, en, uk in listed for label in (uk, en)}
+        tables[list_name].update({code: code for code, _, _ in listed})
+
+    def one(table: dict[str, str], word: str) -> str | None:
+        return table.get(word) or table.get(normalise(word))
 
     def code(kind: str, list_name: str, value: str) -> str:
-        codes, labels = tables[list_name]
-        if value in codes:
-            return value
-        if kind == "select_one" or normalise(value) in labels:
-            return labels.get(normalise(value), value)
+        table = tables[list_name]
+        if kind == "select_one" or one(table, value):
+            return one(table, value) or value
         words, out = value.split(), []
-        while words:  # select_multiple: labels joined by spaces, each perhaps of several words
-            for n in range(len(words), 0, -1):
-                found = codes & {" ".join(words[:n])} or {labels.get(normalise(" ".join(words[:n])), "")} - {""}
-                if found:
-                    out.append(found.pop())
-                    words = words[n:]
-                    break
-            else:
+        while words:  # select_multiple: labels joined by spaces, each perhaps of several words: longest first
+            n = next((n for n in range(len(words), 0, -1) if one(table, " ".join(words[:n]))), 0)
+            if n == 0:
                 return value
-        return " ".join(out)
+            out.append(one(table, " ".join(words[:n])))
+            words = words[n:]
+        return " ".join(str(c) for c in out)
 
     for submission in export.submissions:
         for answers in [submission.answers, *(row for rows in submission.repeats.values() for row in rows)]:
