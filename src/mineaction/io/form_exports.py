@@ -409,7 +409,8 @@ def is_form_export(path: Path) -> bool:
         return bool(_csv_header(path) & (_CENTRAL_MARKS | _KOBO_MARKS))
     if suffix == ".json":
         head = _head(path)
-        return bool(re.search(rb'"(value|results|@odata\.context)"\s*:', head)) and b'"FeatureCollection"' not in head
+        return (bool(re.search(rb'"(value|results)"\s*:\s*\[|"@odata\.context"\s*:', head))
+                and not re.search(rb'"type"\s*:\s*"Feature', head))
     if suffix == ".zip":
         import zipfile
 
