@@ -45,7 +45,7 @@ def _csv(rows: list[list[object]], delimiter: str = ",") -> str:
     return out.getvalue()
 
 
-def central_zip(folder: Path) -> Path:
+def central_zip(folder: Path, organisation: str = "ORG-000001") -> Path:
     """ODK Central's "Download all records": main CSV, the victims repeat CSV and media/, as one zip."""
     lat, lon, alt, acc = _lat_lon(SITE)
     main = _csv([
@@ -54,7 +54,7 @@ def central_zip(folder: Path) -> Path:
          "incident-location-Accuracy", "settlement", "description", "photo", "meta-instanceID", "KEY",
          "SubmitterID", "SubmitterName", "AttachmentsPresent", "AttachmentsExpected", "Status", "ReviewState",
          "DeviceID", "Edits", "FormVersion"],
-        ["2025-06-02T09:14:03.120Z", "ORG-000001", "2025-06-02", "uxo", "yes", lat, lon, alt, acc, "",
+        ["2025-06-02T09:14:03.120Z", organisation, "2025-06-02", "uxo", "yes", lat, lon, alt, acc, "",
          "Tractor hit an item", "1717320000123.jpg", "uuid:c-1", "uuid:c-1", "7", "Field Team 3", "1", "1", "",
          "approved", "collect:Q9xY", "0", "0000000042"],
     ])
