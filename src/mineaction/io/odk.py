@@ -20,6 +20,7 @@ the base64.
 from __future__ import annotations
 
 import base64
+import mimetypes
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -137,7 +138,8 @@ class _Rows:
                                         "import the submissions zip with its media/ folder to keep the photo"))
                 continue
             size = found.stat().st_size
-            kept: dict[str, Any] = {"name": name, "sha256": file_sha256(found), "size": size}
+            kept: dict[str, Any] = {"name": name, "sha256": file_sha256(found), "size": size,
+                                    "content_type": mimetypes.guess_type(name)[0] or "application/octet-stream"}
             if size <= MAX_ATTACHMENT_BYTES:
                 kept["data"] = base64.b64encode(found.read_bytes()).decode("ascii")
             else:
