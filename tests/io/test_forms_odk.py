@@ -201,7 +201,7 @@ def test_attachment_names_never_reach_outside_the_export(gpkg_register: Register
     assert [p.problem for p in result.report.problems if p.field == "photo"] == [
         f"attachment name {str(secret)!r} is a path, not a file name",
         "attachment name '../outside.txt' is a path, not a file name"]
-    assert all(not r.attachments for r in review.reports(gpkg_register))
+    assert all(not r.files for r in review.reports(gpkg_register))
 
 
 def test_json_nested_to_exhaust_the_parser_is_refused(gpkg_register: Register, tmp_path: Path) -> None:

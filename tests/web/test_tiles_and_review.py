@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import mapbox_vector_tile
 import shapely.geometry
 
+from mineaction.io.odk import import_submissions
+from mineaction.storage import review
+from mineaction.storage.register import Register
 from mineaction.web.tiles import lonlat_to_tile
 from tests.common import square_m
+from tests.io.test_field_exports import PHOTO, central_zip
 from tests.web.seed import Seeded
 
 Z = 13
@@ -97,3 +104,21 @@ def test_victim_reports_withhold_personal_fields(server, seeded: Seeded) -> None
         assert "Secret Reported Person" not in reviewer.get("/api/v1/review/reports").text
     with server.client("personal_a") as granted:
         assert "Secret Reported Person" in granted.get("/api/v1/review/reports").text
+
+
+def test_a_form_submissions_metadata_and_photos_show_in_review(server, seeded: Seeded, web_target: str,
+                                                                 tmp_path: Path) -> None:
+    """Imported from ODK Central's zip: the reviewer sees who sent it from which device, and the photo's hash."""
+    with Register.open(web_target) as register:
+        organisation = register.get("organisation", seeded.orgs["A"]).ref
+        result = import_submissions(register, central_zip(tmp_path, organisation), user="im", reason="web review")
+        refs = [r.ref for r in review.reports(register, import_id=result.queued.import_id)]
+    try:
+        with server.client("reviewer_a") as reviewer:
+            shown = reviewer.get(f"/api/v1/review/reports/{refs[0]}").json()
+    finally:
+        with Register.open(web_target) as register:
+            review.reject(register, refs, user="im", reason="shown in a test only")
+    assert shown["submission"]["submitter"] == "Field Team 3" and shown["submission"]["device"] == "collect:Q9xY"
+    assert shown["files"] == [{"name": "1717320000123.jpg", "sha256": hashlib.sha256(PHOTO).hexdigest(),
+                               "size": len(PHOTO)}]

@@ -15,6 +15,7 @@ from mineaction.cli.options import DbOption, console
 from mineaction.domain.entities import Sensitivity
 from mineaction.errors import InvalidValue
 from mineaction.io.export import export as export_register
+from mineaction.io.form_exports import is_form_export
 from mineaction.io.importer import ImportResult, import_file
 from mineaction.io.odk import import_submissions
 from mineaction.io.xlsform import FORMS, write_forms
@@ -42,6 +43,8 @@ def _parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
 
 def _show_import(result: ImportResult, source: Path, report_to: Path | None) -> None:
     report = result.report
+    if result.recognised:
+        console.print(result.recognised)
     console.print(report.table())
     stem = report_to or source.with_name(source.name + ".report")
     csv_path = report.to_csv(stem.with_name(stem.name + ".csv"))
@@ -60,8 +63,9 @@ def _show_import(result: ImportResult, source: Path, report_to: Path | None) -> 
 
 
 def import_command(
-    source: Annotated[Path, typer.Argument(help="GeoPackage, GeoJSON, zipped Shapefile, KML/KMZ, GPX, CSV, "
-                                                "or an ODK Central / Kobo export (CSV or JSON).")],
+    source: Annotated[Path, typer.Argument(help="GeoPackage, GeoJSON, zipped Shapefile, KML/KMZ, GPX, CSV, or an "
+                                                "ODK Central (.csv.zip, CSV, OData JSON) or KoboToolbox (XLSX, CSV, "
+                                                "JSON) export, recognised by its shape.")],
     db: DbOption = "mineaction.gpkg",
     entity: Annotated[str | None, typer.Option(help="Register entity the file holds (default mapping).")] = None,
     mapping: Annotated[Path | None, typer.Option(help="Mapping YAML: columns and values onto the register.")] = None,
@@ -80,7 +84,7 @@ def import_command(
     """Validate a field data file, show the report, and queue its features as field reports."""
     reason = reason or f"import of {source.name}"
     with Register.open(db) as register:
-        if form or (source.stem in FORMS and source.suffix.lower() in (".csv", ".json")):
+        if form or (mapping is None and entity is None and is_form_export(source)):
             result = import_submissions(register, source, form=form, user=user or _default_user(), reason=reason,
                                         dry_run=dry_run, skip_invalid=skip_invalid)
         else:

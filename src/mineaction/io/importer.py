@@ -63,6 +63,7 @@ class ImportResult:
     report: ValidationReport
     queued: QueueResult | None  # None: dry run, or refused because the report has errors
     dry_run: bool = False
+    recognised: str | None = None  # what a form export was recognised as (tool, shape, form, labels)
 
 
 def _jsonable(value: Any) -> Any:
@@ -427,8 +428,10 @@ class _Validator:
         if "id" not in plan.identity and not batch.attachments and not batch.keys:
             return [_EXTRA_NONE] * len(batch)
         ids = batch.columns[plan.identity["id"]] if "id" in plan.identity else [None] * len(batch)
-        return [_json([ids[i], [a.get("sha256") for a in (batch.attachments[i] if batch.attachments else ())],
-                       batch.keys[i] if batch.keys else None]) for i in range(len(batch))]
+        # a submission's metadata (no sha256) is not content: the same answers downloaded again are the same report
+        files = batch.attachments or [()] * len(batch)
+        return [_json([ids[i], [a["sha256"] for a in files[i] if "sha256" in a], batch.keys[i] if batch.keys else None])
+                for i in range(len(batch))]
 
     def _explain(self, job: Job, plan: ColumnPlan, batch: Batch, i: int,
                  geometry_errors: dict[int, MineActionError], current: Record | None) -> None:

@@ -1,29 +1,27 @@
-"""Form submissions from ODK Central and KoboToolbox, as CSV or JSON exports.
+"""Form submissions from ODK Central and KoboToolbox into the review queue.
 
-Both servers export the same XLSForm answers in slightly different shapes:
-
-* ODK Central CSV: one file per form (``<form_id>.csv``) and one per repeat
-  (``<form_id>-<repeat>.csv``, linked by ``PARENT_KEY``); group paths joined
-  with ``-``; a geopoint split into ``…-Latitude``/``-Longitude`` columns;
-  attachments in ``media/``.
-* ODK Central JSON (OData ``value``): groups as nested objects, repeats as
-  arrays, geopoints as GeoJSON (lon/lat).
-* Kobo JSON (``results``) and CSV: group paths joined with ``/``; geo
-  answers as ODK text; ``_attachments`` lists the files.
+:mod:`mineaction.io.form_exports` recognises what the servers hand out (the
+Central submissions zip, CSV and OData JSON; Kobo's XLSX, CSV and API JSON)
+and flattens it to question names, which are the register's field names (see
+:mod:`mineaction.io.xlsform`). Here labels become codes again, geo answers
+geometries, photos their bytes, and everything goes to the same validation
+and queue as any file import.
 
 ODK text geometry is **"latitude longitude altitude accuracy"**
-(:func:`mineaction.io.coordinates.odk_geometry`). Everything is flattened to
-the question names (which are the register's field names, see
-:mod:`mineaction.io.xlsform`) and handed to the same validation and queue as
-any file import; photos are hashed and kept with their field report.
+(:func:`mineaction.io.coordinates.odk_geometry`). Each field report keeps its
+submission's metadata (instance id, submitter, device, submitted and updated
+times, form version, review state) and its photos (file name, SHA-256, size
+and the bytes, base64) in its ``attachments``; approval names the submissions
+in its changeset's reason. The register has no attachment table yet: see
+``docs/field-data.md`` for the GeoPackage Related Tables design that replaces
+the base64.
 """
 
 from __future__ import annotations
 
-import csv
-import json
+import base64
+import mimetypes
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,30 +30,20 @@ import numpy as np
 from mineaction.domain.entities import ENTITIES, Kind
 from mineaction.errors import InvalidValue, RecordNotFound
 from mineaction.io.coordinates import odk_geometry
-from mineaction.io.errors import SourceError
+from mineaction.io.form_exports import FormExport, Submission, form_export
 from mineaction.io.importer import ImportResult, Job, import_batches
-from mineaction.io.mapping import Mapping
+from mineaction.io.mapping import Mapping, normalise
 from mineaction.io.sources import Batch, file_sha256
 from mineaction.io.validation import Problem, ValidationReport
-from mineaction.io.xlsform import FORMS, FormSpec
+from mineaction.io.xlsform import FORMS, FormSpec, choices
 from mineaction.storage import Register
 from mineaction.storage.review import ImportSource
 
-__all__ = ["import_submissions", "read_submissions"]
+__all__ = ["MAX_ATTACHMENT_BYTES", "import_submissions"]
 
 _GEO_TYPES = ("geopoint", "geotrace", "geoshape")
-_KEYS = ("meta/instanceID", "instanceID", "__id", "KEY", "_uuid")
-_SPLIT_GEOPOINT = ("Latitude", "Longitude", "Altitude", "Accuracy")
-
-
-@dataclass
-class Submission:
-    """One submission flattened to question name -> answer, with its repeats."""
-
-    key: str
-    answers: dict[str, Any]
-    repeats: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    attachments: list[str] = field(default_factory=list)  # file names the server listed
+#: a photo larger than this is recorded by name and SHA-256 only (its bytes are not kept)
+MAX_ATTACHMENT_BYTES = 16 * 1024**2
 
 
 def _plain_name(name: str) -> bool:
@@ -64,114 +52,42 @@ def _plain_name(name: str) -> bool:
             and ":" not in name and name.isprintable())
 
 
-def _leaf(path: str) -> str:
-    return path.replace("-", "/").split("/")[-1]
+def _codes_from_labels(register: Register, export: FormExport) -> None:
+    """Answers given as choice labels (Kobo's label exports, English or Ukrainian) become the choices' codes.
 
+    The choices are the form's, as :mod:`mineaction.io.xlsform` writes them
+    from the register: vocabularies, operators and the gazetteer. A code
+    stays as it is; a word found nowhere is left for the validation to report.
+    """
+    selects = {q.name: (q.type.split()[0], q.type.split()[1]) for q in export.form.questions
+               if q.type.startswith(("select_one ", "select_multiple "))}
+    tables: dict[str, dict[str, str]] = {}  # list -> code or normalised label -> code
+    for list_name in {list_name for _, list_name in selects.values()}:
+        listed = choices(register, list_name)
+        tables[list_name] = {normalise(label): code for code, en, uk in listed for label in (uk, en)}
+        tables[list_name].update({code: code for code, _, _ in listed})
 
-def _flatten(data: dict[str, Any], out: dict[str, Any], repeats: dict[str, list[dict[str, Any]]]) -> None:
-    for key, value in data.items():
-        name = _leaf(key)
-        if isinstance(value, dict) and value.get("type") not in ("Point", "LineString", "Polygon"):
-            _flatten(value, out, repeats)  # an ODK Central group
-        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value) and name != "_attachments":
-            rows = []
-            for item in value:
-                row: dict[str, Any] = {}
-                _flatten(item, row, repeats)
-                rows.append(row)
-            repeats[name] = rows
-        else:
-            out[name] = value
+    def one(table: dict[str, str], word: str) -> str | None:
+        return table.get(word) or table.get(normalise(word))
 
+    def code(kind: str, list_name: str, value: str) -> str:
+        table = tables[list_name]
+        if kind == "select_one" or one(table, value):
+            return one(table, value) or value
+        words, out = value.split(), []
+        while words:  # select_multiple: labels joined by spaces, each perhaps of several words: longest first
+            n = next((n for n in range(len(words), 0, -1) if one(table, " ".join(words[:n]))), 0)
+            if n == 0:
+                return value
+            out.append(one(table, " ".join(words[:n])))
+            words = words[n:]
+        return " ".join(str(c) for c in out)
 
-def _key(answers: dict[str, Any], raw: dict[str, Any]) -> str:
-    for name in _KEYS:
-        if raw.get(name) or answers.get(_leaf(name)):
-            return str(raw.get(name) or answers.get(_leaf(name)))
-    raise SourceError("a submission has no instance ID", hint="export with the meta/instanceID column")
-
-
-def _from_json(path: Path) -> list[Submission]:
-    try:
-        data = json.loads(path.read_text("utf-8-sig"))
-    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: nesting built to exhaust the parser
-        raise SourceError(f"{path.name}: not readable JSON ({type(exc).__name__}: {exc})") from None
-    records = data.get("value", data.get("results")) if isinstance(data, dict) else data
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise SourceError(f"{path.name}: expected an ODK Central 'value' or Kobo 'results' list of submissions")
-    out = []
-    for raw in records:
-        answers: dict[str, Any] = {}
-        repeats: dict[str, list[dict[str, Any]]] = {}
-        try:
-            _flatten(raw, answers, repeats)
-        except RecursionError:
-            raise SourceError(f"{path.name}: a submission is nested deeper than any form produces") from None
-        listed = raw.get("_attachments") if isinstance(raw.get("_attachments"), list) else []
-        names = [a.get("filename", "") for a in listed if isinstance(a, dict)]
-        out.append(Submission(_key(answers, raw), answers, repeats, [str(n) for n in names]))
-    return out
-
-
-def _csv_rows(path: Path) -> list[dict[str, Any]]:
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        sample = f.read(4096)
-        f.seek(0)
-        try:
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        rows = list(csv.DictReader(f, dialect=dialect))
-    out = []
-    for row in rows:
-        flat: dict[str, Any] = {}
-        split: dict[str, dict[str, str]] = {}
-        for column, value in row.items():
-            if column is None:
-                continue
-            value = value if value != "" else None
-            base, _, part = column.rpartition("-")
-            if part in _SPLIT_GEOPOINT and base:  # ODK Central: location-Latitude, location-Longitude, ...
-                split.setdefault(_leaf(base), {})[part] = value or ""
-                continue
-            flat[_leaf(column)] = value
-        for name, parts in split.items():
-            if parts.get("Latitude") and parts.get("Longitude"):
-                flat[name] = " ".join(parts.get(p) or "0" for p in _SPLIT_GEOPOINT)
-        flat["KEY"], flat["PARENT_KEY"] = row.get("KEY"), row.get("PARENT_KEY")
-        out.append(flat)
-    return out
-
-
-def _from_csv(path: Path, spec: FormSpec) -> list[Submission]:
-    submissions = []
-    for row in _csv_rows(path):
-        submissions.append(Submission(_key(row, row), row))
-    if spec.repeat:
-        repeat_file = path.with_name(f"{path.stem}-{spec.repeat}.csv")
-        by_parent: dict[str, list[dict[str, Any]]] = {}
-        if repeat_file.exists():
-            for row in _csv_rows(repeat_file):
-                by_parent.setdefault(str(row.get("PARENT_KEY")), []).append(row)
-        for s in submissions:
-            s.repeats[spec.repeat] = by_parent.get(str(s.answers.get("KEY") or s.key), [])
-    return submissions
-
-
-def read_submissions(path: str | Path, spec: FormSpec) -> list[Submission]:
-    """Submissions of one form from an ODK Central or Kobo CSV/JSON export."""
-    path = Path(path)
-    if not path.is_file():
-        raise SourceError(f"no file at {path}")
-    if path.suffix.lower() == ".json":
-        return _from_json(path)
-    if path.suffix.lower() == ".csv":
-        try:
-            return _from_csv(path, spec)
-        except (UnicodeError, csv.Error) as exc:
-            raise SourceError(f"{path.name}: not a readable CSV export ({exc})",
-                              hint="export the submissions again as UTF-8 CSV from ODK Central or Kobo") from None
-    raise SourceError(f"{path.name}: submissions come as .csv or .json exports")
+    for submission in export.submissions:
+        for answers in [submission.answers, *(row for rows in submission.repeats.values() for row in rows)]:
+            for name, (kind, list_name) in selects.items():
+                if isinstance(answers.get(name), str) and answers[name]:
+                    answers[name] = code(kind, list_name, answers[name].strip())
 
 
 class _Rows:
@@ -197,24 +113,41 @@ class _Rows:
         except (ValueError, TypeError) as exc:
             return None, f"{types.get(geo_name)} {value!r} cannot be read ({exc}); ODK writes 'lat lon alt acc'"
 
-    def _attachments(self, answers: dict[str, Any], listed: list[str], label: str) -> tuple[dict[str, str], ...]:
-        """Photos named by image answers, found beside the export; a name is a file name, never a path."""
-        names = [str(answers[q.name]) for q in self.spec.questions if q.type == "image" and answers.get(q.name)]
-        out = []
-        for name in dict.fromkeys(names + [n for n in listed if n in names]):
+    def _attachments(self, s: Submission, label: str) -> tuple[dict[str, Any], ...]:
+        """Photos named by image answers, found in the export; a name is a file name, never a path.
+
+        The bytes are kept (base64) with the report, so nothing depends on
+        where the export was unpacked; one above :data:`MAX_ATTACHMENT_BYTES`
+        is recorded by name, size and SHA-256 only.
+        """
+        names = [str(s.answers[q.name]) for q in self.spec.questions if q.type == "image" and s.answers.get(q.name)]
+        out: list[dict[str, Any]] = []
+        for name in dict.fromkeys(names):
             if not _plain_name(name):
                 self.report.add(Problem(self.report.source, label, "photo", "error",
                                         f"attachment name {name!r} is a path, not a file name",
                                         "export the submissions again; attachments stay in the media folder"))
                 continue
-            for candidate in (self.folder / "media" / name, self.folder / "attachments" / name, self.folder / name):
-                if candidate.is_file():
-                    out.append({"name": name, "path": str(candidate.resolve()), "sha256": file_sha256(candidate)})
-                    break
+            folders = [self.folder / "media", self.folder / "attachments"]
+            if _plain_name(str(s.meta.get("instance_id", "")).removeprefix("uuid:")):  # Kobo: attachments/<uuid>/
+                folders.append(self.folder / "attachments" / s.meta["instance_id"].removeprefix("uuid:"))
+            found = next((f / name for f in [*folders, self.folder] if (f / name).is_file()), None)
+            if found is None:
+                self.report.add(Problem(self.report.source, label, "photo", "warning",
+                                        f"attachment {name} is not in the export",
+                                        "import the submissions zip with its media/ folder to keep the photo"))
+                continue
+            size = found.stat().st_size
+            kept: dict[str, Any] = {"name": name, "sha256": file_sha256(found), "size": size,
+                                    "content_type": mimetypes.guess_type(name)[0] or "application/octet-stream"}
+            if size <= MAX_ATTACHMENT_BYTES:
+                kept["data"] = base64.b64encode(found.read_bytes()).decode("ascii")
             else:
                 self.report.add(Problem(self.report.source, label, "photo", "warning",
-                                        f"attachment {name} is not beside the export",
-                                        "put the export's media/ folder next to it to keep the photo"))
+                                        f"attachment {name} has {size:,} bytes (limit {MAX_ATTACHMENT_BYTES:,}): "
+                                        "its name and SHA-256 are kept, not its bytes",
+                                        "send a smaller photo, or keep the original with the export"))
+            out.append(kept)
         return tuple(out)
 
     def batch(self, entity_name: str, rows: Sequence[tuple[str, dict[str, Any], str | None, tuple[Any, ...]]]) -> Batch:
@@ -251,40 +184,46 @@ def import_submissions(
     dry_run: bool = False,
     skip_invalid: bool = False,
 ) -> ImportResult:
-    """Import an ODK Central or Kobo export of one of :data:`~mineaction.io.xlsform.FORMS` into the queue."""
+    """Import an ODK Central or Kobo export of one of :data:`~mineaction.io.xlsform.FORMS` into the queue.
+
+    The export's tool, shape, form and label language are recognised
+    (:func:`~mineaction.io.form_exports.form_export`); ``form`` overrides the form.
+    """
     path = Path(path)
-    form_id = form or path.stem
-    if form_id not in FORMS:
-        raise InvalidValue(f"{path.name}: which form are these submissions of?",
-                           hint=f"give --form, one of {', '.join(FORMS)}")
-    spec = FORMS[form_id]
-    submissions = read_submissions(path, spec)
-    report = ValidationReport(path.name)
-    rows = _Rows(register, spec, path.parent, report)
-    main, children = [], []
-    for s in submissions:
-        label = f"submission {s.key}"
-        attachments = rows._attachments(s.answers, s.attachments, label)
-        answers = dict(s.answers)
-        if spec.action == "update":
-            identified = _activity_identity(register, answers, label, report)
-            if identified is None:
-                continue
-            answers = identified
-        main.append((label, answers, s.key, attachments))
-        for k, child in enumerate(s.repeats.get(spec.repeat or "", []), start=1):
-            link = "activity_id" if spec.repeat_entity == "released_part" else f"{spec.entity}_id"
-            child = {**child, link: answers["id"] if spec.action == "update" else s.key,
-                     "organisation_id": answers.get("organisation_id")}
-            children.append((f"{label} {spec.repeat} {k}", child, None, ()))
-    jobs = [Job(Mapping.load(entity_name=spec.entity), [rows.batch(spec.entity, main)] if main else [],
-                "EPSG:4326", form_id)]
-    if spec.repeat_entity and children:
-        jobs.append(Job(Mapping.load(entity_name=spec.repeat_entity), [rows.batch(spec.repeat_entity, children)],
-                        "EPSG:4326", f"{form_id}/{spec.repeat}"))
-    origin = ImportSource(path.name, file_sha256(path), f"ODK/Kobo {path.suffix[1:].upper()}", f"form {form_id}")
-    return import_batches(register, jobs, origin, report, user=user, reason=reason, dry_run=dry_run,
-                          skip_invalid=skip_invalid)
+    if form is not None and form not in FORMS:
+        raise InvalidValue(f"{path.name}: no form {form!r}", hint=f"give --form, one of {', '.join(FORMS)}")
+    with form_export(path, form) as export:
+        spec = export.form
+        _codes_from_labels(register, export)
+        report = ValidationReport(path.name)
+        rows = _Rows(register, spec, export.folder, report)
+        main, children = [], []
+        for s in export.submissions:
+            label = f"submission {s.key}"
+            meta = {"kind": "submission", "source": export.tool, **s.meta}
+            attachments = (*rows._attachments(s, label), meta)
+            answers = dict(s.answers)
+            if spec.action == "update":
+                identified = _activity_identity(register, answers, label, report)
+                if identified is None:
+                    continue
+                answers = identified
+            main.append((label, answers, s.key, attachments))
+            for k, child in enumerate(s.repeats.get(spec.repeat or "", []), start=1):
+                link = "activity_id" if spec.repeat_entity == "released_part" else f"{spec.entity}_id"
+                child = {**child, link: answers["id"] if spec.action == "update" else s.key,
+                         "organisation_id": answers.get("organisation_id")}
+                children.append((f"{label} {spec.repeat} {k}", child, None, (meta,)))
+        jobs = [Job(Mapping.load(entity_name=spec.entity), [rows.batch(spec.entity, main)] if main else [],
+                    "EPSG:4326", spec.form_id)]
+        if spec.repeat_entity and children:
+            jobs.append(Job(Mapping.load(entity_name=spec.repeat_entity), [rows.batch(spec.repeat_entity, children)],
+                            "EPSG:4326", f"{spec.form_id}/{spec.repeat}"))
+        origin = ImportSource(path.name, file_sha256(path), f"{export.tool} {export.shape}", f"form {spec.form_id}")
+        result = import_batches(register, jobs, origin, report, user=user, reason=reason, dry_run=dry_run,
+                                skip_invalid=skip_invalid)
+        result.recognised = export.describe()
+        return result
 
 
 def _activity_identity(register: Register, answers: dict[str, Any], label: str,

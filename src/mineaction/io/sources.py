@@ -96,7 +96,7 @@ class Batch:
     geometry_errors: dict[int, str]  # index -> why the geometry could not even be parsed
     # form submissions only: a key other rows may link to (the instance ID), their photos
     keys: list[str | None] | None = None
-    attachments: list[tuple[dict[str, str], ...]] | None = None
+    attachments: list[tuple[dict[str, Any], ...]] | None = None
 
     def __len__(self) -> int:
         return len(self.labels)

@@ -26,7 +26,7 @@ from mineaction.domain.spreadsheet import neutralise
 from mineaction.errors import InvalidValue
 from mineaction.storage import Register, latest_changeset
 
-__all__ = ["FORMS", "FormSpec", "Question", "write_form", "write_forms"]
+__all__ = ["FORMS", "FormSpec", "Question", "choices", "write_form", "write_forms"]
 
 _EN, _UK = "English (en)", "Ukrainian (uk)"
 _YES_NO = {"yes": ("Yes", "Так"), "no": ("No", "Ні")}
@@ -142,6 +142,7 @@ FORMS: dict[str, FormSpec] = {
             _q("text", "hazard_id", "Hazard reference (HAZ-…), if known", "Номер небезпечної території (HAZ-…)"),
             _GEO_SAFE, _location(), _SETTLEMENT,
             _q("text", "description", "What happened", "Що сталося"),
+            _q("image", "photo", "Photo of the site (from a safe distance)", "Фото місця (з безпечної відстані)"),
             _q("begin_repeat", "victims", "Victims", "Постраждалі"),
             _q("select_one sex", "sex", "Sex", "Стать", required=True),
             _q("integer", "age", "Age", "Вік"),
@@ -160,7 +161,7 @@ def _lists(spec: FormSpec) -> list[str]:
     return [q.type.split()[1] for q in spec.questions if q.type.startswith(("select_one ", "select_multiple "))]
 
 
-def _choices(register: Register, list_name: str) -> list[tuple[str, str, str]]:
+def choices(register: Register, list_name: str) -> list[tuple[str, str, str]]:
     """(name, English label, Ukrainian label) for one choice list."""
     if list_name == "yes_no":
         return [(code, en, uk) for code, (en, uk) in _YES_NO.items()]
@@ -198,8 +199,8 @@ def write_form(register: Register, form_id: str, path: str | Path) -> Path:
         spec = FORMS[form_id]
     except KeyError:
         raise InvalidValue(f"no form {form_id!r}", hint=f"forms are {', '.join(FORMS)}") from None
-    lists = {name: _choices(register, name) for name in dict.fromkeys(_lists(spec))}
-    empty = {name for name, choices in lists.items() if not choices}
+    lists = {name: choices(register, name) for name in dict.fromkeys(_lists(spec))}
+    empty = {name for name, listed in lists.items() if not listed}
     book = Workbook()
     survey = cast(Worksheet, book.active)  # a new workbook's one sheet
     survey.title = "survey"
@@ -207,11 +208,11 @@ def write_form(register: Register, form_id: str, path: str | Path) -> Path:
                    "relevant", "default", "calculation", "appearance"])
     for row in _survey_rows(spec, empty):
         survey.append(row)
-    choices = book.create_sheet("choices")
-    choices.append(["list_name", "name", f"label::{_EN}", f"label::{_UK}"])
+    choice_sheet = book.create_sheet("choices")
+    choice_sheet.append(["list_name", "name", f"label::{_EN}", f"label::{_UK}"])
     for name, rows in lists.items():
         for code, en, uk in rows:
-            choices.append([name, code, neutralise(en), neutralise(uk)])  # names of places and organisations
+            choice_sheet.append([name, code, neutralise(en), neutralise(uk)])  # names of places and organisations
     settings = book.create_sheet("settings")
     settings.append(["form_title", "form_id", "version", "default_language"])
     settings.append([spec.title_en, spec.form_id, _version(register), _EN])

@@ -83,7 +83,7 @@ class Submission(NamedTuple):
     target_id: str | None = None
     base_version: int | None = None
     depends_on: Mapping[str, str] = MappingProxyType({})  # link field -> parent's content_hash
-    attachments: tuple[dict[str, str], ...] = ()
+    attachments: tuple[dict[str, Any], ...] = ()
     # the organisation the report is for; None: its values' organisation_id, else its parent report's
     organisation_id: str | None = None
 
@@ -123,12 +123,23 @@ class FieldReport:
     target_id: str | None = None
     base_version: int | None = None
     depends_on: dict[str, str] = field(default_factory=dict)
-    attachments: tuple[dict[str, str], ...] = ()
+    attachments: tuple[dict[str, Any], ...] = ()  # files, and a form submission's metadata (kind "submission")
     reviewed_by: str | None = None
     review_note: str | None = None
     record_id: str | None = None
     record_version: int | None = None
     organisation_id: str | None = None
+
+    @property
+    def files(self) -> tuple[dict[str, Any], ...]:
+        """The photos and other files that came with the report (name, sha256, size, base64 data)."""
+        return tuple(a for a in self.attachments if a.get("kind") != "submission")
+
+    @property
+    def submission(self) -> dict[str, Any] | None:
+        """The form submission it came from: source, instance_id, submitter, device, submitted_at,
+        updated_at, form_version, review_state (those the server gave); None for a file import."""
+        return next((a for a in self.attachments if a.get("kind") == "submission"), None)
 
 
 @dataclass
@@ -429,17 +440,18 @@ class _Batch:
     values: list[dict[str, Any]]
     geometries: list[BaseGeometry | None]
     depends_on: list[str | None]  # JSON text {link field: id of the field report that creates it}, or None
+    attachments: list[str | None]  # JSON text of files and a submission's metadata, or None
 
     def subset(self, rows: Sequence[int]) -> _Batch:
         """The batch's reports at positions ``rows``."""
         columns: tuple[list[Any], ...] = (
             self.fids, self.refs, self.actions, self.target_ids, self.base_versions, self.values, self.geometries,
-            self.depends_on)
+            self.depends_on, self.attachments)
         return _Batch(self.entity, *([column[i] for i in rows] for column in columns))
 
 
 _PENDING = ("fid", "ref", "entity", "action", "target_id", "base_version", "field_values", "geometry_wkb",
-            "depends_on")
+            "depends_on", "attachments")
 
 
 def _pending(connection: sa.Connection, table: sa.Table, *where: sa.ColumnElement[bool],
@@ -458,10 +470,10 @@ def _pending(connection: sa.Connection, table: sa.Table, *where: sa.ColumnElemen
         rows = sorted(rows, key=lambda r: _ENTITY_ORDER[r[2]])  # stable: fid order within an entity
     batches = []
     for name, group in groupby(rows, key=entity_of):
-        fids, refs, _, actions, targets, bases, values, wkbs, depends_on = map(list, zip(*group))
+        fids, refs, _, actions, targets, bases, values, wkbs, depends_on, attachments = map(list, zip(*group))
         batches.append(_Batch(
             name, fids, refs, actions, targets, bases, json.loads(f"[{','.join(values)}]"),
-            list(shapely.from_wkb(np.asarray([*wkbs, None], dtype=object)[:-1])), depends_on,
+            list(shapely.from_wkb(np.asarray([*wkbs, None], dtype=object)[:-1])), depends_on, attachments,
         ))
     return batches
 
@@ -511,6 +523,7 @@ class _Approver:
     def __init__(self, writer: Writer, table: sa.Table, permit: Permit | None):
         self.w, self.table, self.permit = writer, table, permit
         self.outcome = ReviewOutcome()
+        self.submissions: dict[str, dict[str, Any]] = {}  # instance id -> metadata, of the reports approved
         self._reviewed = (_for_driver(writer.connection, table.c.reviewed_at, writer.at), writer.user)
 
     def _resolve(self, batch: _Batch) -> None:
@@ -543,11 +556,23 @@ class _Approver:
             marks.extend(zip(new.fids, repeat("approved", n), repeat(None, n), records.column("id"),
                              records.column("version"), repeat(self._reviewed[0], n), repeat(self._reviewed[1], n)))
             self.outcome.approved.extend(new.refs)
-        marks.extend(self._other(batch, i) for i, action in enumerate(batch.actions) if action != "add")
+            self._from_submissions(new.attachments)
+        others = [i for i, action in enumerate(batch.actions) if action != "add"]
+        marks.extend(self._other(batch, i) for i in others)
+        self._from_submissions([batch.attachments[i] for i, m in zip(others, marks[-len(others):] if others else [])
+                                if m[1] == "approved"])
         t = self.table
         bound = [f"b_{name}" for name in _MARK]  # a bound parameter may not take its column's name
         _executemany(self.w.connection, t.update().where(t.c.fid == sa.bindparam(bound[0])).values(
             {name: sa.bindparam(b) for name, b in zip(_MARK[1:], bound[1:])}), bound, marks)
+
+    def _from_submissions(self, attachments: Sequence[str | None]) -> None:
+        """Note the form submissions approved reports came from (most reports come from none)."""
+        for text in attachments:
+            if text and '"submission"' in text:
+                for item in json.loads(text):
+                    if item.get("kind") == "submission" and item.get("instance_id"):
+                        self.submissions.setdefault(item["instance_id"], item)
 
     def _other(self, batch: _Batch, i: int) -> tuple[Any, ...]:
         """Apply an update, a deletion or a release; its mark: approved, or conflict with the register's reason.
@@ -648,7 +673,30 @@ def approve(
         approver = _Approver(w, table, permit)
         for batch in _to_apply(w.connection, table, refs, import_id, chunk):
             approver.apply(batch)
+        if approver.submissions:
+            changesets = register.tables["changeset"]
+            w.connection.execute(changesets.update().where(changesets.c.id == w.changeset_id).values(
+                reason=f"{reason}; {_submissions_named(list(approver.submissions.values()))}"))
         return approver.outcome
+
+
+#: how many form submissions a changeset's reason names one by one
+_NAMED_SUBMISSIONS = 20
+
+
+def _submissions_named(found: Sequence[dict[str, Any]]) -> str:
+    """The form submissions an approval applied, for its changeset's reason (which record histories show)."""
+    def one(m: dict[str, Any]) -> str:
+        said = [m.get("source"), m.get("submitted_at") and f"submitted {m['submitted_at']}",
+                m.get("submitter") and f"by {m['submitter']}", m.get("device") and f"device {m['device']}",
+                m.get("updated_at") and f"updated {m['updated_at']}",
+                m.get("form_version") and f"form version {m['form_version']}",
+                m.get("review_state") and f"review state {m['review_state']}"]
+        return f"{m['instance_id']} ({', '.join(str(x) for x in said if x)})"
+
+    named = "; ".join(one(m) for m in found[:_NAMED_SUBMISSIONS])
+    more = f"; and {len(found) - _NAMED_SUBMISSIONS:,} more" if len(found) > _NAMED_SUBMISSIONS else ""
+    return f"from form submission(s) {named}{more}"
 
 
 def reject(register: Register, refs: Sequence[str], *, user: str, reason: str) -> ReviewOutcome:

@@ -50,6 +50,10 @@ class ReportOut(BaseModel):
     reviewed_by: str | None
     review_note: str | None
     record_id: str | None
+    submission: dict[str, Any] | None = Field(
+        None, description="the form submission it came from: source, instance_id, submitter, device, "
+                          "submitted_at, updated_at, form_version, review_state (those the server gave)")
+    files: list[dict[str, Any]] = Field(default_factory=list, description="photos that came with it: name, sha256, size")
 
 
 class Decision(BaseModel):
@@ -76,7 +80,8 @@ def _out(shown: ShownReport) -> ReportOut:
         values=r.values, geometry=None if r.geometry is None else r.geometry.__geo_interface__,
         withheld=list(shown.withheld), submitted_by=r.submitted_by, submitted_at=r.submitted_at,
         target_id=r.target_id, base_version=r.base_version, reviewed_by=r.reviewed_by,
-        review_note=r.review_note, record_id=r.record_id,
+        review_note=r.review_note, record_id=r.record_id, submission=r.submission,
+        files=[{k: f[k] for k in ("name", "sha256", "size") if k in f} for f in r.files],
     )
 
 
