@@ -165,6 +165,20 @@ class AccountStore:
             stored.set_password_hash(self.register, row.id, hash_password(password))
         return self._principal(_account(row))
 
+    def basic(self, username: str, secret: str, *, source: str = "local") -> Principal:
+        """The principal for HTTP Basic credentials: a live API token of the named account, or its password.
+
+        GIS clients (QGIS, GDAL, ArcGIS Pro) send Basic and not Bearer. A
+        token is tried first (a digest lookup); anything else is a password
+        attempt, throttled and refused exactly as a sign-in.
+        """
+        account_id = stored.live_token_account(self.register, _digest(secret), utcnow())
+        if account_id is not None:
+            principal = self.principal(account_id)
+            if principal.username == username.strip():
+                return principal
+        return self.authenticate(username, secret, source=source)
+
     def unlock(self, *, account_id: str | None = None, source: str | None = None) -> int:
         """Lift the pauses of an account (from every source) and/or of a source; how many were lifted."""
         if account_id is None and source is None:

@@ -238,7 +238,7 @@ def feature(shown: Shown, geometry: Any, base: str, selected: tuple[str, ...] | 
 
 @dataclass(frozen=True)
 class ItemsQuery:
-    limit: int = 10
+    limit: int = 100
     offset: int = 0
     bbox: tuple[float, float, float, float] | None = None
     bbox_crs: str | None = None

@@ -83,7 +83,7 @@ def items(
     collection_id: str,
     request: Request,
     reader: Reader,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 10,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="features per page (next links page on)")] = 100,
     offset: Offset = 0,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in bbox-crs (default CRS84)")] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
