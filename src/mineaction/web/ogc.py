@@ -1,4 +1,4 @@
-"""OGC API – Features logic, apart from the web framework (pygeoapi's lesson).
+"""OGC API – Features logic, and the Tiles metadata, apart from the web framework (pygeoapi's lesson).
 
 Part 1 Core (landing page, conformance, collections, items, item) with
 GeoJSON; Part 2 CRS by reference (CRS84, EPSG:4326 in its lat/lon axis
@@ -46,6 +46,11 @@ __all__ = [
     "queryables",
     "spatial_entity",
     "supported_crs",
+    "tile_properties",
+    "tiled_entity",
+    "tilejson",
+    "tileset",
+    "tilesets",
 ]
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -390,3 +395,100 @@ def input_geometry(data: dict[str, Any] | None, crs: str) -> tuple[Any, str]:
     if geometry is None or crs == CRS84:
         return geometry, "EPSG:4326"
     return project(np.asarray([geometry], dtype=object), crs, CRS84)[0], "EPSG:4326"
+
+
+# -- Tiles metadata: OGC API – Tiles tileset description and TileJSON ------------
+
+MVT = "application/vnd.mapbox-vector-tile"
+_WEB_MERCATOR = "http://www.opengis.net/def/crs/EPSG/0/3857"
+_WEB_MERCATOR_QUAD = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+_WORLD = (-180.0, -85.0511287798066, 180.0, 85.0511287798066)
+#: TileJSON's field types, as tippecanoe writes them
+_TILEJSON_TYPES = {"string": "String", "integer": "Number", "number": "Number", "boolean": "Boolean"}
+
+
+def tiled_entity(name: str) -> Entity:
+    """The entity behind a collection with vector tiles."""
+    spec = spatial_entity(name)
+    if name not in LAYERS:
+        raise InvalidValue(f"no vector tiles for {name!r}", hint=f"tiles exist for {', '.join(LAYERS)}")
+    return spec
+
+
+def tile_properties(spec: Entity) -> dict[str, dict[str, str]]:
+    """JSON schemas of the properties a layer's tiles carry (dates are text in a tile)."""
+    properties = {}
+    for name in LAYERS[spec.name]:
+        f = spec.field_map.get(name)
+        if f is None:
+            properties[name] = {"type": "string", "description": "reference"}
+            continue
+        schema = {"type": _JSON_TYPES[f.kind], "description": f.description or name}
+        if f.kind is Kind.DATE:
+            schema["format"] = "date"
+        properties[name] = schema
+    return properties
+
+
+def _tile_links(spec: Entity, base: str) -> tuple[str, str]:
+    """The tileset's URL and its tiles' URL template (OGC order: zoom, row, column)."""
+    tileset = f"{base}/collections/{spec.name}/tiles/WebMercatorQuad"
+    return tileset, tileset + "/{tileMatrix}/{tileRow}/{tileCol}"
+
+
+def tilesets(spec: Entity, base: str) -> dict[str, Any]:
+    tileset, template = _tile_links(spec, base)
+    return {"tilesets": [{
+        "title": f"{spec.label} (WebMercatorQuad)", "dataType": "vector", "crs": _WEB_MERCATOR,
+        "tileMatrixSetURI": _WEB_MERCATOR_QUAD,
+        "links": [{"href": tileset, "rel": "self", "type": "application/json", "title": "tileset"},
+                  {"href": template, "rel": "item", "type": MVT, "templated": True}],
+    }]}
+
+
+def tileset(spec: Entity, base: str, bbox: tuple[float, float, float, float] | None, max_zoom: int) -> dict[str, Any]:
+    """The OGC API – Tiles tileset description (OGC 20-057): tiling scheme, tile URL template, layer and fields."""
+    url, template = _tile_links(spec, base)
+    west, south, east, north = bbox or _WORLD
+    return {
+        "title": spec.label, "description": spec.description, "dataType": "vector", "crs": _WEB_MERCATOR,
+        "tileMatrixSetURI": _WEB_MERCATOR_QUAD,
+        "boundingBox": {"lowerLeft": [west, south], "upperRight": [east, north], "crs": CRS84},
+        "links": [
+            {"href": url, "rel": "self", "type": "application/json", "title": "this tileset"},
+            {"href": f"{base}/tileMatrixSets/WebMercatorQuad",
+             "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "type": "application/json",
+             "title": "WebMercatorQuad"},
+            {"href": template, "rel": "item", "type": MVT, "templated": True, "title": "tiles (Mapbox Vector Tiles)"},
+            {"href": f"{url}/tilejson.json", "rel": "alternate", "type": "application/json", "title": "TileJSON 3.0"},
+            {"href": f"{base}/collections/{spec.name}", "rel": "collection", "type": "application/json"},
+        ],
+        "layers": [{
+            "id": spec.name, "title": spec.label, "description": spec.description, "dataType": "vector",
+            "geometryDimension": 0 if spec.geometry == "POINT" else 2,
+            "geometryType": "points" if spec.geometry == "POINT" else "polygons",
+            "minTileMatrix": "0", "maxTileMatrix": str(max_zoom),
+            "propertiesSchema": {"type": "object", "properties": tile_properties(spec)},
+        }],
+    }
+
+
+def tilejson(spec: Entity, base: str, bbox: tuple[float, float, float, float] | None, max_zoom: int) -> dict[str, Any]:
+    """A TileJSON 3.0.0 document of a layer's tiles, for MapLibre, QGIS's XYZ vector tiles and others."""
+    _, template = _tile_links(spec, base)
+    west, south, east, north = bbox or _WORLD
+    return {
+        "tilejson": "3.0.0",
+        "name": spec.name,
+        "description": spec.description or spec.label,
+        "tiles": [template.replace("{tileMatrix}", "{z}").replace("{tileRow}", "{y}").replace("{tileCol}", "{x}")],
+        "scheme": "xyz",
+        "minzoom": 0,
+        "maxzoom": max_zoom,
+        "bounds": [west, south, east, north],
+        "center": [(west + east) / 2, (south + north) / 2, 0 if bbox is None else 10],
+        "vector_layers": [{
+            "id": spec.name, "description": spec.label, "minzoom": 0, "maxzoom": max_zoom,
+            "fields": {name: _TILEJSON_TYPES[schema["type"]] for name, schema in tile_properties(spec).items()},
+        }],
+    }
