@@ -90,3 +90,20 @@ def test_basic_passwords_go_through_the_sign_in_throttle(server: Server) -> None
         assert admin.post(f"/api/v1/admin/accounts/{account_id}/unlock").json()["cleared"] >= 1
     with httpx.Client(base_url=server.url, timeout=30) as client:
         assert client.get("/ogc/collections/hazard/items", headers={**right, **source}).status_code == 200
+
+
+def test_a_disabled_account_is_refused_at_once_though_its_basic_password_was_just_taken(
+    server: Server, seeded: Seeded,
+) -> None:
+    with server.client("admin") as admin:
+        created = admin.post("/api/v1/admin/accounts", json={
+            "username": "basic_disabled", "password": "a long passphrase for basic",
+            "grants": [{"organisation_id": seeded.orgs["A"], "role": "viewer"}]})
+        assert created.status_code == 201, created.text
+        credentials = basic("basic_disabled", "a long passphrase for basic")
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            assert [client.get("/auth/me", headers=credentials).status_code for _ in range(3)] == [200] * 3
+            assert admin.patch(f"/api/v1/admin/accounts/{created.json()['id']}", json={"active": False}).status_code == 200
+            assert client.get("/auth/me", headers=credentials).status_code == 401
+            assert admin.patch(f"/api/v1/admin/accounts/{created.json()['id']}", json={"active": True}).status_code == 200
+            assert client.get("/auth/me", headers=credentials).status_code == 200
