@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 
 import httpx
+import shapely.geometry
 
+from tests.common import square_m
 from tests.web.seed import Seeded, password
 from tests.web.server import Server
 
@@ -107,3 +109,22 @@ def test_a_disabled_account_is_refused_at_once_though_its_basic_password_was_jus
             assert client.get("/auth/me", headers=credentials).status_code == 401
             assert admin.patch(f"/api/v1/admin/accounts/{created.json()['id']}", json={"active": True}).status_code == 200
             assert client.get("/auth/me", headers=credentials).status_code == 200
+
+
+def test_a_write_from_a_web_page_never_counts_basic_credentials(server: Server, seeded: Seeded) -> None:
+    """A browser attaches Basic credentials its user once typed, to any site's form: such a write needs the session."""
+    feature = {"type": "Feature", "geometry": shapely.geometry.mapping(square_m(9500, 9500, 100)), "properties": {
+        "hazard_type": "SHA", "status": "active", "contamination": ["ap_mine"], "evidence": "indirect",
+        "reported_on": "2025-06-01", "organisation_id": seeded.orgs["A"]}}
+    credentials = basic("reviewer_a", server.token("reviewer_a"))
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        for page in ({"Origin": "https://elsewhere.example"}, {"Sec-Fetch-Site": "cross-site"}):
+            forged = client.post("/ogc/collections/hazard/items", json=feature, headers={**credentials, **page})
+            assert forged.status_code == 401, forged.text
+        assert client.get("/ogc/collections/hazard/items", headers={**credentials, "Sec-Fetch-Site": "cross-site"}
+                          ).status_code == 200  # reading: the page cannot see the answer (no CORS)
+        created = client.post("/ogc/collections/hazard/items", json=feature, headers=credentials,
+                              params={"reason": "QGIS edit over Basic"})
+        assert created.status_code == 201, created.text
+        deleted = client.delete(created.headers["location"], headers={**credentials, "If-Match": created.headers["etag"]})
+        assert deleted.status_code == 204

@@ -71,6 +71,22 @@ def test_the_tiles_describe_themselves_as_tilejson_and_an_ogc_tileset(gis_server
     assert tileset["layers"][0]["propertiesSchema"]["properties"]["area_m2"]["type"] == "number"
 
 
+def test_items_come_100_a_page_by_default_and_up_to_10000_on_request(gis_server: tuple[Server, Seeded]) -> None:
+    server, _ = gis_server
+    token = server.token("national_viewer")
+    seen: list[str] = []
+    with httpx.Client(base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as client:
+        url: str | None = "/ogc/collections/hazard/items"
+        while url:
+            page = client.get(url).json()
+            seen += [f["id"] for f in page["features"]]
+            url = next((link["href"] for link in page["links"] if link["rel"] == "next"), None)
+            assert len(page["features"]) == (100 if url else EXTRA_HAZARDS + 2 - 200)
+        assert len(seen) == len(set(seen)) == EXTRA_HAZARDS + 2
+        assert len(client.get("/ogc/collections/hazard/items", params={"limit": 10_000}).json()["features"]) == len(seen)
+        assert client.get("/ogc/collections/hazard/items", params={"limit": 10_001}).status_code == 422
+
+
 def _gdal_env(username: str, secret: str) -> dict[str, str]:
     return {"GDAL_HTTP_AUTH": "BASIC", "GDAL_HTTP_USERPWD": f"{username}:{secret}"}
 

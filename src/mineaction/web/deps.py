@@ -2,10 +2,12 @@
 
 Credentials: ``Authorization: Bearer <token>`` (scripts), ``Authorization:
 Basic`` with a username and its API token or password (QGIS, GDAL, ArcGIS
-Pro; a password is throttled as a sign-in), or the session cookie (browsers). A browser write must echo the session's CSRF token
-in ``X-CSRF-Token``; token requests need none, since a browser never attaches
-a bearer token by itself (nor Basic credentials, unless its user typed them
-for this very server).
+Pro; a password is throttled as a sign-in), or the session cookie
+(browsers). A browser write must echo the session's CSRF token in
+``X-CSRF-Token``; token requests need none, since a browser never attaches a
+bearer token by itself. It does attach Basic credentials its user once typed
+for this server, so a write sent from a web page (``Origin`` or
+``Sec-Fetch-Site``) never counts them: it needs the session and its token.
 """
 
 from __future__ import annotations
@@ -113,12 +115,19 @@ def _basic(request: Request, accounts: AccountStore, credentials: str) -> Princi
     return accounts.basic(username, secret, source=client_address(request))
 
 
+def _from_a_page(request: Request) -> bool:
+    """Is this a write a web page sent (a form or a script, on any site)? Browsers mark those; GIS clients do not."""
+    if request.method in _SAFE_METHODS:
+        return False
+    return "origin" in request.headers or request.headers.get("sec-fetch-site", "none") != "none"
+
+
 def _principal(request: Request, accounts: Accounts) -> Principal:
     authorization = request.headers.get("authorization", "")
     scheme, _, credentials = authorization.partition(" ")
     if scheme.lower() == "bearer" and credentials:
         return accounts.token(credentials.strip())
-    if scheme.lower() == "basic" and credentials:
+    if scheme.lower() == "basic" and credentials and not _from_a_page(request):
         return _basic(request, accounts, credentials)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
