@@ -93,7 +93,8 @@ def _gdal_env(username: str, secret: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("username", ["national_viewer", "viewer_a"])
 def test_ogrinfo_pages_through_every_hazard_with_basic_auth(gis_server: tuple[Server, Seeded], username: str) -> None:
-    """Debian's GDAL 3.6 OAPIF driver with a token sent as Basic: every feature the account may see, page by page."""
+    """Debian's GDAL 3.6 OAPIF driver with a token sent as Basic: every feature the account may see, page by page
+    (10 a page: GDAL 3.6 asks for that unless given PAGE_SIZE)."""
     if shutil.which("ogrinfo") is None:
         pytest.skip("ogrinfo is not installed (apt install gdal-bin)")
     server, _ = gis_server
@@ -106,7 +107,7 @@ def test_ogrinfo_pages_through_every_hazard_with_basic_auth(gis_server: tuple[Se
     features = len(re.findall(r"^OGRFeature\(hazard\):", result.stdout, re.MULTILINE))
     pages = len(re.findall(r"HTTP: Fetch\(\S*/collections/hazard/items", result.stderr))
     assert features == _hazards(server, token) > 100
-    assert pages >= 3 if username == "national_viewer" else pages >= 2, result.stderr[-3000:]
+    assert pages > features / 10, result.stderr[-3000:]
 
 
 def test_pyogrio_reads_every_hazard_with_a_password_as_basic(gis_server: tuple[Server, Seeded]) -> None:
@@ -114,7 +115,7 @@ def test_pyogrio_reads_every_hazard_with_a_password_as_basic(gis_server: tuple[S
     token = server.token("national_viewer")
     pyogrio.set_gdal_config_options(_gdal_env("national_viewer", password("national_viewer")))
     try:
-        frame = pyogrio.read_dataframe(f"OAPIF:{server.url}/ogc", layer="hazard")
+        frame = pyogrio.read_dataframe(f"OAPIF:{server.url}/ogc", layer="hazard", PAGE_SIZE=100)  # 3 pages
         pyogrio.set_gdal_config_options(_gdal_env("national_viewer", "wrong-password-1"))
         with pytest.raises((pyogrio.errors.DataSourceError, pyogrio.errors.FeatureError), match="401"):
             pyogrio.read_dataframe(f"OAPIF:{server.url}/ogc", layer="hazard")
@@ -212,5 +213,5 @@ def test_qgis_adds_the_features_and_the_tiles_with_basic_auth_and_renders_them(
     assert seen["authcfg"] and seen["tiles_valid"] and not seen["errors"], seen
     assert seen["authcfg_features"] == seen["password_features"] == count, seen
     assert seen["anonymous_features"] <= 0, seen
-    # 232 squares of 300 m on a ~10 km square map: about 2 % of it is hazard, outlines included
+    # squares of 300 m every 600 m fill about a quarter of the map (22 % drawn here), outlines included
     assert 0.01 * seen["pixels"] < seen["drawn"] < 0.5 * seen["pixels"], seen
