@@ -16,10 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import mapbox_vector_tile
 import pyogrio
 import pytest
 
 from mineaction.storage.register import Register
+from mineaction.web.tiles import lonlat_to_tile
 from tests.common import hazard_values, square_m
 from tests.storage.test_register_file import SYSTEM_PYTHON, _system_python
 from tests.web.conftest import _fresh_target
@@ -69,6 +71,28 @@ def test_the_tiles_describe_themselves_as_tilejson_and_an_ogc_tileset(gis_server
     assert links["item"].endswith("/hazard/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}")
     assert links["http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"].endswith("/ogc/tileMatrixSets/WebMercatorQuad")
     assert tileset["layers"][0]["propertiesSchema"]["properties"]["area_m2"]["type"] == "number"
+
+
+def test_one_tile_carries_hazards_released_land_and_finds_as_layers(gis_server: tuple[Server, Seeded]) -> None:
+    """The dataset tiles (``/ogc/tiles``): one QGIS connection shows every tiled collection."""
+    server, _ = gis_server
+    token = server.token("national_viewer")
+    with httpx.Client(base_url=server.url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as client:
+        tilejson = client.get("/ogc/tiles/WebMercatorQuad/tilejson.json").json()
+        tileset = client.get("/ogc/tiles/WebMercatorQuad").json()
+        landing = client.get("/ogc").json()
+        x, y = lonlat_to_tile(*square_m(50, 50, 1).centroid.coords[0], 14)
+        combined = client.get(f"/ogc/tiles/WebMercatorQuad/14/{y}/{x}")
+        alone = {layer: client.get(f"/ogc/collections/{layer}/tiles/WebMercatorQuad/14/{y}/{x}").content
+                 for layer in ("hazard", "released_part", "eo_find")}
+    assert tilejson["tiles"] == [f"{server.url}/ogc/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}"]
+    assert [layer["id"] for layer in tilejson["vector_layers"]] == ["hazard", "released_part", "eo_find"]
+    assert [layer["id"] for layer in tileset["layers"]] == ["hazard", "released_part", "eo_find"]
+    assert f"{server.url}/ogc/tiles" in {link["href"] for link in landing["links"]}
+    assert combined.status_code == 200 and combined.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    decoded = mapbox_vector_tile.decode(combined.content)
+    assert decoded == {k: v for part in alone.values() for k, v in mapbox_vector_tile.decode(part).items()}
+    assert {layer: len(decoded[layer]["features"]) for layer in decoded} == {"hazard": 1, "released_part": 1, "eo_find": 1}
 
 
 def test_items_come_100_a_page_by_default_and_up_to_10000_on_request(gis_server: tuple[Server, Seeded]) -> None:
@@ -191,12 +215,12 @@ def test_qgis_adds_the_features_and_the_tiles_with_basic_auth_and_renders_them(
     gis_server: tuple[Server, Seeded], web_backend: str, tmp_path: Path,
 ) -> None:
     """Debian's QGIS 3.22: OAPIF with an authentication configuration (username + token) and with the provider's
-    username/password keys counts the register's hazards; the tiles from the TileJSON's template, with the same
-    configuration, render a map that is not blank."""
+    username/password keys counts the register's hazards; the dataset tiles (hazards, released land, finds) from
+    the TileJSON's template, with the same configuration, render a map that is not blank."""
     _system_python("qgis.core", "python3-qgis")
     server, _ = gis_server
     token = server.token("national_viewer")
-    template = httpx.get(f"{server.url}/ogc/collections/hazard/tiles/WebMercatorQuad/tilejson.json").json()["tiles"][0]
+    template = httpx.get(f"{server.url}/ogc/tiles/WebMercatorQuad/tilejson.json").json()["tiles"][0]
     png = tmp_path / f"qgis-{web_backend}.png"
     result = subprocess.run(
         [SYSTEM_PYTHON, "-c", _QGIS_SCRIPT, server.url, "national_viewer", token, password("national_viewer"),

@@ -36,8 +36,11 @@ __all__ = [
     "CONFORMANCE",
     "CRS84",
     "ItemsQuery",
+    "Tileset",
     "collection",
+    "collection_tileset",
     "collections",
+    "dataset_tileset",
     "feature",
     "feature_values",
     "items",
@@ -72,6 +75,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/dataset-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
 ]
 _SYSTEM = ("ref", "version", "recorded_at", "recorded_by", "changeset_id", "withheld")
@@ -159,6 +164,8 @@ def landing(base: str, title: str, api: str) -> dict[str, Any]:
             {"href": f"{base}/collections", "rel": "data", "type": "application/json", "title": "collections"},
             {"href": f"{base}/tileMatrixSets", "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
              "type": "application/json", "title": "tiling schemes"},
+            {"href": f"{base}/tiles", "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+             "type": "application/json", "title": "vector tiles of hazards, released land and EO finds together"},
         ],
     }
 
@@ -430,58 +437,79 @@ def tile_properties(spec: Entity) -> dict[str, dict[str, str]]:
     return properties
 
 
-def _tile_links(spec: Entity, base: str) -> tuple[str, str]:
-    """The tileset's URL and its tiles' URL template (OGC order: zoom, row, column)."""
-    tileset = f"{base}/collections/{spec.name}/tiles/WebMercatorQuad"
-    return tileset, tileset + "/{tileMatrix}/{tileRow}/{tileCol}"
+@dataclass(frozen=True)
+class Tileset:
+    """Vector tiles of one collection (``/collections/{id}/tiles``) or of every tiled one (``/tiles``, one tile
+    holding a layer each)."""
+
+    name: str
+    title: str
+    description: str
+    layers: tuple[Entity, ...]
+    url: str  # the tileset's own URL, ending in /WebMercatorQuad
+
+    @property
+    def template(self) -> str:
+        """The tiles' URL template (OGC order: zoom, row, column)."""
+        return self.url + "/{tileMatrix}/{tileRow}/{tileCol}"
 
 
-def tilesets(spec: Entity, base: str) -> dict[str, Any]:
-    tileset, template = _tile_links(spec, base)
+def collection_tileset(spec: Entity, base: str) -> Tileset:
+    return Tileset(spec.name, spec.label, spec.description, (spec,),
+                   f"{base}/collections/{spec.name}/tiles/WebMercatorQuad")
+
+
+def dataset_tileset(base: str) -> Tileset:
+    return Tileset("mineaction", "Hazards, released land and EO finds",
+                   "every tiled collection, one layer each, in one tile",
+                   tuple(ENTITIES[name] for name in LAYERS), f"{base}/tiles/WebMercatorQuad")
+
+
+def tilesets(tiles: Tileset) -> dict[str, Any]:
     return {"tilesets": [{
-        "title": f"{spec.label} (WebMercatorQuad)", "dataType": "vector", "crs": _WEB_MERCATOR,
+        "title": f"{tiles.title} (WebMercatorQuad)", "dataType": "vector", "crs": _WEB_MERCATOR,
         "tileMatrixSetURI": _WEB_MERCATOR_QUAD,
-        "links": [{"href": tileset, "rel": "self", "type": "application/json", "title": "tileset"},
-                  {"href": template, "rel": "item", "type": MVT, "templated": True}],
+        "links": [{"href": tiles.url, "rel": "self", "type": "application/json", "title": "tileset"},
+                  {"href": tiles.template, "rel": "item", "type": MVT, "templated": True}],
     }]}
 
 
-def tileset(spec: Entity, base: str, bbox: tuple[float, float, float, float] | None, max_zoom: int) -> dict[str, Any]:
-    """The OGC API – Tiles tileset description (OGC 20-057): tiling scheme, tile URL template, layer and fields."""
-    url, template = _tile_links(spec, base)
+def tileset(tiles: Tileset, base: str, bbox: tuple[float, float, float, float] | None, max_zoom: int) -> dict[str, Any]:
+    """The OGC API – Tiles tileset description (OGC 20-057): tiling scheme, tile URL template, layers and fields."""
     west, south, east, north = bbox or _WORLD
+    links = [
+        {"href": tiles.url, "rel": "self", "type": "application/json", "title": "this tileset"},
+        {"href": f"{base}/tileMatrixSets/WebMercatorQuad",
+         "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "type": "application/json",
+         "title": "WebMercatorQuad"},
+        {"href": tiles.template, "rel": "item", "type": MVT, "templated": True, "title": "tiles (Mapbox Vector Tiles)"},
+        {"href": f"{tiles.url}/tilejson.json", "rel": "alternate", "type": "application/json", "title": "TileJSON 3.0"},
+    ]
+    if len(tiles.layers) == 1:
+        links.append({"href": f"{base}/collections/{tiles.name}", "rel": "collection", "type": "application/json"})
     return {
-        "title": spec.label, "description": spec.description, "dataType": "vector", "crs": _WEB_MERCATOR,
+        "title": tiles.title, "description": tiles.description, "dataType": "vector", "crs": _WEB_MERCATOR,
         "tileMatrixSetURI": _WEB_MERCATOR_QUAD,
         "boundingBox": {"lowerLeft": [west, south], "upperRight": [east, north], "crs": CRS84},
-        "links": [
-            {"href": url, "rel": "self", "type": "application/json", "title": "this tileset"},
-            {"href": f"{base}/tileMatrixSets/WebMercatorQuad",
-             "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "type": "application/json",
-             "title": "WebMercatorQuad"},
-            {"href": template, "rel": "item", "type": MVT, "templated": True, "title": "tiles (Mapbox Vector Tiles)"},
-            {"href": f"{url}/tilejson.json", "rel": "alternate", "type": "application/json", "title": "TileJSON 3.0"},
-            {"href": f"{base}/collections/{spec.name}", "rel": "collection", "type": "application/json"},
-        ],
+        "links": links,
         "layers": [{
             "id": spec.name, "title": spec.label, "description": spec.description, "dataType": "vector",
             "geometryDimension": 0 if spec.geometry == "POINT" else 2,
             "geometryType": "points" if spec.geometry == "POINT" else "polygons",
             "minTileMatrix": "0", "maxTileMatrix": str(max_zoom),
             "propertiesSchema": {"type": "object", "properties": tile_properties(spec)},
-        }],
+        } for spec in tiles.layers],
     }
 
 
-def tilejson(spec: Entity, base: str, bbox: tuple[float, float, float, float] | None, max_zoom: int) -> dict[str, Any]:
-    """A TileJSON 3.0.0 document of a layer's tiles, for MapLibre, QGIS's XYZ vector tiles and others."""
-    _, template = _tile_links(spec, base)
+def tilejson(tiles: Tileset, bbox: tuple[float, float, float, float] | None, max_zoom: int) -> dict[str, Any]:
+    """A TileJSON 3.0.0 document of the tiles, for MapLibre, QGIS's XYZ vector tiles and others."""
     west, south, east, north = bbox or _WORLD
     return {
         "tilejson": "3.0.0",
-        "name": spec.name,
-        "description": spec.description or spec.label,
-        "tiles": [template.replace("{tileMatrix}", "{z}").replace("{tileRow}", "{y}").replace("{tileCol}", "{x}")],
+        "name": tiles.name,
+        "description": tiles.description or tiles.title,
+        "tiles": [tiles.template.replace("{tileMatrix}", "{z}").replace("{tileRow}", "{y}").replace("{tileCol}", "{x}")],
         "scheme": "xyz",
         "minzoom": 0,
         "maxzoom": max_zoom,
@@ -490,5 +518,5 @@ def tilejson(spec: Entity, base: str, bbox: tuple[float, float, float, float] | 
         "vector_layers": [{
             "id": spec.name, "description": spec.label, "minzoom": 0, "maxzoom": max_zoom,
             "fields": {name: _TILEJSON_TYPES[schema["type"]] for name, schema in tile_properties(spec).items()},
-        }],
+        } for spec in tiles.layers],
     }

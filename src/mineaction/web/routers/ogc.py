@@ -31,7 +31,7 @@ from mineaction.web.deps import (
 )
 from mineaction.web.routers.records import ERRORS, parse_bbox, parse_sort
 from mineaction.web.schemas import check_crs_member
-from mineaction.web.tiles import MAX_ZOOM, tile_matrix_set
+from mineaction.web.tiles import LAYERS, MAX_ZOOM, TileCache, tile_matrix_set
 
 __all__ = ["router"]
 
@@ -219,30 +219,60 @@ def _bbox(register: Register) -> tuple[float, float, float, float] | None:
 
 @router.get("/collections/{collection_id}/tiles", summary="Vector tilesets of a collection")
 def tilesets(collection_id: str, request: Request) -> dict[str, Any]:
-    return ogc.tilesets(ogc.tiled_entity(collection_id), _base(request))
+    return ogc.tilesets(ogc.collection_tileset(ogc.tiled_entity(collection_id), _base(request)))
 
 
 @router.get("/collections/{collection_id}/tiles/WebMercatorQuad", summary="Vector tileset metadata")
 def tileset(collection_id: str, request: Request, register: RegisterDep) -> dict[str, Any]:
-    return ogc.tileset(ogc.tiled_entity(collection_id), _base(request), _bbox(register), MAX_ZOOM)
+    tiles = ogc.collection_tileset(ogc.tiled_entity(collection_id), _base(request))
+    return ogc.tileset(tiles, _base(request), _bbox(register), MAX_ZOOM)
 
 
 @router.get("/collections/{collection_id}/tiles/WebMercatorQuad/tilejson.json", summary="TileJSON 3.0 of the tiles")
 def tilejson(collection_id: str, request: Request, register: RegisterDep) -> dict[str, Any]:
     """The tiles as MapLibre and other web maps take them; the ``tiles`` template also serves QGIS's XYZ vector tiles."""
-    return ogc.tilejson(ogc.tiled_entity(collection_id), _base(request), _bbox(register), MAX_ZOOM)
+    return ogc.tilejson(ogc.collection_tileset(ogc.tiled_entity(collection_id), _base(request)), _bbox(register), MAX_ZOOM)
 
 
 @router.get("/collections/{collection_id}/tiles/WebMercatorQuad/{z}/{y}/{x}", summary="One vector tile (MVT)",
             response_class=Response, responses={200: {"content": {ogc.MVT: {}}}})
 def tile(collection_id: str, z: int, y: int, x: int,
          reader: Reader, tiles: Tiles, request: Request) -> Response:
+    return _tile(reader, tiles, request, (ogc.tiled_entity(collection_id).name,), z, y, x)
+
+
+@router.get("/tiles", summary="Vector tilesets of hazards, released land and EO finds together")
+def dataset_tilesets(request: Request) -> dict[str, Any]:
+    return ogc.tilesets(ogc.dataset_tileset(_base(request)))
+
+
+@router.get("/tiles/WebMercatorQuad", summary="Vector tileset metadata (every tiled collection)")
+def dataset_tileset(request: Request, register: RegisterDep) -> dict[str, Any]:
+    return ogc.tileset(ogc.dataset_tileset(_base(request)), _base(request), _bbox(register), MAX_ZOOM)
+
+
+@router.get("/tiles/WebMercatorQuad/tilejson.json", summary="TileJSON 3.0 of the tiles of every tiled collection")
+def dataset_tilejson(request: Request, register: RegisterDep) -> dict[str, Any]:
+    """One source with a layer per collection: one QGIS vector-tile connection shows them all."""
+    return ogc.tilejson(ogc.dataset_tileset(_base(request)), _bbox(register), MAX_ZOOM)
+
+
+@router.get("/tiles/WebMercatorQuad/{z}/{y}/{x}", summary="One vector tile (MVT) with a layer per tiled collection",
+            response_class=Response, responses={200: {"content": {ogc.MVT: {}}}})
+def dataset_tile(z: int, y: int, x: int, reader: Reader, tiles: Tiles, request: Request) -> Response:
+    return _tile(reader, tiles, request, tuple(LAYERS), z, y, x)
+
+
+def _tile(reader: Reader, tiles: TileCache, request: Request, layers: tuple[str, ...], z: int, y: int, x: int) -> Response:
+    """The layers' tiles as one MVT (a tile's layers are repeated protobuf fields, so their encodings concatenate)."""
     if not 0 <= z <= MAX_ZOOM:
         raise InvalidValue(f"zoom {z} is outside 0..{MAX_ZOOM}")
     if not (0 <= x < 2**z and 0 <= y < 2**z):
         raise InvalidValue(f"tile {z}/{y}/{x}: at zoom {z} rows and columns run 0..{2**z - 1}")
-    data, stamp = tiles.get(reader, ogc.tiled_entity(collection_id).name, z, x, y)
+    parts = [tiles.get(reader, layer, z, x, y) for layer in layers]
+    stamp = max(part[1] for part in parts)
     tag = f'"{stamp}-{zlib.crc32(reader.principal.scope_key.encode()):x}"'
     if request.headers.get("if-none-match") == tag:
         return Response(status_code=304, headers={"ETag": tag})
-    return Response(data, media_type=ogc.MVT, headers={"ETag": tag, "Cache-Control": "private, no-cache"})
+    return Response(b"".join(part[0] for part in parts), media_type=ogc.MVT,
+                    headers={"ETag": tag, "Cache-Control": "private, no-cache"})
