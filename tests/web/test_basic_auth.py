@@ -48,7 +48,8 @@ def test_basic_with_a_token_or_password_is_the_tokens_principal(server: Server, 
 def test_a_token_counts_only_for_its_own_account_and_while_live(server: Server) -> None:
     token = server.token("viewer_a")
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        assert client.get("/auth/me", headers=basic("national_viewer", token)).status_code == 401
+        elsewhere = {"X-Forwarded-For": "198.51.100.125"}  # the failed sign-in it is counted there
+        assert client.get("/auth/me", headers={**basic("national_viewer", token), **elsewhere}).status_code == 401
         assert client.get("/auth/me", headers=basic("viewer_a", token)).status_code == 200
         mine = client.get("/auth/tokens", headers=basic("viewer_a", token)).json()
         token_id = max(t["id"] for t in mine)  # the newest: this one
@@ -58,8 +59,9 @@ def test_a_token_counts_only_for_its_own_account_and_while_live(server: Server) 
 
 def test_a_refused_basic_request_asks_for_credentials_and_says_what_a_sign_in_says(server: Server) -> None:
     with httpx.Client(base_url=server.url, timeout=30) as client:
-        refused = client.get("/ogc/collections/hazard/items", headers=basic("viewer_a", "wrong-password-1"))
-        login = client.post("/auth/login", json={"username": "viewer_a", "password": "wrong-password-1"})
+        source = {"X-Forwarded-For": "198.51.100.124"}  # failures counted there, not where other tests sign in
+        refused = client.get("/ogc/collections/hazard/items", headers={**basic("viewer_a", "wrong-password-1"), **source})
+        login = client.post("/auth/login", json={"username": "viewer_a", "password": "wrong-password-1"}, headers=source)
         assert _refusal(refused) == _refusal(login)
         assert refused.headers.get_list("www-authenticate") == [BASIC, BEARER]
         anonymous = client.get("/ogc/collections/hazard/tiles/WebMercatorQuad/0/0/0")
