@@ -204,7 +204,9 @@ image = job.renderedImage()
 image.save(png, "PNG")
 white = QColor(255, 255, 255).rgb()
 seen["pixels"] = image.width() * image.height()
-seen["drawn"] = sum(1 for y in range(image.height()) for x in range(image.width()) if image.pixel(x, y) != white)
+drawn = [(x, y) for y in range(image.height()) for x in range(image.width()) if image.pixel(x, y) != white]
+seen["drawn"] = len(drawn)
+seen["drawn_box"] = [min(x for x, _ in drawn), min(y for _, y in drawn), max(x for x, _ in drawn), max(y for _, y in drawn)]
 seen["errors"] = [e.message for e in job.errors()]
 print(json.dumps(seen), flush=True)
 os._exit(0)  # QGIS 3.22 may crash tearing down its application; what was asked is printed
@@ -239,3 +241,8 @@ def test_qgis_adds_the_features_and_the_tiles_with_basic_auth_and_renders_them(
     assert seen["anonymous_features"] <= 0, seen
     # squares of 300 m every 600 m fill about a quarter of the map (22 % drawn here), outlines included
     assert 0.01 * seen["pixels"] < seen["drawn"] < 0.5 * seen["pixels"], seen
+    # where the data says: the map is the hazards' extent enlarged 1.1 times (and widened to the image's shape),
+    # so what is drawn sits in the middle and spans 1/1.1 of the image in the extent's longer direction
+    left, top, right, bottom = seen["drawn_box"]
+    assert abs((left + right) / 2 - 300) < 15 and abs((top + bottom) / 2 - 300) < 15, seen
+    assert max(right - left, bottom - top) > 0.85 * 600, seen
