@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import ipaddress
 import secrets
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -33,10 +36,12 @@ from mineaction.errors import InvalidValue
 from mineaction.storage import Register, utcnow
 from mineaction.storage import accounts as stored
 
-__all__ = ["MAX_TOKEN_DAYS", "Account", "AccountStore", "Session", "Token"]
+__all__ = ["BASIC_REMEMBERED", "MAX_TOKEN_DAYS", "Account", "AccountStore", "Session", "Token"]
 
 #: the longest an API token may live
 MAX_TOKEN_DAYS = 3650
+#: how long a password sent as HTTP Basic is taken again without checking its hash
+BASIC_REMEMBERED = dt.timedelta(minutes=1)
 #: the one answer to a sign-in that fails for whatever reason
 _REFUSED = "wrong username or password, or sign-in from here paused after repeated failures"
 _REFUSED_HINT = "check both and try again later; an administrator can lift a pause (mineaction unlock)"
@@ -94,6 +99,9 @@ class AccountStore:
         self.throttle = throttle or LoginThrottle(register)
         self.session_ttl = session_ttl
         self.token_ttl = token_ttl
+        self._basic_key = secrets.token_bytes(32)
+        self._basic_passwords: dict[bytes, tuple[str, float]] = {}
+        self._basic_lock = threading.Lock()
         dummy_hash()  # ready before the first login, whose timing must not tell unknown accounts apart
 
     # -- accounts and grants ------------------------------------------------
@@ -164,6 +172,36 @@ class AccountStore:
         if needs_rehash(row.password_hash):
             stored.set_password_hash(self.register, row.id, hash_password(password))
         return self._principal(_account(row))
+
+    def basic(self, username: str, secret: str, *, source: str = "local") -> Principal:
+        """The principal for HTTP Basic credentials: a live API token of the named account, or its password.
+
+        GIS clients (QGIS, GDAL, ArcGIS Pro) send Basic and not Bearer, on
+        every request. A token is tried first (a digest lookup); anything
+        else is a password attempt, throttled and refused exactly as a
+        sign-in. A password that succeeded is remembered for
+        :data:`BASIC_REMEMBERED` per source (as a keyed digest), so a map's
+        dozens of tile requests do not each pay for a password hash; a
+        disabled account is refused at once all the same.
+        """
+        account_id = stored.live_token_account(self.register, _digest(secret), utcnow())
+        if account_id is not None:
+            principal = self.principal(account_id)
+            if principal.username == username.strip():
+                return principal
+        key = hmac.digest(self._basic_key, "\0".join((username.strip(), secret, source)).encode(), "sha256")
+        with self._basic_lock:
+            remembered = self._basic_passwords.get(key)
+        if remembered is not None and remembered[1] > time.monotonic():
+            account = self.account(remembered[0])
+            if account.active:
+                return self._principal(account)
+        principal = self.authenticate(username, secret, source=source)
+        now = time.monotonic()
+        with self._basic_lock:
+            self._basic_passwords = {k: v for k, v in self._basic_passwords.items() if v[1] > now}
+            self._basic_passwords[key] = (principal.account_id, now + BASIC_REMEMBERED.total_seconds())
+        return principal
 
     def unlock(self, *, account_id: str | None = None, source: str | None = None) -> int:
         """Lift the pauses of an account (from every source) and/or of a source; how many were lifted."""

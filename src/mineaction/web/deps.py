@@ -1,13 +1,19 @@
 """Request dependencies, each defined once as an ``Annotated`` alias.
 
-Credentials: ``Authorization: Bearer <token>`` (scripts, QGIS, GDAL), or the
-session cookie (browsers). A browser write must echo the session's CSRF token
-in ``X-CSRF-Token``; token requests need none, since a browser never attaches
-a bearer token by itself.
+Credentials: ``Authorization: Bearer <token>`` (scripts), ``Authorization:
+Basic`` with a username and its API token or password (QGIS, GDAL, ArcGIS
+Pro; a password is throttled as a sign-in), or the session cookie
+(browsers). A browser write must echo the session's CSRF token in
+``X-CSRF-Token``; token requests need none, since a browser never attaches a
+bearer token by itself. It does attach Basic credentials its user once typed
+for this server, so a write sent from a web page (``Origin`` or
+``Sec-Fetch-Site``) never counts them: it needs the session and its token.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import json
 import math
@@ -45,6 +51,7 @@ __all__ = [
     "SettingsDep",
     "Tiles",
     "UtcTime",
+    "client_address",
     "etag",
     "malformed_request",
 ]
@@ -93,11 +100,35 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 Tiles = Annotated[TileCache, Depends(_tiles)]
 
 
+def client_address(request: Request) -> str:
+    """The address sign-in throttles are keyed on (a trusted proxy's client, else the socket's peer)."""
+    return request.client.host if request.client else "unknown"
+
+
+def _basic(request: Request, accounts: AccountStore, credentials: str) -> Principal:
+    try:
+        username, colon, secret = base64.b64decode(credentials.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise NotAuthenticated("the Basic credentials are not base64 of UTF-8 'username:token'") from None
+    if not (colon and username and secret):
+        raise NotAuthenticated("Basic credentials need a username and an API token (or password)")
+    return accounts.basic(username, secret, source=client_address(request))
+
+
+def _from_a_page(request: Request) -> bool:
+    """Is this a write a web page sent (a form or a script, on any site)? Browsers mark those; GIS clients do not."""
+    if request.method in _SAFE_METHODS:
+        return False
+    return "origin" in request.headers or request.headers.get("sec-fetch-site", "none") != "none"
+
+
 def _principal(request: Request, accounts: Accounts) -> Principal:
     authorization = request.headers.get("authorization", "")
     scheme, _, credentials = authorization.partition(" ")
     if scheme.lower() == "bearer" and credentials:
         return accounts.token(credentials.strip())
+    if scheme.lower() == "basic" and credentials and not _from_a_page(request):
+        return _basic(request, accounts, credentials)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise NotAuthenticated("sign in first: this needs an account")

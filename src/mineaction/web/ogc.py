@@ -1,4 +1,4 @@
-"""OGC API – Features logic, apart from the web framework (pygeoapi's lesson).
+"""OGC API – Features logic, and the Tiles metadata, apart from the web framework (pygeoapi's lesson).
 
 Part 1 Core (landing page, conformance, collections, items, item) with
 GeoJSON; Part 2 CRS by reference (CRS84, EPSG:4326 in its lat/lon axis
@@ -36,8 +36,11 @@ __all__ = [
     "CONFORMANCE",
     "CRS84",
     "ItemsQuery",
+    "Tileset",
     "collection",
+    "collection_tileset",
     "collections",
+    "dataset_tileset",
     "feature",
     "feature_values",
     "items",
@@ -46,6 +49,11 @@ __all__ = [
     "queryables",
     "spatial_entity",
     "supported_crs",
+    "tile_properties",
+    "tiled_entity",
+    "tilejson",
+    "tileset",
+    "tilesets",
 ]
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -67,6 +75,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/dataset-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
     "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
 ]
 _SYSTEM = ("ref", "version", "recorded_at", "recorded_by", "changeset_id", "withheld")
@@ -154,6 +164,8 @@ def landing(base: str, title: str, api: str) -> dict[str, Any]:
             {"href": f"{base}/collections", "rel": "data", "type": "application/json", "title": "collections"},
             {"href": f"{base}/tileMatrixSets", "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
              "type": "application/json", "title": "tiling schemes"},
+            {"href": f"{base}/tiles", "rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+             "type": "application/json", "title": "vector tiles of hazards, released land and EO finds together"},
         ],
     }
 
@@ -238,7 +250,7 @@ def feature(shown: Shown, geometry: Any, base: str, selected: tuple[str, ...] | 
 
 @dataclass(frozen=True)
 class ItemsQuery:
-    limit: int = 10
+    limit: int = 100
     offset: int = 0
     bbox: tuple[float, float, float, float] | None = None
     bbox_crs: str | None = None
@@ -390,3 +402,121 @@ def input_geometry(data: dict[str, Any] | None, crs: str) -> tuple[Any, str]:
     if geometry is None or crs == CRS84:
         return geometry, "EPSG:4326"
     return project(np.asarray([geometry], dtype=object), crs, CRS84)[0], "EPSG:4326"
+
+
+# -- Tiles metadata: OGC API – Tiles tileset description and TileJSON ------------
+
+MVT = "application/vnd.mapbox-vector-tile"
+_WEB_MERCATOR = "http://www.opengis.net/def/crs/EPSG/0/3857"
+_WEB_MERCATOR_QUAD = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+_WORLD = (-180.0, -85.0511287798066, 180.0, 85.0511287798066)
+#: TileJSON's field types, as tippecanoe writes them
+_TILEJSON_TYPES = {"string": "String", "integer": "Number", "number": "Number", "boolean": "Boolean"}
+
+
+def tiled_entity(name: str) -> Entity:
+    """The entity behind a collection with vector tiles."""
+    spec = spatial_entity(name)
+    if name not in LAYERS:
+        raise InvalidValue(f"no vector tiles for {name!r}", hint=f"tiles exist for {', '.join(LAYERS)}")
+    return spec
+
+
+def tile_properties(spec: Entity) -> dict[str, dict[str, str]]:
+    """JSON schemas of the properties a layer's tiles carry (dates are text in a tile)."""
+    properties = {}
+    for name in LAYERS[spec.name]:
+        f = spec.field_map.get(name)
+        if f is None:
+            properties[name] = {"type": "string", "description": "reference"}
+            continue
+        schema = {"type": _JSON_TYPES[f.kind], "description": f.description or name}
+        if f.kind is Kind.DATE:
+            schema["format"] = "date"
+        properties[name] = schema
+    return properties
+
+
+@dataclass(frozen=True)
+class Tileset:
+    """Vector tiles of one collection (``/collections/{id}/tiles``) or of every tiled one (``/tiles``, one tile
+    holding a layer each)."""
+
+    name: str
+    title: str
+    description: str
+    layers: tuple[Entity, ...]
+    url: str  # the tileset's own URL, ending in /WebMercatorQuad
+
+    @property
+    def template(self) -> str:
+        """The tiles' URL template (OGC order: zoom, row, column)."""
+        return self.url + "/{tileMatrix}/{tileRow}/{tileCol}"
+
+
+def collection_tileset(spec: Entity, base: str) -> Tileset:
+    return Tileset(spec.name, spec.label, spec.description, (spec,),
+                   f"{base}/collections/{spec.name}/tiles/WebMercatorQuad")
+
+
+def dataset_tileset(base: str) -> Tileset:
+    return Tileset("mineaction", "Hazards, released land and EO finds",
+                   "every tiled collection, one layer each, in one tile",
+                   tuple(ENTITIES[name] for name in LAYERS), f"{base}/tiles/WebMercatorQuad")
+
+
+def tilesets(tiles: Tileset) -> dict[str, Any]:
+    return {"tilesets": [{
+        "title": f"{tiles.title} (WebMercatorQuad)", "dataType": "vector", "crs": _WEB_MERCATOR,
+        "tileMatrixSetURI": _WEB_MERCATOR_QUAD,
+        "links": [{"href": tiles.url, "rel": "self", "type": "application/json", "title": "tileset"},
+                  {"href": tiles.template, "rel": "item", "type": MVT, "templated": True}],
+    }]}
+
+
+def tileset(tiles: Tileset, base: str, bbox: tuple[float, float, float, float] | None, max_zoom: int) -> dict[str, Any]:
+    """The OGC API – Tiles tileset description (OGC 20-057): tiling scheme, tile URL template, layers and fields."""
+    west, south, east, north = bbox or _WORLD
+    links = [
+        {"href": tiles.url, "rel": "self", "type": "application/json", "title": "this tileset"},
+        {"href": f"{base}/tileMatrixSets/WebMercatorQuad",
+         "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "type": "application/json",
+         "title": "WebMercatorQuad"},
+        {"href": tiles.template, "rel": "item", "type": MVT, "templated": True, "title": "tiles (Mapbox Vector Tiles)"},
+        {"href": f"{tiles.url}/tilejson.json", "rel": "alternate", "type": "application/json", "title": "TileJSON 3.0"},
+    ]
+    if len(tiles.layers) == 1:
+        links.append({"href": f"{base}/collections/{tiles.name}", "rel": "collection", "type": "application/json"})
+    return {
+        "title": tiles.title, "description": tiles.description, "dataType": "vector", "crs": _WEB_MERCATOR,
+        "tileMatrixSetURI": _WEB_MERCATOR_QUAD,
+        "boundingBox": {"lowerLeft": [west, south], "upperRight": [east, north], "crs": CRS84},
+        "links": links,
+        "layers": [{
+            "id": spec.name, "title": spec.label, "description": spec.description, "dataType": "vector",
+            "geometryDimension": 0 if spec.geometry == "POINT" else 2,
+            "geometryType": "points" if spec.geometry == "POINT" else "polygons",
+            "minTileMatrix": "0", "maxTileMatrix": str(max_zoom),
+            "propertiesSchema": {"type": "object", "properties": tile_properties(spec)},
+        } for spec in tiles.layers],
+    }
+
+
+def tilejson(tiles: Tileset, bbox: tuple[float, float, float, float] | None, max_zoom: int) -> dict[str, Any]:
+    """A TileJSON 3.0.0 document of the tiles, for MapLibre, QGIS's XYZ vector tiles and others."""
+    west, south, east, north = bbox or _WORLD
+    return {
+        "tilejson": "3.0.0",
+        "name": tiles.name,
+        "description": tiles.description or tiles.title,
+        "tiles": [tiles.template.replace("{tileMatrix}", "{z}").replace("{tileRow}", "{y}").replace("{tileCol}", "{x}")],
+        "scheme": "xyz",
+        "minzoom": 0,
+        "maxzoom": max_zoom,
+        "bounds": [west, south, east, north],
+        "center": [(west + east) / 2, (south + north) / 2, 0 if bbox is None else 10],
+        "vector_layers": [{
+            "id": spec.name, "description": spec.label, "minzoom": 0, "maxzoom": max_zoom,
+            "fields": {name: _TILEJSON_TYPES[schema["type"]] for name, schema in tile_properties(spec).items()},
+        } for spec in tiles.layers],
+    }

@@ -86,11 +86,26 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
     if status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc)
     headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, TooManyAttempts) else None
-    if isinstance(exc, NotAuthenticated):
-        headers = {"WWW-Authenticate": 'Bearer realm="mineaction"'}
     message = Exception.__str__(exc)  # without the hint, which has its own member
-    return problem(status, message, title=type(exc).__name__, kind=_slug(type(exc).__name__),
-                   headers=headers, hint=exc.hint, instance=request.url.path)
+    response = problem(status, message, title=type(exc).__name__, kind=_slug(type(exc).__name__),
+                       headers=headers, hint=exc.hint, instance=request.url.path)
+    if isinstance(exc, NotAuthenticated):
+        for challenge in _challenges(request):
+            response.headers.append("WWW-Authenticate", challenge)
+    return response
+
+
+def _challenges(request: Request) -> tuple[str, ...]:
+    """The schemes a 401 offers: Basic makes GIS clients (and a browser opening the URL) ask for credentials.
+
+    A page's own script (``Sec-Fetch-Dest: empty``: fetch, XHR, the map's
+    tiles) is offered Bearer alone, so the browser does not pop up its
+    password dialog over the web app's own sign-in.
+    """
+    bearer = 'Bearer realm="mineaction"'
+    if request.headers.get("sec-fetch-dest") == "empty":
+        return (bearer,)
+    return ('Basic realm="mineaction"', bearer)
 
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:

@@ -23,6 +23,7 @@ from mineaction.web.deps import (
     Accounts,
     CurrentPrincipal,
     SettingsDep,
+    client_address,
 )
 
 __all__ = ["router"]
@@ -89,11 +90,6 @@ def _me(principal: Principal, csrf: str | None) -> Me:
         grants=[GrantOut(organisation_id=g.organisation_id, region=g.region, role=g.role.code,
                          personal_data=g.personal_data) for g in principal.grants],
     )
-
-
-def client_address(request: Request) -> str:
-    """The address sign-in throttles are keyed on (a trusted proxy's client, else the socket's peer)."""
-    return request.client.host if request.client else "unknown"
 
 
 @router.post("/login", response_model=Me)

@@ -1,8 +1,8 @@
 """OGC API – Features and Tiles routes under ``/ogc``: parse, call :mod:`mineaction.web.ogc`, serialise.
 
 Landing page, conformance, collection and tiling-scheme metadata are public;
-features and tiles need an account (GIS clients send an API token as
-``Authorization: Bearer ...``).
+features and tiles need an account (GIS clients send a username and API
+token as HTTP Basic, scripts the token as ``Authorization: Bearer ...``).
 """
 
 from __future__ import annotations
@@ -31,12 +31,11 @@ from mineaction.web.deps import (
 )
 from mineaction.web.routers.records import ERRORS, parse_bbox, parse_sort
 from mineaction.web.schemas import check_crs_member
-from mineaction.web.tiles import LAYERS, MAX_ZOOM, tile_matrix_set
+from mineaction.web.tiles import LAYERS, MAX_ZOOM, TileCache, tile_matrix_set
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/ogc", tags=["OGC API"], responses=ERRORS, dependencies=[OnlyDeclaredParameters])
-MVT = "application/vnd.mapbox-vector-tile"
 
 
 def _base(request: Request) -> str:
@@ -65,9 +64,7 @@ def collections(request: Request, register: RegisterDep) -> dict[str, Any]:
 
 @router.get("/collections/{collection_id}", summary="One collection")
 def collection(collection_id: str, request: Request, register: RegisterDep) -> dict[str, Any]:
-    extent = register.programme.extent
-    bbox = None if extent is None else (extent.west, extent.south, extent.east, extent.north)
-    return ogc.collection(register, ogc.spatial_entity(collection_id), _base(request), bbox)
+    return ogc.collection(register, ogc.spatial_entity(collection_id), _base(request), _bbox(register))
 
 
 @router.get("/collections/{collection_id}/queryables", summary="Properties usable in filters", response_class=Response,
@@ -83,7 +80,7 @@ def items(
     collection_id: str,
     request: Request,
     reader: Reader,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 10,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="features per page (next links page on)")] = 100,
     offset: Offset = 0,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in bbox-crs (default CRS84)")] = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs")] = None,
@@ -215,48 +212,67 @@ def web_mercator_quad() -> dict[str, Any]:
     return tile_matrix_set()
 
 
-def _tiled(collection_id: str) -> str:
-    ogc.spatial_entity(collection_id)
-    if collection_id not in LAYERS:
-        raise InvalidValue(f"no vector tiles for {collection_id!r}", hint=f"tiles exist for {', '.join(LAYERS)}")
-    return collection_id
+def _bbox(register: Register) -> tuple[float, float, float, float] | None:
+    extent = register.programme.extent
+    return None if extent is None else (extent.west, extent.south, extent.east, extent.north)
 
 
 @router.get("/collections/{collection_id}/tiles", summary="Vector tilesets of a collection")
 def tilesets(collection_id: str, request: Request) -> dict[str, Any]:
-    base = f"{_base(request)}/collections/{_tiled(collection_id)}/tiles/WebMercatorQuad"
-    return {"tilesets": [{
-        "title": f"{collection_id} (WebMercatorQuad)", "dataType": "vector", "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
-        "tileMatrixSetURI": "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
-        "links": [{"href": base, "rel": "self", "type": "application/json"},
-                  {"href": base + "/{tileMatrix}/{tileRow}/{tileCol}", "rel": "item", "type": MVT, "templated": True}],
-    }]}
+    return ogc.tilesets(ogc.collection_tileset(ogc.tiled_entity(collection_id), _base(request)))
 
 
 @router.get("/collections/{collection_id}/tiles/WebMercatorQuad", summary="Vector tileset metadata")
-def tileset(collection_id: str, request: Request) -> dict[str, Any]:
-    base = f"{_base(request)}/collections/{_tiled(collection_id)}/tiles/WebMercatorQuad"
-    return {
-        "title": collection_id, "dataType": "vector", "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
-        "tileMatrixSetURI": "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
-        "links": [{"href": f"{_base(request)}/tileMatrixSets/WebMercatorQuad",
-                   "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "type": "application/json"},
-                  {"href": base + "/{tileMatrix}/{tileRow}/{tileCol}", "rel": "item", "type": MVT, "templated": True}],
-        "layers": [{"id": collection_id, "geometryType": "polygons" if collection_id != "eo_find" else "points",
-                    "propertiesSchema": {"type": "object", "properties": {p: {} for p in LAYERS[collection_id]}}}],
-    }
+def tileset(collection_id: str, request: Request, register: RegisterDep) -> dict[str, Any]:
+    tiles = ogc.collection_tileset(ogc.tiled_entity(collection_id), _base(request))
+    return ogc.tileset(tiles, _base(request), _bbox(register), MAX_ZOOM)
+
+
+@router.get("/collections/{collection_id}/tiles/WebMercatorQuad/tilejson.json", summary="TileJSON 3.0 of the tiles")
+def tilejson(collection_id: str, request: Request, register: RegisterDep) -> dict[str, Any]:
+    """The tiles as MapLibre and other web maps take them; the ``tiles`` template also serves QGIS's XYZ vector tiles."""
+    return ogc.tilejson(ogc.collection_tileset(ogc.tiled_entity(collection_id), _base(request)), _bbox(register), MAX_ZOOM)
 
 
 @router.get("/collections/{collection_id}/tiles/WebMercatorQuad/{z}/{y}/{x}", summary="One vector tile (MVT)",
-            response_class=Response, responses={200: {"content": {MVT: {}}}})
+            response_class=Response, responses={200: {"content": {ogc.MVT: {}}}})
 def tile(collection_id: str, z: int, y: int, x: int,
          reader: Reader, tiles: Tiles, request: Request) -> Response:
+    return _tile(reader, tiles, request, (ogc.tiled_entity(collection_id).name,), z, y, x)
+
+
+@router.get("/tiles", summary="Vector tilesets of hazards, released land and EO finds together")
+def dataset_tilesets(request: Request) -> dict[str, Any]:
+    return ogc.tilesets(ogc.dataset_tileset(_base(request)))
+
+
+@router.get("/tiles/WebMercatorQuad", summary="Vector tileset metadata (every tiled collection)")
+def dataset_tileset(request: Request, register: RegisterDep) -> dict[str, Any]:
+    return ogc.tileset(ogc.dataset_tileset(_base(request)), _base(request), _bbox(register), MAX_ZOOM)
+
+
+@router.get("/tiles/WebMercatorQuad/tilejson.json", summary="TileJSON 3.0 of the tiles of every tiled collection")
+def dataset_tilejson(request: Request, register: RegisterDep) -> dict[str, Any]:
+    """One source with a layer per collection: one QGIS vector-tile connection shows them all."""
+    return ogc.tilejson(ogc.dataset_tileset(_base(request)), _bbox(register), MAX_ZOOM)
+
+
+@router.get("/tiles/WebMercatorQuad/{z}/{y}/{x}", summary="One vector tile (MVT) with a layer per tiled collection",
+            response_class=Response, responses={200: {"content": {ogc.MVT: {}}}})
+def dataset_tile(z: int, y: int, x: int, reader: Reader, tiles: Tiles, request: Request) -> Response:
+    return _tile(reader, tiles, request, tuple(LAYERS), z, y, x)
+
+
+def _tile(reader: Reader, tiles: TileCache, request: Request, layers: tuple[str, ...], z: int, y: int, x: int) -> Response:
+    """The layers' tiles as one MVT (a tile's layers are repeated protobuf fields, so their encodings concatenate)."""
     if not 0 <= z <= MAX_ZOOM:
         raise InvalidValue(f"zoom {z} is outside 0..{MAX_ZOOM}")
     if not (0 <= x < 2**z and 0 <= y < 2**z):
         raise InvalidValue(f"tile {z}/{y}/{x}: at zoom {z} rows and columns run 0..{2**z - 1}")
-    data, stamp = tiles.get(reader, _tiled(collection_id), z, x, y)
+    parts = [tiles.get(reader, layer, z, x, y) for layer in layers]
+    stamp = max(part[1] for part in parts)
     tag = f'"{stamp}-{zlib.crc32(reader.principal.scope_key.encode()):x}"'
     if request.headers.get("if-none-match") == tag:
         return Response(status_code=304, headers={"ETag": tag})
-    return Response(data, media_type=MVT, headers={"ETag": tag, "Cache-Control": "private, no-cache"})
+    return Response(b"".join(part[0] for part in parts), media_type=ogc.MVT,
+                    headers={"ETag": tag, "Cache-Control": "private, no-cache"})
