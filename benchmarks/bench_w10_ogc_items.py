@@ -168,7 +168,7 @@ def main(n: int) -> None:
         register = load(str(write_hazard_gpkg(folder / "source.gpkg", n)), str(folder / "register.gpkg"))
         store = AccountStore(register)
         account = store.create_account("bench", "benchmark-password", grants=(Grant(None, Role.VIEWER),), by="bench")
-        token = store.issue_token(store.principal(account), "w10")
+        token, _ = store.issue_token(store.principal(account), "w10")
         extent = register.programme.extent
         register.close()
         boxes = bboxes((extent.west + 0.05, extent.south + 0.05, extent.east - 0.05, extent.north - 0.05), n)

@@ -85,7 +85,7 @@ def prepare(target: str, source: Path) -> tuple[str, tuple[float, float, float, 
     register = load(str(source), target)
     store = AccountStore(register)
     account = store.create_account("bench", "benchmark-password", grants=(Grant(None, Role.VIEWER),), by="bench")
-    token = store.issue_token(store.principal(account), "w11")
+    token, _ = store.issue_token(store.principal(account), "w11")
     e = register.programme.extent
     register.close()
     return token, (e.west, e.south, e.east, e.north)

@@ -20,7 +20,7 @@ EXPORTED = {
     "eo_destroyed", "eore_audience", "hazard_balance", "released_area", "released_by_hazard",
     "victims_per_accident",
     # accounts and the audit logs
-    "AccountTables", "AccountChange", "AccountRow", "GrantRow", "CredentialRow",
+    "linked_admin_pcodes",
     "AUDIT_LOGS", "log_entries", "append_personal_reads",
 }
 

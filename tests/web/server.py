@@ -77,7 +77,7 @@ def running(db: str, *, workers: int = 1, **settings: str) -> Iterator[Server]:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "mineaction.web.app:create_app", "--host", "127.0.0.1",
              "--port", str(port), "--workers", str(workers), "--log-level", "warning",
-             "--timeout-graceful-shutdown", "2"],
+             "--timeout-graceful-shutdown", "2", "--no-proxy-headers"],  # the app's TrustedProxies decides
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         try:

@@ -48,7 +48,7 @@ def page_for(browser, server, repo_root):
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", password(username))
         page.click("#login button[type=submit]")
-        page.wait_for_function("!document.getElementById('nav').hidden || document.getElementById('login-error').textContent")
+        page.wait_for_function("() => !document.getElementById('nav').hidden || document.getElementById('login-error').textContent")
         assert not page.inner_text("#login-error")
         return page
 
@@ -59,12 +59,12 @@ def page_for(browser, server, repo_root):
 
 def test_hazards_are_drawn_on_the_map_and_a_click_shows_history(page_for, seeded: Seeded) -> None:
     page = page_for("viewer_a")
-    page.wait_for_function("window.mineactionMap && window.mineactionMap.loaded() && window.mineactionMap.areTilesLoaded()",
+    page.wait_for_function("() => window.mineactionMap && window.mineactionMap.loaded() && window.mineactionMap.areTilesLoaded()",
                            timeout=30_000)
     page.fill("#search-text", "HAZ-000001")
     page.click("#search button")
     page.wait_for_selector("#details-history li")
-    page.wait_for_function("window.mineactionMap.areTilesLoaded()")
+    page.wait_for_function("() => window.mineactionMap.areTilesLoaded()")
     refs = page.evaluate(
         "[...new Set(window.mineactionMap.queryRenderedFeatures({layers: ['hazard-fill']}).map(f => f.properties.ref))]"
     )
@@ -89,13 +89,13 @@ def test_reviewer_approves_a_field_report_viewer_cannot(page_for, server, seeded
     viewer.wait_for_selector(f"tr[data-ref='{ref}']")
     viewer.on("dialog", lambda dialog: dialog.accept("trying"))
     viewer.click(f"button[data-action=approve][data-ref='{ref}']")
-    viewer.wait_for_function("document.getElementById('review-message').textContent.length > 0")
+    viewer.wait_for_function("() => document.getElementById('review-message').textContent.length > 0")
     assert "reviewer" in viewer.inner_text("#review-message")  # refused: needs the reviewer role
 
     reviewer = page_for("reviewer_a")
     reviewer.click("button[data-page=review]")
     reviewer.on("dialog", lambda dialog: dialog.accept("checked in the browser"))
     reviewer.click(f"button[data-action=approve][data-ref='{ref}']")
-    reviewer.wait_for_function(f"document.getElementById('review-message').textContent.includes('{ref}')")
+    reviewer.wait_for_function(f"() => document.getElementById('review-message').textContent.includes('{ref}')")
     with server.client("reviewer_a") as client:
         assert client.get(f"/api/v1/review/reports/{ref}").json()["status"] == "approved"

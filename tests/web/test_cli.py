@@ -41,7 +41,7 @@ def test_create_admin_then_serve_and_sign_in(gpkg_template: Path, tmp_path: Path
                 time.sleep(0.2)
         with httpx.Client(base_url=url) as client:
             me = client.post("/auth/login", json={"username": "chief", "password": "a long enough secret"}).json()
-            assert me["grants"] == [{"organisation_id": None, "role": "administrator", "personal_data": False}]
+            assert me["grants"] == [{"organisation_id": None, "region": None, "role": "administrator", "personal_data": False}]
             assert client.get("/").status_code == 200
     finally:
         process.terminate()

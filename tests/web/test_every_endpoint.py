@@ -31,6 +31,7 @@ def _choices(name: str, path: str, seeded: Seeded) -> list[str]:
         "vocabulary": ["sex", "victim_group"],
         "name": ["casualties", "land-release", "hazards", "eo-finds", "eore"],
         "log": ["permissions", "reads"],
+        "account_id": ["no-such-account"],
         "z": [str(z)], "y": [str(y)], "x": [str(x)],
     }[name]
 

@@ -1,32 +1,45 @@
 """Accounts, grants, sessions and API tokens, stored in the register's database.
 
 Every change of an account or its grants (creation, grant, revocation,
-disabling) appends the account's state before and after to the append-only
-``permission_change`` log in the same transaction: no change without its
-audit entry, no entry for a change that rolled back.
+disabling) is logged with the account's state before and after, in the same
+transaction (:mod:`mineaction.storage.accounts`).
 
-Failed sign-ins count per account; after ``max_failures`` in a row the
-account is locked for ``lockout`` (a correct password does not open a locked
-account). Session ids and tokens are random 256-bit values handed out once;
-only their SHA-256 digests are stored.
+Signing in gives one answer for an unknown user, a wrong password and an
+account locked from this source: the same status, message and work (a
+password hash is always checked), so none of them tells an account exists.
+Failures are throttled per source and per account from a source
+(:class:`~mineaction.access.ratelimit.LoginThrottle`).
+
+Session ids and tokens are random 256-bit values handed out once; only
+their SHA-256 digests are stored. Every API token expires (90 days unless
+asked otherwise), is listed with its name and dates, and can be revoked on
+its own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import secrets
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
-from mineaction.access.errors import NotAuthenticated, TooManyAttempts
+from mineaction.access.errors import NotAuthenticated
 from mineaction.access.passwords import dummy_hash, hash_password, needs_rehash, verify_password
+from mineaction.access.ratelimit import LoginThrottle
 from mineaction.access.roles import Grant, Principal, Role
-from mineaction.errors import ConflictError, InvalidValue, RecordNotFound
-from mineaction.storage import AccountRow, AccountTables, CredentialRow, GrantRow, Register, utcnow
+from mineaction.errors import InvalidValue
+from mineaction.storage import Register, utcnow
+from mineaction.storage import accounts as stored
 
-__all__ = ["Account", "AccountStore", "Session"]
+__all__ = ["MAX_TOKEN_DAYS", "Account", "AccountStore", "Session", "Token"]
+
+#: the longest an API token may live
+MAX_TOKEN_DAYS = 3650
+#: the one answer to a sign-in that fails for whatever reason
+_REFUSED = "wrong username or password, or sign-in from here paused after repeated failures"
+_REFUSED_HINT = "check both and try again later; an administrator can lift a pause (mineaction unlock)"
 
 
 @dataclass(frozen=True)
@@ -35,7 +48,6 @@ class Account:
     username: str
     display_name: str
     active: bool
-    locked_until: dt.datetime | None
     grants: tuple[Grant, ...]
 
 
@@ -47,20 +59,24 @@ class Session:
     csrf_token: str
 
 
+#: an API token as listed: never its secret, which is shown once at creation
+Token = stored.StoredToken
+
+
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _grant_row(grant: Grant) -> GrantRow:
-    return GrantRow(grant.organisation_id, grant.role.code, grant.personal_data)
+def _grant(g: stored.StoredGrant) -> Grant:
+    return Grant(g.organisation_id, Role.parse(g.role), g.personal_data, g.region)
 
 
-def _grants(rows: tuple[GrantRow, ...]) -> tuple[Grant, ...]:
-    return tuple(Grant(g.organisation_id, Role.parse(g.role), g.personal_data) for g in rows)
+def _stored(g: Grant) -> stored.StoredGrant:
+    return stored.StoredGrant(g.organisation_id, g.role.code, g.personal_data, g.region)
 
 
-def _account(row: AccountRow, grants: tuple[GrantRow, ...]) -> Account:
-    return Account(row.id, row.username, row.display_name, row.active, row.locked_until, _grants(grants))
+def _account(a: stored.StoredAccount) -> Account:
+    return Account(a.id, a.username, a.display_name, a.active, tuple(_grant(g) for g in a.grants))
 
 
 class AccountStore:
@@ -70,15 +86,14 @@ class AccountStore:
         self,
         register: Register,
         *,
-        max_failures: int = 5,
-        lockout: dt.timedelta = dt.timedelta(minutes=15),
+        throttle: LoginThrottle | None = None,
         session_ttl: dt.timedelta = dt.timedelta(hours=8),
+        token_ttl: dt.timedelta = dt.timedelta(days=90),
     ) -> None:
         self.register = register
-        self.tables = AccountTables(register)
-        self.max_failures = max_failures
-        self.lockout = lockout
+        self.throttle = throttle or LoginThrottle(register)
         self.session_ttl = session_ttl
+        self.token_ttl = token_ttl
         dummy_hash()  # ready before the first login, whose timing must not tell unknown accounts apart
 
     # -- accounts and grants ------------------------------------------------
@@ -86,125 +101,126 @@ class AccountStore:
     def create_account(
         self, username: str, password: str, *, display_name: str = "", grants: tuple[Grant, ...] = (), by: str
     ) -> str:
-        """Create an account with its grants; refuse a taken username."""
+        """Create an account with its grants; refuse a taken username or a weak password."""
         username = username.strip()
         if not username:
             raise InvalidValue("an account needs a username")
         account_id = uuid.uuid4().hex
-        record = {
-            "id": account_id,
-            "username": username,
-            "display_name": display_name or username,
-            "password_hash": hash_password(password),
-            "active": True,
-            "failed_logins": 0,
-            "created_at": utcnow(),
-        }
-        with self.tables.change(account_id, "create", by, new=True) as change:
-            if change.username_taken(username):
-                raise ConflictError(f"the username {username!r} is taken")
-            change.insert_account(record)
-            change.add_grants(account_id, [_grant_row(g) for g in grants], by)
+        stored.insert_account(
+            self.register, account_id=account_id, username=username, display_name=display_name or username,
+            password_hash=hash_password(password, (username, display_name)),
+            grants=[_stored(g) for g in grants], by=by,
+        )
         return account_id
 
     def grant(self, account_id: str, grant: Grant, *, by: str) -> None:
-        with self.tables.change(account_id, "grant", by) as change:
-            change.add_grants(account_id, [_grant_row(grant)], by)
+        stored.add_grant(self.register, account_id, _stored(grant), by=by)
 
     def revoke(self, account_id: str, grant: Grant, *, by: str) -> None:
-        """Remove one grant (organisation, role and personal-data flag as listed); refuse one not held."""
-        with self.tables.change(account_id, "revoke", by) as change:
-            if not change.remove_grant(account_id, _grant_row(grant)):
-                scope = "every organisation" if grant.organisation_id is None else f"organisation {grant.organisation_id}"
-                raise RecordNotFound(
-                    f"account {account_id} holds no {grant.role.code} grant in {scope} "
-                    f"with personal_data={str(grant.personal_data).lower()}",
-                    hint="list the account's grants (GET /api/v1/admin/accounts) and revoke one as listed",
-                )
+        """Remove one grant (organisation, region, role and personal-data flag as listed); refuse one not held."""
+        stored.delete_grant(self.register, account_id, _stored(grant), by=by)
 
     def set_active(self, account_id: str, active: bool, *, by: str) -> None:
         """Enable or disable an account; a disabled one's sessions and tokens stop working at once."""
-        with self.tables.change(account_id, "enable" if active else "disable", by) as change:
-            change.set_active(account_id, active)
+        stored.set_active(self.register, account_id, active, by=by)
 
     def accounts(self, organisations: frozenset[str] | None = None) -> list[Account]:
         """Accounts, or those holding a grant in one of ``organisations``."""
-        return [_account(row, grants) for row, grants in self.tables.accounts(organisations)]
+        return [_account(a) for a in stored.accounts(self.register, organisations)]
 
     def account(self, account_id: str) -> Account:
-        return _account(*self.tables.account(account_id))
+        return _account(stored.account(self.register, account_id))
+
+    def account_named(self, username: str) -> Account:
+        found = stored.account_by_username(self.register, username.strip())
+        if found is None:
+            raise InvalidValue(f"no account named {username!r}", hint="list accounts: GET /api/v1/admin/accounts")
+        return _account(found)
 
     def principal(self, account_id: str) -> Principal:
-        row, grants = self.tables.account(account_id)
-        return Principal(row.id, row.username, _grants(grants))
+        """The account's principal, each granted region resolved to its subtree of admin areas."""
+        return self._principal(self.account(account_id))
+
+    def _principal(self, account: Account) -> Principal:
+        regions = sorted({g.region for g in account.grants if g.region is not None})
+        return Principal(account.id, account.username, account.grants, stored.region_subtrees(self.register, regions))
 
     # -- signing in ---------------------------------------------------------
 
-    def authenticate(self, username: str, password: str) -> Principal:
-        """The principal for a correct password; counts failures and locks the account."""
-        now = utcnow()
-        verdict: dict[str, bool] = {}
+    def authenticate(self, username: str, password: str, *, source: str = "local") -> Principal:
+        """The principal for a correct password of an active account not locked from ``source``.
 
-        def decide(row: AccountRow | None) -> tuple[dict[str, Any] | None, bool]:
-            locked = row is not None and row.locked_until is not None and row.locked_until > now
-            ok = not locked and verify_password(row.password_hash if row is not None else None, password)
-            ok = ok and row is not None and row.active
-            verdict.update(locked=locked, ok=ok)
-            if row is None or locked:
-                return None, ok
-            changes: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
-            if not ok:
-                failures = row.failed_logins + 1
-                lock = failures >= self.max_failures
-                changes = {"failed_logins": 0 if lock else failures, "locked_until": now + self.lockout if lock else None}
-            elif needs_rehash(row.password_hash):
-                changes["password_hash"] = hash_password(password)
-            return changes, ok
+        A source that must wait gets :class:`TooManyAttempts` before any
+        check; every other refusal is one :class:`NotAuthenticated`.
+        """
+        self.throttle.check_source(source)
+        row = stored.account_by_username(self.register, username.strip())
+        locked = row is not None and self.throttle.account_blocked(row.id, source)
+        ok = verify_password(row.password_hash if row is not None else None, password)  # always: same work
+        if row is None or not ok or locked or not row.active:
+            self.throttle.failed(source, row.id if row is not None else None)
+            raise NotAuthenticated(_REFUSED, hint=_REFUSED_HINT)
+        self.throttle.succeeded(row.id, source)
+        if needs_rehash(row.password_hash):
+            stored.set_password_hash(self.register, row.id, hash_password(password))
+        return self._principal(_account(row))
 
-        row, grants = self.tables.sign_in(username.strip(), decide)  # committed before any refusal is raised
-        if verdict["locked"] and row is not None and row.locked_until is not None:
-            retry = int((row.locked_until - now).total_seconds()) + 1
-            raise TooManyAttempts("this account is locked after repeated failed sign-ins", retry_after_s=retry)
-        if not verdict["ok"] or row is None:
-            raise NotAuthenticated("wrong username or password", hint="check both and try again")
-        return Principal(row.id, row.username, _grants(grants))
+    def unlock(self, *, account_id: str | None = None, source: str | None = None) -> int:
+        """Lift the pauses of an account (from every source) and/or of a source; how many were lifted."""
+        if account_id is None and source is None:
+            raise InvalidValue("name the account or the source address to unlock")
+        if source is not None:
+            try:
+                source = str(ipaddress.ip_address(source.strip()))
+            except ValueError:
+                raise InvalidValue(f"{source!r} is not an IP address", hint="e.g. 192.0.2.10 or 2001:db8::1") from None
+        return self.throttle.unlock(account_id=account_id, source=source)
 
     def open_session(self, principal: Principal) -> tuple[str, Session]:
         """A new session (never a reused id: no session fixation); returns its secret."""
         secret = secrets.token_urlsafe(32)
         session = Session(principal, secrets.token_urlsafe(32))
         now = utcnow()
-        self.tables.add_credential("session", {
-            "digest": _digest(secret), "account_id": principal.account_id, "csrf_token": session.csrf_token,
-            "created_at": now, "expires_at": now + self.session_ttl, "revoked": False,
-        })
+        stored.insert_session(self.register, digest=_digest(secret), account_id=principal.account_id,
+                              csrf_token=session.csrf_token, created_at=now, expires_at=now + self.session_ttl)
         return secret, session
 
     def session(self, secret: str) -> Session:
-        row = self._live("session", secret)
-        return Session(self.principal(row.account_id), row.csrf_token or "")
+        found = stored.live_session(self.register, _digest(secret), utcnow())
+        if found is None:
+            raise NotAuthenticated("the session is not valid (expired, closed or unknown)")
+        account_id, csrf = found
+        return Session(self.principal(account_id), csrf)
 
     def close_session(self, secret: str) -> None:
-        self.tables.revoke_credential("session", _digest(secret))
+        stored.revoke_session(self.register, _digest(secret))
 
-    def issue_token(self, principal: Principal, name: str, ttl: dt.timedelta | None = None) -> str:
-        """A new API token for scripts and GIS clients; the secret is shown only now."""
+    # -- API tokens ---------------------------------------------------------
+
+    def issue_token(self, principal: Principal, name: str, ttl: dt.timedelta | None = None) -> tuple[str, Token]:
+        """A new API token for scripts and GIS clients, expiring after ``ttl`` (default: the store's);
+        the secret is returned only now."""
+        ttl = self.token_ttl if ttl is None else ttl
+        if not dt.timedelta(0) < ttl <= dt.timedelta(days=MAX_TOKEN_DAYS):
+            raise InvalidValue(f"a token lives between a moment and {MAX_TOKEN_DAYS} days, not {ttl}")
         secret = "mat_" + secrets.token_urlsafe(32)
         now = utcnow()
-        self.tables.add_credential("token", {
-            "digest": _digest(secret), "account_id": principal.account_id, "name": name or "token",
-            "created_at": now, "expires_at": now + ttl if ttl else None, "revoked": False,
-        })
-        return secret
+        row = stored.insert_token(self.register, digest=_digest(secret), account_id=principal.account_id,
+                                  name=name.strip() or "token", created_at=now, expires_at=now + ttl)
+        return secret, row
 
     def token(self, secret: str) -> Principal:
-        return self.principal(self._live("token", secret).account_id)
+        """The principal of a live token; an expired, revoked or unknown one is refused alike."""
+        account_id = stored.live_token_account(self.register, _digest(secret), utcnow())
+        if account_id is None:
+            raise NotAuthenticated("the token is not valid (expired, revoked or unknown)",
+                                   hint="create a new one: POST /auth/tokens or mineaction token create")
+        return self.principal(account_id)
 
-    def revoke_token(self, secret: str) -> None:
-        self.tables.revoke_credential("token", _digest(secret))
+    def tokens(self, account_id: str | None = None) -> list[Token]:
+        """Tokens of one account (None: every account), oldest first."""
+        return stored.tokens(self.register, account_id)
 
-    def _live(self, kind: str, secret: str) -> CredentialRow:
-        row = self.tables.live_credential(kind, _digest(secret))
-        if row is None or (row.expires_at is not None and row.expires_at <= utcnow()):
-            raise NotAuthenticated("the session or token is not valid (expired, revoked or unknown)")
-        return row
+    def revoke_token(self, token_id: int, *, by: str) -> Token:
+        """Revoke one token by its listed id (revoking it again changes nothing)."""
+        return stored.revoke_token(self.register, token_id, by=by, at=utcnow())

@@ -80,7 +80,7 @@ def read_scope(principal: Principal, spec: Entity) -> frozenset[str] | None:
     return principal.organisations(Role.PUBLIC) if owned(spec) else ALL
 
 
-def reads(principal: Principal, spec: Entity, owner: str | None, *, admin_pcode: str | None = None) -> bool:
+def reads(principal: Principal, spec: Entity, owner: str | None, admin_pcode: str | None = None) -> bool:
     """May the principal see a record owned by ``owner`` at all (perhaps only publicly)?"""
     return not owned(spec) or principal.allows(Role.PUBLIC, owner, admin_pcode=admin_pcode)
 
@@ -90,20 +90,20 @@ def queue_scope(principal: Principal) -> frozenset[str] | None:
     return principal.organisations(QUEUE_READ_ROLE)
 
 
-def shows_personal(principal: Principal, spec: Entity, owner: str | None, *, admin_pcode: str | None = None) -> bool:
+def shows_personal(principal: Principal, spec: Entity, owner: str | None, admin_pcode: str | None = None) -> bool:
     """May the principal read personal fields of a record owned by ``owner``?"""
     return bool(personal_fields(spec)) and principal.allows(
         Role.VIEWER, owner, personal_data=True, admin_pcode=admin_pcode)
 
 
-def sees_restricted(principal: Principal, spec: Entity, owner: str | None, *, admin_pcode: str | None = None) -> bool:
+def sees_restricted(principal: Principal, spec: Entity, owner: str | None, admin_pcode: str | None = None) -> bool:
     """May the principal read restricted fields and the exact restricted location of such a record?"""
     if not owned(spec):
         return principal.organisations(Role.VIEWER) != frozenset()
     return principal.allows(Role.VIEWER, owner, admin_pcode=admin_pcode)
 
 
-def hidden_fields(principal: Principal, spec: Entity, owner: str | None, *,
+def hidden_fields(principal: Principal, spec: Entity, owner: str | None,
                   admin_pcode: str | None = None) -> tuple[str, ...]:
     """Fields of a record owned by ``owner`` the principal may not read."""
     personal = () if shows_personal(principal, spec, owner, admin_pcode=admin_pcode) else personal_fields(spec)
@@ -113,10 +113,8 @@ def hidden_fields(principal: Principal, spec: Entity, owner: str | None, *,
 
 
 def _covers(principal: Principal, spec: Entity, role: Role, *, personal_data: bool = False) -> bool:
-    """Does ``role`` (with personal data) extend over every organisation the principal can read?"""
-    granted = principal.organisations(role, personal_data=personal_data)
-    scope = read_scope(principal, spec)
-    return granted is ALL or (scope is not ALL and scope <= granted)
+    """Does ``role`` (with personal data) extend over every organisation (and region) the principal can read?"""
+    return principal.covers(role, personal_data=personal_data)
 
 
 def exact_everywhere(principal: Principal, spec: Entity) -> bool:

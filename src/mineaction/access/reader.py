@@ -8,6 +8,8 @@ that shows them is logged to the append-only ``personal_data_read`` table in
 the same call. A caller with only the ``public`` role for a record gets its
 restricted fields blanked and its restricted location generalised
 (:mod:`mineaction.access.publication`), and its bounding boxes widened.
+A grant scoped to a region adds the region to the SQL condition: records
+whose admin area (or their hazard's or accident's) lies in its subtree.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from mineaction.storage import (
     Scope,
     append_personal_reads,
     latest_changeset,
+    linked_admin_pcodes,
     scoped_counts,
     scoped_history,
     scoped_record,
@@ -72,7 +75,16 @@ class ScopedReader:
     def scope(self, spec: Entity) -> Scope:
         """The records of ``spec`` this principal may read, as storage takes it."""
         orgs = policy.read_scope(self.principal, spec)
-        return Scope(policy.OWNER_FIELD, None if orgs is ALL else frozenset(orgs))
+        owners = None if orgs is ALL else frozenset(orgs)
+        if self.principal.regional and policy.owned(spec):
+            return Scope(policy.OWNER_FIELD, owners, regions=self._alternatives(), entity_name=spec.name,
+                         register=self.register)
+        return Scope(policy.OWNER_FIELD, owners)
+
+    def _alternatives(self) -> tuple[tuple[str | None, frozenset[str] | None], ...]:
+        """Each grant as (organisation or None, the pcodes of its region or None): any one admits a record."""
+        return tuple((g.organisation_id, None if g.region is None else self.principal.subtree(g.region))
+                     for g in self.principal.grants)
 
     def _order(self, spec: Entity, sort: Sequence[str]) -> list[tuple[str, bool]]:
         allowed = set(SORTABLE_SYSTEM) | set(policy.queryable_fields(self.principal, spec))
@@ -155,15 +167,19 @@ class ScopedReader:
 
     def _show(self, spec: Entity, records: list[Record]) -> list[Shown]:
         owners = [policy.owner_of(spec, r.values) for r in records]
+        areas: list[str | None] = [None] * len(records)
+        if self.principal.regional and policy.owned(spec):
+            areas = linked_admin_pcodes(self.register, spec.name, [r.values for r in records])
         located = spec.geometry is not None and spec.geometry_sensitivity is not Sensitivity.PUBLIC
-        moved = [i for i, o in enumerate(owners) if located and not policy.sees_restricted(self.principal, spec, o)]
+        moved = [i for i, (o, a) in enumerate(zip(owners, areas))
+                 if located and not policy.sees_restricted(self.principal, spec, o, a)]
         places = {}
         if moved:
             places = dict(zip(moved, generalise_locations(self.register, [records[i].geometry for i in moved])))
         out, audited = [], []
-        for i, (r, owner) in enumerate(zip(records, owners)):
-            hidden = policy.hidden_fields(self.principal, spec, owner)
-            if policy.shows_personal(self.principal, spec, owner):
+        for i, (r, owner, area) in enumerate(zip(records, owners, areas)):
+            hidden = policy.hidden_fields(self.principal, spec, owner, area)
+            if policy.shows_personal(self.principal, spec, owner, area):
                 audited.append(r)
             if hidden or i in places:
                 r = replace(r, values={**r.values, **dict.fromkeys(hidden)},

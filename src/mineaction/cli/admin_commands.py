@@ -1,6 +1,10 @@
-"""``backup``, ``restore``, ``redact``, ``audit`` and ``public-locations``: keeping a register safe,
-erasing personal data, reading who changed permissions or read personal data, and choosing how
-precisely public outputs show restricted locations."""
+"""``backup``, ``restore``, ``redact``, ``audit``, ``public-locations``, ``grant``, ``revoke``,
+``token`` and ``unlock``: keeping a register safe, erasing personal data, reading who changed
+permissions or read personal data, choosing how precisely public outputs show restricted
+locations, and managing accounts' grants, API tokens and sign-in pauses.
+
+Whoever can open the register's database holds everything in it anyway, so these commands check
+no role; each change is logged as made by ``--by`` (default: the operating-system user)."""
 
 from __future__ import annotations
 
@@ -13,12 +17,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from mineaction.access import AccountStore, Grant, Role
 from mineaction.access import audit as audit_log
+from mineaction.access.accounts import MAX_TOKEN_DAYS
 from mineaction.access.publication import describe
 from mineaction.cli.options import DbOption, console
 from mineaction.domain.generalisation import Generalisation
 from mineaction.errors import InvalidValue, StorageError
-from mineaction.storage import Register, redaction
+from mineaction.storage import Register, redaction, utcnow
 from mineaction.storage import backup as backups
 
 __all__ = ["install"]
@@ -133,7 +139,8 @@ def _state_text(state: dict[str, Any] | None) -> str:
     if state is None:
         return "(new account)"
     grants = ", ".join(
-        f"{g['role']}@{g['organisation_id'] or 'all'}{'+personal' if g['personal_data'] else ''}" for g in state["grants"]
+        f"{g['role']}@{g['organisation_id'] or 'all'}{'/' + g['region'] if g.get('region') else ''}"
+        f"{'+personal' if g['personal_data'] else ''}" for g in state["grants"]
     )
     return f"{'' if state['active'] else 'DISABLED; '}{grants or 'no grants'}"
 
@@ -158,9 +165,118 @@ def public_locations(
         console.print(f"[green]public locations[/]: {describe(register)} (restart `mineaction serve` to apply)")
 
 
+UsernameArgument = Annotated[str, typer.Argument(help="The account's username.")]
+ByOption = Annotated[str, typer.Option("--by", help="Who makes the change (kept in the logs); default: you.")]
+RoleOption = Annotated[str, typer.Option(help="public, viewer, field_reporter, reviewer or administrator.")]
+OrganisationOption = Annotated[
+    str | None, typer.Option("--organisation", help="Organisation id the grant is limited to; omit for every one.")]
+RegionOption = Annotated[str | None, typer.Option(
+    "--region", help="Admin area pcode: the grant covers that area and every area below it; omit for everywhere.")]
+PersonalOption = Annotated[bool, typer.Option("--personal-data", help="The grant reads victims' personal data.")]
+
+
+def grant(username: UsernameArgument, role: RoleOption, organisation: OrganisationOption = None,
+          region: RegionOption = None, personal_data: PersonalOption = False, by: ByOption = "",
+          db: DbOption = "mineaction.gpkg") -> None:
+    """Give an account a role, for one organisation and/or one region or everywhere (logged)."""
+    with Register.open(db) as register:
+        accounts = AccountStore(register)
+        account = accounts.account_named(username)
+        accounts.grant(account.id, Grant(organisation, Role.parse(role), personal_data, region),
+                       by=by or getpass.getuser())
+        console.print(f"[green]granted[/] {username}: {_grants_text(accounts.account(account.id).grants)}")
+
+
+def revoke(username: UsernameArgument, role: RoleOption, organisation: OrganisationOption = None,
+           region: RegionOption = None, personal_data: PersonalOption = False, by: ByOption = "",
+           db: DbOption = "mineaction.gpkg") -> None:
+    """Remove one grant of an account, named as `mineaction grant` made it (logged)."""
+    with Register.open(db) as register:
+        accounts = AccountStore(register)
+        account = accounts.account_named(username)
+        accounts.revoke(account.id, Grant(organisation, Role.parse(role), personal_data, region),
+                        by=by or getpass.getuser())
+        console.print(f"[green]revoked[/] {username}: {_grants_text(accounts.account(account.id).grants) or 'no grants'}")
+
+
+def _grants_text(grants: tuple[Grant, ...]) -> str:
+    return _state_text({"active": True, "grants": [
+        {"role": g.role.code, "organisation_id": g.organisation_id, "region": g.region, "personal_data": g.personal_data}
+        for g in grants]})
+
+
+def unlock(
+    username: Annotated[str | None, typer.Argument(help="Account to unlock from every address.")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Client address to unlock, for every account.")] = None,
+    db: DbOption = "mineaction.gpkg",
+) -> None:
+    """Lift sign-in pauses after repeated failures: an account's (from every address) and/or an address's."""
+    with Register.open(db) as register:
+        accounts = AccountStore(register)
+        account_id = accounts.account_named(username).id if username else None
+        cleared = accounts.unlock(account_id=account_id, source=source)
+    console.print(f"[green]unlocked[/]: {cleared} pause{'s' if cleared != 1 else ''} or failure count{'s' if cleared != 1 else ''} cleared")
+
+
+token_app = typer.Typer(help="API tokens: create, list and revoke (each expires; secrets are shown once).",
+                        no_args_is_help=True)
+
+
+@token_app.command("create")
+def token_create(
+    username: UsernameArgument,
+    name: Annotated[str, typer.Option(help="What the token is for, e.g. 'QGIS on the field laptop'.")],
+    days: Annotated[int, typer.Option(min=1, max=MAX_TOKEN_DAYS, help="Days until it expires.")] = 90,
+    db: DbOption = "mineaction.gpkg",
+) -> None:
+    """Create an API token acting as the account; prints the secret once."""
+    with Register.open(db) as register:
+        accounts = AccountStore(register)
+        secret, token = accounts.issue_token(accounts.principal(accounts.account_named(username).id), name,
+                                             dt.timedelta(days=days))
+    console.print(f"token {token.id} for {username}, expires {token.expires_at:%Y-%m-%d %H:%M} UTC "
+                  "(send as 'Authorization: Bearer <token>'; it is not shown again):")
+    console.print(secret, soft_wrap=True, highlight=False)
+
+
+@token_app.command("list")
+def token_list(
+    username: Annotated[str | None, typer.Argument(help="Only this account's tokens.")] = None,
+    db: DbOption = "mineaction.gpkg",
+) -> None:
+    """List API tokens (all accounts, or one), with their state."""
+    with Register.open(db) as register:
+        accounts = AccountStore(register)
+        tokens = accounts.tokens(accounts.account_named(username).id if username else None)
+    now = utcnow()
+    table = Table(title=f"API tokens ({len(tokens)})")
+    for column in ("id", "account", "name", "created", "expires", "state"):
+        table.add_column(column)
+    for t in tokens:
+        table.add_row(str(t.id), t.username, t.name, f"{t.created_at:%Y-%m-%d %H:%M}", f"{t.expires_at:%Y-%m-%d %H:%M}",
+                      t.state(now) + (f" by {t.revoked_by}" if t.revoked_by else ""))
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(min=1, max=2**63 - 1, help="Token id, as `mineaction token list` shows.")],
+    by: ByOption = "",
+    db: DbOption = "mineaction.gpkg",
+) -> None:
+    """Revoke one API token: it stops working at once."""
+    with Register.open(db) as register:
+        token = AccountStore(register).revoke_token(token_id, by=by or getpass.getuser())
+    console.print(f"[green]revoked[/] token {token.id} ({token.name}) of {token.username}")
+
+
 def install(app: typer.Typer) -> None:
     app.command()(backup)
     app.command()(restore)
     app.command()(redact)
     app.command()(audit)
     app.command("public-locations")(public_locations)
+    app.command()(grant)
+    app.command()(revoke)
+    app.command()(unlock)
+    app.add_typer(token_app, name="token")

@@ -7,7 +7,7 @@ They never see a table, an engine or a SQLAlchemy expression: storage
 answers questions, it does not lend its tables out.
 """
 
-from mineaction.storage.account_tables import AccountChange, AccountRow, AccountTables, CredentialRow, GrantRow
+from mineaction.storage.accounts import linked_admin_pcodes
 from mineaction.storage.engine import is_postgres_url
 from mineaction.storage.errors import database_message, translate_errors
 from mineaction.storage.filters import SUPPORTED as CQL2_SUPPORTED
@@ -56,15 +56,10 @@ __all__ = [
     "CQL2_SUPPORTED",
     "GEOMETRY_COLUMN",
     "GROUPINGS",
-    "AccountChange",
-    "AccountRow",
-    "AccountTables",
     "Balance",
     "ContaminatedArea",
-    "CredentialRow",
     "FeatureSet",
     "Filter",
-    "GrantRow",
     "Record",
     "Register",
     "Scope",
@@ -87,6 +82,7 @@ __all__ = [
     "hazard_balance",
     "is_postgres_url",
     "latest_changeset",
+    "linked_admin_pcodes",
     "live_id",
     "log_entries",
     "one_writer",

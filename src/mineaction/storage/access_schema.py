@@ -4,12 +4,13 @@ of an account or its grants.
 
 They live in the register's own database so that a grant, a session and the
 audit entry of a read commit with the same guarantees as the register itself
-(revision 0001 creates every table ``build_metadata`` returns; these are no
-GIS layers, so they stay out of ``gpkg_contents``).
+(revision 0001 creates every table ``build_metadata`` returns and lists the
+non-entity ones in ``gpkg_contents``).
 
 Secrets are never stored: passwords as Argon2id hashes, session ids and API
 tokens as SHA-256 digests of random values, so a copy of the file grants
-nothing.
+nothing. Failed sign-ins are counted here too (``login_throttle``), so every
+worker process and every server on the same register sees the same counts.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ import sqlalchemy as sa
 
 from mineaction.storage.column_types import TIMESTAMP, JSONText
 
-__all__ = ["AUDIT_TABLE", "PERMISSION_LOG", "add_access_tables", "append_only"]
+__all__ = ["AUDIT_TABLE", "PERMISSION_LOG", "THROTTLE_TABLE", "add_access_tables", "append_only"]
 
 AUDIT_TABLE = "personal_data_read"
 PERMISSION_LOG = "permission_change"
+THROTTLE_TABLE = "login_throttle"
 
 
 def add_access_tables(metadata: sa.MetaData, dialect: str) -> None:
-    """Add ``account``, ``account_grant``, ``web_session``, ``api_token`` and the two audit logs."""
+    """Add ``account``, ``account_grant``, ``web_session``, ``api_token``, ``login_throttle`` and the two audit logs."""
     sa.Table(
         "account",
         metadata,
@@ -34,8 +36,6 @@ def add_access_tables(metadata: sa.MetaData, dialect: str) -> None:
         sa.Column("display_name", sa.Text, nullable=False),
         sa.Column("password_hash", sa.Text, nullable=False),
         sa.Column("active", sa.Boolean, nullable=False, default=True),
-        sa.Column("failed_logins", sa.Integer, nullable=False, default=0),
-        sa.Column("locked_until", TIMESTAMP),
         sa.Column("created_at", TIMESTAMP, nullable=False),
         comment="People and scripts that sign in; Argon2id password hashes.",
     )
@@ -46,27 +46,55 @@ def add_access_tables(metadata: sa.MetaData, dialect: str) -> None:
         sa.Column("account_id", sa.Text, sa.ForeignKey("account.id"), nullable=False),
         # NULL: every organisation (national authority staff)
         sa.Column("organisation_id", sa.Text),
+        # NULL: everywhere; else an admin area's pcode, covering its whole subtree of the gazetteer
+        sa.Column("region", sa.Text),
         sa.Column("role", sa.Text, nullable=False),
         sa.Column("personal_data", sa.Boolean, nullable=False, default=False),
         sa.Column("granted_by", sa.Text, nullable=False),
         sa.Column("granted_at", TIMESTAMP, nullable=False),
-        comment="A role in one organisation (or all), and whether it may read personal data.",
+        comment="A role in one organisation (or all) and region (or all), and whether it may read personal data.",
     )
     sa.Index("ix_account_grant_account_id", grant.c.account_id)
-    for name, extra in (
-        ("web_session", [sa.Column("csrf_token", sa.Text, nullable=False)]),
-        ("api_token", [sa.Column("name", sa.Text, nullable=False)]),
-    ):
-        sa.Table(
-            name,
-            metadata,
-            sa.Column("digest", sa.Text, primary_key=True),  # SHA-256 of the secret
-            sa.Column("account_id", sa.Text, sa.ForeignKey("account.id"), nullable=False),
-            *extra,
-            sa.Column("created_at", TIMESTAMP, nullable=False),
-            sa.Column("expires_at", TIMESTAMP),
-            sa.Column("revoked", sa.Boolean, nullable=False, default=False),
-        )
+    sa.Table(
+        "web_session",
+        metadata,
+        sa.Column("digest", sa.Text, primary_key=True),  # SHA-256 of the secret
+        sa.Column("account_id", sa.Text, sa.ForeignKey("account.id"), nullable=False),
+        sa.Column("csrf_token", sa.Text, nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.Column("expires_at", TIMESTAMP),
+        sa.Column("revoked", sa.Boolean, nullable=False, default=False),
+    )
+    token = sa.Table(
+        "api_token",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),  # what listings show and revocation names
+        sa.Column("digest", sa.Text, nullable=False, unique=True),  # SHA-256 of the secret
+        sa.Column("account_id", sa.Text, sa.ForeignKey("account.id"), nullable=False),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.Column("expires_at", TIMESTAMP, nullable=False),  # every token expires
+        sa.Column("revoked_at", TIMESTAMP),
+        sa.Column("revoked_by", sa.Text),
+        comment="API tokens for scripts and GIS clients: SHA-256 digests, each expiring and revocable.",
+    )
+    sa.Index("ix_api_token_account_id", token.c.account_id)
+    throttle = sa.Table(
+        THROTTLE_TABLE,
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        # "source <address>", or "account <account id> <address>": one account's failures from one source
+        sa.Column("key", sa.Text, nullable=False, unique=True),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("account_id", sa.Text),
+        sa.Column("failures", sa.Integer, nullable=False),  # in the window that began at window_start
+        sa.Column("window_start", TIMESTAMP, nullable=False),
+        sa.Column("strikes", sa.Integer, nullable=False),  # how often the limit was reached: the back-off doubles
+        sa.Column("last_failure_at", TIMESTAMP, nullable=False),
+        sa.Column("blocked_until", TIMESTAMP),
+        comment="Failed sign-ins per source and per account from a source, shared by every server process.",
+    )
+    sa.Index("ix_login_throttle_account_id", throttle.c.account_id)
     audit = sa.Table(
         AUDIT_TABLE,
         metadata,

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from shapely.geometry.base import BaseGeometry
 
 from mineaction.domain.entities import entity
+from mineaction.storage.accounts import scope_clause
 from mineaction.storage.filters import Filter
 from mineaction.storage.records import Record, record_from_row
 from mineaction.storage.register import Register
@@ -74,14 +75,22 @@ def admin_areas_at(register: Register, level: int) -> list[tuple[str, int, BaseG
 
 @dataclass(frozen=True)
 class Scope:
-    """Which records a read may return: those whose ``owner_field`` holds one of ``owners``;
-    ``owners`` None: every record. Access decides it; storage turns it into SQL."""
+    """Which records a read may return: those whose ``owner_field`` holds one of ``owners``
+    (``owners`` None: every record), or, for a principal with a grant scoped to a region, those
+    admitted by any of ``regions``: (organisation or None for any, the region's pcodes or None for
+    everywhere), a record being in a region by its own ``admin_pcode`` or its hazard's or accident's.
+    Access decides it; storage turns it into SQL."""
 
     owner_field: str
     owners: frozenset[str] | None = None
+    regions: tuple[tuple[str | None, frozenset[str] | None], ...] | None = None
+    entity_name: str | None = None
+    register: Register | None = field(default=None, compare=False, repr=False)
 
     def clause(self, source: sa.FromClause) -> sa.ColumnElement[bool]:
         """The scope as a condition on ``source``."""
+        if self.regions is not None and self.register is not None and self.entity_name is not None:
+            return scope_clause(self.register, self.entity_name, source, self.owner_field, self.regions)
         if self.owners is None:
             return sa.true()
         return source.c[self.owner_field].in_(sorted(self.owners)) if self.owners else sa.false()

@@ -14,9 +14,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from mineaction.access import AccountStore
-from mineaction.access.ratelimit import SlidingWindow
+from mineaction.access.ratelimit import LoginThrottle
 from mineaction.storage import Register
-from mineaction.web.middleware import RefuseNul
+from mineaction.web.middleware import (
+    RefuseNul,
+    SecurityHeaders,
+    TrustedProxies,
+    content_security_policy,
+)
 from mineaction.web.problems import install_problem_handlers
 from mineaction.web.routers import admin, auth, dashboard, ogc, records, review, ui
 from mineaction.web.settings import Settings
@@ -33,11 +38,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         register = Register.open(settings.db)
         app.state.register = register
+        throttle = LoginThrottle(
+            register,
+            source_limit=settings.login_attempts_per_minute,
+            account_limit=settings.max_failed_logins,
+            lockout=dt.timedelta(minutes=settings.lockout_minutes),
+            max_block=dt.timedelta(minutes=settings.max_backoff_minutes),
+        )
         app.state.accounts = AccountStore(
             register,
-            max_failures=settings.max_failed_logins,
-            lockout=dt.timedelta(minutes=settings.lockout_minutes),
+            throttle=throttle,
             session_ttl=dt.timedelta(hours=settings.session_hours),
+            token_ttl=dt.timedelta(days=settings.token_days),
         )
         try:
             yield
@@ -52,9 +64,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.tiles = TileCache(settings.tile_cache_entries)
-    app.state.login_limiter = SlidingWindow(settings.login_attempts_per_minute, 60.0)
     install_problem_handlers(app)
     app.add_middleware(RefuseNul)
+    app.add_middleware(SecurityHeaders, policy=content_security_policy(settings.basemap_url))
+    app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies.split(","))  # outermost: first to run
     for module in (auth, admin, records, review, dashboard, ogc, ui):
         app.include_router(module.router)
     ui.install_static(app, settings)

@@ -27,7 +27,6 @@ from mineaction.access import (
     ScopedEditor,
     ScopedReader,
 )
-from mineaction.access.ratelimit import SlidingWindow
 from mineaction.storage import Register
 from mineaction.web.problems import UnsupportedParameter
 from mineaction.web.settings import Settings
@@ -39,7 +38,6 @@ __all__ = [
     "BaseVersion",
     "CurrentPrincipal",
     "Editor",
-    "LoginLimiter",
     "Offset",
     "OnlyDeclaredParameters",
     "Reader",
@@ -89,15 +87,10 @@ def _tiles(request: Request) -> TileCache:
     return request.app.state.tiles
 
 
-def _limiter(request: Request) -> SlidingWindow:
-    return request.app.state.login_limiter
-
-
 RegisterDep = Annotated[Register, Depends(_register)]
 Accounts = Annotated[AccountStore, Depends(_accounts)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 Tiles = Annotated[TileCache, Depends(_tiles)]
-LoginLimiter = Annotated[SlidingWindow, Depends(_limiter)]
 
 
 def _principal(request: Request, accounts: Accounts) -> Principal:

@@ -1,22 +1,26 @@
-"""Accounts and grants, managed by administrators, and the audit logs.
+"""Accounts, grants, API tokens and sign-in pauses, managed by administrators, and the audit logs.
 
 A programme-wide administrator manages every account; an administrator of one
 organisation only grants and revokes roles in that organisation. Nobody grants
 more than they hold: personal-data access only by someone who has it for that
-scope. Every change is logged (:mod:`mineaction.access.accounts`); the logs
-are read here by programme-wide administrators only.
+scope, and a grant scoped to a region only by someone administering that
+region (or everywhere). Every change is logged
+(:mod:`mineaction.access.accounts`); the logs are read here by
+programme-wide administrators only.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from mineaction.access import AccessDenied, Account, Grant, Role, audit
+from mineaction.access import AccessDenied, Account, AccountStore, Grant, Role, audit
 from mineaction.access.roles import ALL, Principal
+from mineaction.errors import RecordNotFound
 from mineaction.web.deps import Accounts, CurrentPrincipal, RegisterDep, UtcTime
+from mineaction.web.routers.auth import TokenInfo, token_info
 
 __all__ = ["router"]
 
@@ -25,6 +29,8 @@ router = APIRouter(prefix="/api/v1/admin", tags=["accounts"])
 
 class GrantIn(BaseModel):
     organisation_id: str | None = Field(None, description="null: every organisation")
+    region: str | None = Field(None, max_length=200,
+                               description="an admin area's pcode: the grant covers its whole subtree; null: everywhere")
     role: str = Field(pattern=f"^({'|'.join(r.code for r in Role)})$")
     personal_data: bool = False
 
@@ -48,37 +54,63 @@ class ActiveIn(BaseModel):
     active: bool
 
 
-def _check_administers(principal: Principal, organisation_id: str | None, doing: str) -> None:
-    if not principal.allows(Role.ADMINISTRATOR, organisation_id):
+class UnlockOut(BaseModel):
+    cleared: int = Field(description="counters of failed sign-ins removed")
+
+
+#: a database row id: larger numbers name nothing and are refused before any query
+TokenId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+def _check_administers(principal: Principal, organisation_id: str | None, doing: str, region: str | None = None) -> None:
+    if not principal.allows(Role.ADMINISTRATOR, organisation_id, admin_pcode=region):
         scope = "every organisation" if organisation_id is None else f"organisation {organisation_id}"
-        raise AccessDenied(f"{doing} in {scope} needs the administrator role there")
+        where = "" if region is None else f" and region {region}"
+        raise AccessDenied(f"{doing} in {scope}{where} needs the administrator role there")
 
 
 def _check_may_grant(principal: Principal, grant: Grant) -> None:
-    _check_administers(principal, grant.organisation_id, "granting roles")
-    if grant.personal_data and not principal.allows(Role.VIEWER, grant.organisation_id, personal_data=True):
+    _check_administers(principal, grant.organisation_id, "granting roles", grant.region)
+    if grant.personal_data and not principal.allows(Role.VIEWER, grant.organisation_id, personal_data=True,
+                                                    admin_pcode=grant.region):
         raise AccessDenied("only someone with personal-data access for that scope may grant it")
 
 
+def _check_administers_account(principal: Principal, account_id: str, accounts: AccountStore, doing: str) -> None:
+    """Administer every scope the account holds a grant in (an account without grants: programme-wide).
+
+    Someone who administers nothing is refused before the account is looked
+    up, so that they cannot tell which account ids exist.
+    """
+    if not any(g.role >= Role.ADMINISTRATOR for g in principal.grants):
+        raise AccessDenied(f"{doing} needs the administrator role")
+    for grant in accounts.account(account_id).grants or (Grant(None, Role.PUBLIC),):
+        _check_administers(principal, grant.organisation_id, doing, grant.region)
+
+
 def _grant(g: GrantIn) -> Grant:
-    return Grant(g.organisation_id, Role.parse(g.role), g.personal_data)
+    return Grant(g.organisation_id, Role.parse(g.role), g.personal_data, g.region)
 
 
 def _out(account: Account) -> AccountOut:
     return AccountOut(
         id=account.id, username=account.username, display_name=account.display_name, active=account.active,
-        grants=[GrantIn(organisation_id=g.organisation_id, role=g.role.code, personal_data=g.personal_data)
-                for g in account.grants],
+        grants=[GrantIn(organisation_id=g.organisation_id, region=g.region, role=g.role.code,
+                        personal_data=g.personal_data) for g in account.grants],
     )
 
 
 @router.get("/accounts", response_model=list[AccountOut])
 def list_accounts(principal: CurrentPrincipal, accounts: Accounts) -> list[AccountOut]:
-    """Accounts the administrator manages."""
-    orgs = principal.organisations(Role.ADMINISTRATOR)
-    if orgs is not ALL and not orgs:
+    """Accounts the administrator manages: those with a grant in an organisation or region they administer."""
+    if not any(g.role >= Role.ADMINISTRATOR for g in principal.grants):
         raise AccessDenied("listing accounts needs the administrator role")
-    return [_out(a) for a in accounts.accounts(orgs)]
+    orgs = principal.organisations(Role.ADMINISTRATOR)
+    listed = accounts.accounts(None if principal.regional else orgs)
+    if orgs is not ALL:
+        listed = [a for a in listed if any(
+            principal.allows(Role.ADMINISTRATOR, g.organisation_id, admin_pcode=g.region) for g in a.grants)]
+    return [_out(a) for a in listed]
 
 
 @router.post("/accounts", response_model=AccountOut, status_code=201)
@@ -109,10 +141,11 @@ def revoke(
     role: Annotated[str, Query(description="role of the grant, as listed")],
     organisation_id: Annotated[str | None, Query(description="organisation of the grant; omit for every organisation")] = None,
     personal_data: Annotated[bool, Query(description="the grant's personal-data flag, as listed")] = False,
+    region: Annotated[str | None, Query(max_length=200, description="region of the grant; omit for everywhere")] = None,
 ) -> AccountOut:
     """Remove one grant, named as the account listing shows it (logged)."""
-    _check_administers(principal, organisation_id, "revoking roles")
-    accounts.revoke(account_id, Grant(organisation_id, Role.parse(role), personal_data), by=principal.username)
+    _check_administers(principal, organisation_id, "revoking roles", region)
+    accounts.revoke(account_id, Grant(organisation_id, Role.parse(role), personal_data, region), by=principal.username)
     return _out(accounts.account(account_id))
 
 
@@ -121,11 +154,41 @@ def set_active(account_id: str, body: ActiveIn, principal: CurrentPrincipal, acc
     """Disable or enable an account: needs the administrator role wherever it holds a grant (logged)."""
     if account_id == principal.account_id:
         raise AccessDenied("you cannot disable or enable your own account", hint="ask another administrator")
-    held = accounts.account(account_id).grants
-    for organisation_id in {g.organisation_id for g in held} or {None}:
-        _check_administers(principal, organisation_id, "disabling or enabling accounts with roles")
+    _check_administers_account(principal, account_id, accounts, "disabling or enabling accounts with roles")
     accounts.set_active(account_id, body.active, by=principal.username)
     return _out(accounts.account(account_id))
+
+
+@router.post("/accounts/{account_id}/unlock", response_model=UnlockOut)
+def unlock(account_id: str, principal: CurrentPrincipal, accounts: Accounts) -> UnlockOut:
+    """Lift the sign-in pauses of an account from every address (after repeated failures)."""
+    _check_administers_account(principal, account_id, accounts, "unlocking accounts")
+    return UnlockOut(cleared=accounts.unlock(account_id=account_id))
+
+
+@router.post("/sources/{address}/unlock", response_model=UnlockOut)
+def unlock_source(address: str, principal: CurrentPrincipal, accounts: Accounts) -> UnlockOut:
+    """Lift the sign-in pause of a client address, for every account (programme-wide administrators)."""
+    _check_administers(principal, None, "unlocking addresses")
+    return UnlockOut(cleared=accounts.unlock(source=address))
+
+
+@router.get("/accounts/{account_id}/tokens", response_model=list[TokenInfo])
+def account_tokens(account_id: str, principal: CurrentPrincipal, accounts: Accounts) -> list[TokenInfo]:
+    """An account's API tokens, oldest first, for an administrator of its every grant."""
+    _check_administers_account(principal, account_id, accounts, "listing tokens")
+    return [token_info(t) for t in accounts.tokens(account_id)]
+
+
+@router.delete("/accounts/{account_id}/tokens/{token_id}", response_model=TokenInfo)
+def revoke_account_token(account_id: str, token_id: TokenId, principal: CurrentPrincipal,
+                         accounts: Accounts) -> TokenInfo:
+    """Revoke one of an account's API tokens: it stops working at once."""
+    _check_administers_account(principal, account_id, accounts, "revoking tokens")
+    if token_id not in {t.id for t in accounts.tokens(account_id)}:
+        raise RecordNotFound(f"account {account_id} has no token {token_id}",
+                             hint=f"list them: GET /api/v1/admin/accounts/{account_id}/tokens")
+    return token_info(accounts.revoke_token(token_id, by=principal.username))
 
 
 @router.get("/audit/{log}")

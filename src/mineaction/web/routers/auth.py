@@ -1,9 +1,10 @@
-"""Signing in and out, the current account, and API tokens.
+"""Signing in and out, the current account, and its API tokens.
 
 A sign-in always opens a new session with a new id (an id planted before
 sign-in is never promoted: no session fixation); the cookie is HttpOnly,
 SameSite=Strict, and Secure when configured or when the request came over
-HTTPS.
+HTTPS. Failed sign-ins are throttled by the client's address (as a trusted
+proxy reports it, see :class:`~mineaction.web.middleware.TrustedProxies`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from mineaction.access import Principal
+from mineaction.access.accounts import MAX_TOKEN_DAYS, Token
+from mineaction.errors import RecordNotFound
+from mineaction.storage import utcnow
 from mineaction.web.deps import (
     SESSION_COOKIE,
     Accounts,
     CurrentPrincipal,
-    LoginLimiter,
     SettingsDep,
 )
 
@@ -34,6 +37,7 @@ class Credentials(BaseModel):
 
 class GrantOut(BaseModel):
     organisation_id: str | None = Field(description="null: every organisation")
+    region: str | None = Field(None, description="admin area pcode whose subtree the grant covers; null: everywhere")
     role: str
     personal_data: bool
 
@@ -47,27 +51,61 @@ class Me(BaseModel):
 
 class TokenRequest(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    days: int | None = Field(None, ge=1, le=3650, description="expiry; none: until revoked")
+    days: int | None = Field(None, ge=1, le=MAX_TOKEN_DAYS,
+                             description="days until it expires; none: the server's default (90 unless configured)")
 
 
-class TokenOut(BaseModel):
+class TokenInfo(BaseModel):
+    id: int
+    name: str
+    account_id: str
+    username: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None
+    revoked_by: str | None
+    state: str = Field(description="active, expired or revoked")
+
+
+class TokenOut(TokenInfo):
     token: str = Field(description="shown once: send as 'Authorization: Bearer <token>'")
+
+
+def token_info(token: Token) -> TokenInfo:
+    """A token as listed (here and by administrators)."""
+    return TokenInfo(id=token.id, name=token.name, account_id=token.account_id, username=token.username,
+                     created_at=_utc(token.created_at), expires_at=_utc(token.expires_at),
+                     revoked_at=_utc(token.revoked_at) if token.revoked_at else None, revoked_by=token.revoked_by,
+                     state=token.state(utcnow()))
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC)
 
 
 def _me(principal: Principal, csrf: str | None) -> Me:
     return Me(
         account_id=principal.account_id, username=principal.username, csrf_token=csrf,
-        grants=[GrantOut(organisation_id=g.organisation_id, role=g.role.code, personal_data=g.personal_data)
-                for g in principal.grants],
+        grants=[GrantOut(organisation_id=g.organisation_id, region=g.region, role=g.role.code,
+                         personal_data=g.personal_data) for g in principal.grants],
     )
+
+
+def client_address(request: Request) -> str:
+    """The address sign-in throttles are keyed on (a trusted proxy's client, else the socket's peer)."""
+    return request.client.host if request.client else "unknown"
 
 
 @router.post("/login", response_model=Me)
 def login(credentials: Credentials, request: Request, response: Response, accounts: Accounts,
-          limiter: LoginLimiter, settings: SettingsDep) -> Me:
-    """Check the password and open a session (cookie)."""
-    limiter.hit(request.client.host if request.client else "unknown")
-    principal = accounts.authenticate(credentials.username, credentials.password)
+          settings: SettingsDep) -> Me:
+    """Check the password and open a session (cookie).
+
+    An unknown user, a wrong password and an account paused after failures
+    from this address get the same 401; an address that failed too often
+    gets 429 with Retry-After, whichever account it names.
+    """
+    principal = accounts.authenticate(credentials.username, credentials.password, source=client_address(request))
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         accounts.close_session(old)
@@ -99,8 +137,24 @@ def me(request: Request, principal: CurrentPrincipal) -> Me:
 
 @router.post("/tokens", response_model=TokenOut, status_code=201)
 def new_token(body: TokenRequest, principal: CurrentPrincipal, accounts: Accounts) -> TokenOut:
-    """An API token for scripts and GIS clients, acting with this account's grants."""
+    """An API token for scripts and GIS clients, acting with this account's grants until it expires."""
     ttl = dt.timedelta(days=body.days) if body.days else None
-    return TokenOut(token=accounts.issue_token(principal, body.name, ttl))
+    secret, token = accounts.issue_token(principal, body.name, ttl)
+    return TokenOut(token=secret, **token_info(token).model_dump())
+
+
+@router.get("/tokens", response_model=list[TokenInfo])
+def list_tokens(principal: CurrentPrincipal, accounts: Accounts) -> list[TokenInfo]:
+    """This account's API tokens, oldest first (names and dates; secrets are never stored)."""
+    return [token_info(t) for t in accounts.tokens(principal.account_id)]
+
+
+@router.delete("/tokens/{token_id}", response_model=TokenInfo)
+def revoke_token(token_id: int, principal: CurrentPrincipal, accounts: Accounts) -> TokenInfo:
+    """Revoke one of this account's tokens: it stops working at once."""
+    if token_id not in {t.id for t in accounts.tokens(principal.account_id)}:
+        raise RecordNotFound(f"you have no token {token_id}",
+                             hint="list yours with GET /auth/tokens; an administrator revokes others'")
+    return token_info(accounts.revoke_token(token_id, by=principal.username))
 
 

@@ -2,14 +2,21 @@
 metadata and R-tree indexes on SQLite, the PostGIS extension on PostgreSQL; the
 triggers that keep every replaced version in history and refuse deletions.
 
-Until the first release this revision creates the whole schema from
-``build_metadata`` (no deployed register exists yet). From the first release
-on, every schema change gets a new revision with explicit operations.
+It is release 0.1.0's schema, frozen: it builds the tables and entities
+that ``0001_schema.json`` (written when 0.1.0 was released) lists, from
+``build_metadata``, and refuses to run if a listed table has gained or lost a
+column since. Every later schema change is a revision of its own with
+explicit operations; a new table or entity is simply not listed here, and a
+new column on a listed table must be added by its revision and left out of
+this one (teach :func:`_frozen_metadata` to drop it).
 
 Revision ID: 0001
 Revises:
 Create Date: 2026-11-25
 """
+
+import json
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
@@ -23,6 +30,10 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+_FROZEN = json.loads(Path(__file__).with_name("0001_schema.json").read_text(encoding="utf-8"))
+#: the entities of release 0.1.0, in declaration order
+_ENTITIES = [ENTITIES[name] for name in _FROZEN["entities"]]
+
 _APPEND_ONLY = "history is append-only: versions are never changed or deleted"
 _SOFT_DELETE = "records are never deleted: write a new version with deleted=true and a reason"
 _NEXT_VERSION = "a record changes only by its next version, with the same id"
@@ -35,18 +46,34 @@ def _keep_replaced(history: str, columns: list[str]) -> str:
     return f'INSERT INTO "{history}" ({names}) VALUES ({values});'
 
 
+def _frozen_metadata(dialect: str) -> sa.MetaData:
+    """The tables of release 0.1.0 as ``build_metadata`` declares them, checked against the manifest."""
+    full = build_metadata(dialect)
+    frozen = sa.MetaData()
+    for name, columns in _FROZEN["tables"].items():
+        table = full.tables[name]
+        if [c.name for c in table.columns] != columns:
+            raise RuntimeError(
+                f"revision 0001 is frozen at release 0.1.0, but table {name} now has columns "
+                f"{[c.name for c in table.columns]} instead of {columns}: add the change in a new revision "
+                "and have revision 0001 leave it out"
+            )
+        table.to_metadata(frozen)
+    return frozen
+
+
 def _sqlite_upgrade(bind) -> None:
     def execute(sql: str, params: tuple = ()) -> None:
         bind.exec_driver_sql(sql, params)
 
     gpkg.install_core_tables(execute)
-    metadata = build_metadata("sqlite")
+    metadata = _frozen_metadata("sqlite")
     metadata.create_all(bind)
     layer_styles.install(lambda sql, params: bind.execute(sa.text(sql), params), "sqlite")
     # only the entities' tables are layers (gpkg_contents): accounts, sessions, counters, the review queue and
     # other internal tables stay out of GDAL's layer list, which shows only what gpkg_contents lists once it
     # lists an attributes table (LIST_ALL_TABLES=AUTO); not registered, they need no integer primary key
-    for spec in ENTITIES.values():
+    for spec in _ENTITIES:
         for table, indexed in ((spec.name, True), (history_name(spec.name), False)):
             if spec.geometry:
                 gpkg.register_features(
@@ -74,7 +101,7 @@ def _sqlite_upgrade(bind) -> None:
 
 def _postgres_upgrade(bind) -> None:
     bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
-    metadata = build_metadata("postgresql")
+    metadata = _frozen_metadata("postgresql")
     metadata.create_all(bind)
     layer_styles.install(lambda sql, params: bind.execute(sa.text(sql), params), "postgresql")
     bind.exec_driver_sql(
@@ -86,7 +113,7 @@ def _postgres_upgrade(bind) -> None:
           RAISE EXCEPTION '%%', TG_ARGV[1];
         END $$ LANGUAGE plpgsql"""
     )
-    for spec in ENTITIES.values():
+    for spec in _ENTITIES:
         history = history_name(spec.name)
         bind.exec_driver_sql(
             f"""CREATE FUNCTION "{spec.name}_versioned"() RETURNS trigger AS $$
