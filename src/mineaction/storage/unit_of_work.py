@@ -438,11 +438,9 @@ class Writer:
         margin = _TOLERANCE_DEGREES / max(np.cos(np.radians(max(abs(miny), abs(maxy)))), 0.01)
         parts = self.register.released_near(self.connection, (minx - margin, miny - margin, maxx + margin,
                                                               maxy + margin))
-        if not parts:
-            return
-        land = [ReleasedLand(p.id, "released_part", p["task_id"], p.geometry) for p in parts]
+        land = [ReleasedLand(p.id, "released_part", p["task_id"], p.geometry) for p in parts if p.geometry is not None]
         index = np.flatnonzero(located)
-        hits = find_residual_contamination(geoms[index], land)
+        hits = find_residual_contamination(geoms[index], land)  # no land: no hits
         if not hits:
             return
         today = self.at.date()
