@@ -3,7 +3,8 @@
 Each command calls one function of :mod:`mineaction.operations.tasks`. The
 command line acts as the local operator (the national authority: it holds the
 register) unless ``--as`` names a registered account, whose grants then decide
-what it sees and which moves it may make, as on the web.
+what it sees and which moves it may make, as on the web. The services are
+imported inside the commands: their forecast model loads SciPy.
 """
 
 from __future__ import annotations
@@ -17,14 +18,7 @@ from rich.table import Table
 
 from mineaction.access import AccountStore, Principal, local_operator
 from mineaction.cli.options import DbOption, console
-from mineaction.domain.operations.progress import DEFAULT_STALLED_AFTER_DAYS
-from mineaction.operations.tasks import (
-    TRANSITIONS,
-    add_progress,
-    create_task,
-    move_task,
-    task_statuses,
-)
+from mineaction.domain.operations.tasks import TASK_VERBS
 from mineaction.storage import Register
 
 __all__ = ["install"]
@@ -64,6 +58,8 @@ def create(
     db: DbOption = "mineaction.gpkg",
 ) -> None:
     """Create a task in draft over hazards (its area is theirs)."""
+    from mineaction.operations.tasks import create_task
+
     values = {
         "reference": reference, "activity": activity, "organisation_id": operator,
         "planned_start": start.date(), "deadline": deadline.date(), "teams": teams, "hazard_ids": hazard or [],
@@ -87,6 +83,8 @@ def _mover(verb: str, target: str) -> None:
         as_user: AsOption = None,
         db: DbOption = "mineaction.gpkg",
     ) -> None:
+        from mineaction.operations.tasks import move_task
+
         with Register.open(db) as register:
             moved = move_task(register, _principal(register, as_user), task, target, reason=reason)
         console.print(f"[green]{moved.ref}[/] is {moved['state']} (version {moved.version})")
@@ -95,7 +93,7 @@ def _mover(verb: str, target: str) -> None:
     task_app.command(verb)(move)
 
 
-for _verb, _target in TRANSITIONS.items():
+for _verb, _target in TASK_VERBS.items():
     _mover(_verb, _target)
 
 
@@ -118,6 +116,8 @@ def progress_add(
     db: DbOption = "mineaction.gpkg",
 ) -> None:
     """Add a daily or weekly progress report to a task."""
+    from mineaction.operations.tasks import add_progress
+
     values = {
         "reported_on": on.date(), "method": method, "team_days": team_days, "cleared_m2": cleared_m2,
         "reduced_m2": reduced_m2, "cancelled_m2": cancelled_m2, "searched_m2": searched_m2,
@@ -131,19 +131,21 @@ def progress_add(
 
 
 def _number(value: object, digits: int = 0) -> str:
-    return "" if value is None else f"{value:,.{digits}f}"  # type: ignore[str-format]
+    return "" if value is None else f"{value:,.{digits}f}"
 
 
 @task_app.command("status")
 def status(
     tasks: Annotated[list[str] | None, typer.Argument(help="Tasks (id or ref); default: every task you see.")] = None,
     as_of: Day = None,
-    stalled_after: Annotated[int, typer.Option(help="Days without progress before a task is stalled.")]
-    = DEFAULT_STALLED_AFTER_DAYS,
+    stalled_after: Annotated[int | None, typer.Option(
+        help="Days without progress before a task is stalled (default 14).", min=1)] = None,
     as_user: AsOption = None,
     db: DbOption = "mineaction.gpkg",
 ) -> None:
     """% done, burn rate, P50/P90 finish and days late per task, then stalled and overdue alerts."""
+    from mineaction.operations.tasks import task_statuses
+
     with Register.open(db) as register:
         report = task_statuses(register, _principal(register, as_user), tasks=tasks or (),
                                as_of=as_of.date() if as_of else None, stalled_after_days=stalled_after)

@@ -28,13 +28,12 @@ from mineaction.domain.operations.progress import (
     TaskFrame,
     task_status,
 )
-from mineaction.domain.operations.tasks import AREA_ACTIVITIES, TaskOrder
+from mineaction.domain.operations.tasks import AREA_ACTIVITIES, TASK_VERBS, TaskOrder
 from mineaction.errors import InvalidValue
 from mineaction.storage import Record, Register
 
 __all__ = [
     "PROGRESS_AMOUNTS",
-    "TRANSITIONS",
     "StatusReport",
     "add_progress",
     "create_task",
@@ -43,12 +42,6 @@ __all__ = [
     "task_statuses",
 ]
 
-#: the command (CLI verb) for each target state
-TRANSITIONS = {
-    "issue": "issued", "accept": "accepted", "decline": "draft", "start": "in_progress", "resume": "in_progress",
-    "suspend": "suspended", "complete": "completed", "verify": "verified", "rework": "in_progress",
-    "close": "closed", "cancel": "cancelled",
-}
 #: a progress report's amounts, 0 when not given
 PROGRESS_AMOUNTS = ("searched_m2", "cleared_m2", "reduced_m2", "cancelled_m2", "items_found", "team_days",
                     "stoppage_days")
@@ -92,8 +85,8 @@ def create_task(
 
 def move_task(register: Register, principal: Principal, task: str, target: str, *, reason: str,
               base_version: int | None = None) -> Record:
-    """Move a task to ``target`` (a state, or a verb of :data:`TRANSITIONS`)."""
-    return ScopedEditor(register, principal).move_task(task, TRANSITIONS.get(target, target),
+    """Move a task to ``target`` (a state, or a verb of :data:`TASK_VERBS`)."""
+    return ScopedEditor(register, principal).move_task(task, TASK_VERBS.get(target, target),
                                                        base_version=base_version, reason=reason)
 
 
@@ -132,7 +125,7 @@ class StatusReport:
 
 def task_statuses(
     register: Register, principal: Principal, *, as_of: dt.date | None = None, tasks: Sequence[str] = (),
-    stalled_after_days: int = DEFAULT_STALLED_AFTER_DAYS,
+    stalled_after_days: int | None = None,
 ) -> StatusReport:
     """% done, burn rate, P50/P90 finish, days late and stalled/overdue alerts of every visible task
     (or of ``tasks``, by id or ref), computed together by the domain's progress model."""
@@ -157,7 +150,7 @@ def task_statuses(
         fallback_sigma=np.full(len(keep), default.sigma),
     )
     reports = _reports(reader, position)
-    status = task_status(tasks_frame, reports, day, stalled_after_days=stalled_after_days)
+    status = task_status(tasks_frame, reports, day, stalled_after_days=stalled_after_days or DEFAULT_STALLED_AFTER_DAYS)
     rows = []
     for i in range(len(keep)):
         row = dict(status.row(i))

@@ -39,6 +39,7 @@ __all__ = [
     "AREA_ACTIVITIES",
     "OPEN_STATES",
     "TASK_STATES",
+    "TASK_VERBS",
     "TaskOrder",
     "check_task_transition",
 ]
@@ -68,6 +69,13 @@ TASK_STATES = StateMachine(
     ],
 )
 """The task life cycle; ``TASK_STATES.allowed(state)`` lists what may follow."""
+
+#: what each move is called (the command line's and the API's verbs), by the state it moves to
+TASK_VERBS = {
+    "issue": "issued", "accept": "accepted", "decline": "draft", "start": "in_progress", "resume": "in_progress",
+    "suspend": "suspended", "complete": "completed", "verify": "verified", "rework": "in_progress",
+    "close": "closed", "cancel": "cancelled",
+}
 
 #: states in which a task is the operator's open work: these can be overdue
 OPEN_STATES = frozenset({"issued", "accepted", "in_progress", "suspended"})
