@@ -40,7 +40,6 @@ class ScopedEditor:
         spec = entity(entity_name)
         if spec.name == "released_part":
             return self._release(values, geometry, crs=crs, reason=reason)
-        self._check_plans(spec.name)
         policy.check_may_edit(self.principal, spec, policy.owner_of(spec, values))
         with one_writer(self.register), self.register.write(self.principal.username, reason, "create") as w:
             return w.add(spec.name, values, geometry, crs=crs)
@@ -77,7 +76,6 @@ class ScopedEditor:
         """A new version based on ``base_version``; moving a record to another organisation needs a programme-wide grant."""
         spec = entity(entity_name)
         current = self.reader.get(spec.name, record_id).record
-        self._check_plans(spec.name)
         policy.check_may_replace(self.principal, spec, current.values, {**current.values, **values})
         with one_writer(self.register), self.register.write(self.principal.username, reason, "update") as w:
             return w.update(spec.name, current.id, base_version=base_version, values=values,
@@ -86,7 +84,6 @@ class ScopedEditor:
     def delete(self, entity_name: str, record_id: str, *, base_version: int, reason: str) -> Record:
         spec = entity(entity_name)
         current = self.reader.get(spec.name, record_id).record
-        self._check_plans(spec.name)
         policy.check_may_edit(self.principal, spec, policy.owner_of(spec, current.values),
                               admin_pcode=current.values.get("admin_pcode"))
         with one_writer(self.register), self.register.write(self.principal.username, reason, "delete") as w:
@@ -97,12 +94,8 @@ class ScopedEditor:
         decides whether that party may); ``base_version`` None: the task as it is now."""
         spec = entity("task")
         task = self.reader.get(spec.name, task_id).record
-        policy.check_may_edit(self.principal, spec, policy.owner_of(spec, task.values),
-                              admin_pcode=task.values.get("admin_pcode"))
+        policy.check_may_work_task(self.principal, policy.owner_of(spec, task.values),
+                                   admin_pcode=task.values.get("admin_pcode"))
         with one_writer(self.register), self.register.write(self.principal.username, reason, "transition") as w:
             return w.move_task(task.id, target, policy.task_party(self.principal),
                                base_version=task.version if base_version is None else base_version)
-
-    def _check_plans(self, entity_name: str) -> None:
-        if entity_name == "task":
-            policy.check_may_plan_tasks(self.principal)

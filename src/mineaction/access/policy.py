@@ -44,6 +44,7 @@ __all__ = [
     "check_may_edit",
     "check_may_move",
     "check_may_plan_tasks",
+    "check_may_work_task",
     "check_may_replace",
     "check_may_report",
     "exact_everywhere",
@@ -149,7 +150,13 @@ def queryable_fields(principal: Principal, spec: Entity) -> list[str]:
 
 
 def check_may_edit(principal: Principal, spec: Entity, owner: str | None, *, admin_pcode: str | None = None) -> None:
-    """Raise :class:`AccessDenied` unless the principal may change such a record."""
+    """Raise :class:`AccessDenied` unless the principal may change such a record.
+
+    A task's plan is the authority's (its operator moves it instead:
+    :func:`check_may_work_task`), in direct edits and the review queue alike.
+    """
+    if spec.name == "task":
+        check_may_plan_tasks(principal)
     if not owned(spec):
         if principal.organisations(Role.ADMINISTRATOR) is not ALL:
             raise AccessDenied(f"{spec.label} records are changed only by programme-wide administrators")
@@ -218,3 +225,10 @@ def check_may_plan_tasks(principal: Principal) -> None:
         raise AccessDenied(
             f"tasks are planned by the national authority: a programme-wide {EDIT_ROLE.code} grant",
             hint="an operator moves its tasks (accept, start, suspend, complete) and reports progress")
+
+
+def check_may_work_task(principal: Principal, owner: str | None, *, admin_pcode: str | None = None) -> None:
+    """Raise :class:`AccessDenied` unless the principal may move a task of ``owner`` or report its progress:
+    the edit role in the operator's organisation, or programme-wide (the authority)."""
+    if owner is None or not principal.allows(EDIT_ROLE, owner, admin_pcode=admin_pcode):
+        raise AccessDenied(f"working on tasks of organisation {owner} needs the {EDIT_ROLE.code} role there")
