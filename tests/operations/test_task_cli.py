@@ -3,6 +3,8 @@ starts and reports progress, ``status`` shows the figures; another operator's ac
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -19,6 +21,7 @@ def world(register_target: str) -> dict[str, str]:
         with register.write("nmac", "set up") as w:
             alpha, bravo = add_organisation(w, "Alpha (fictional)"), add_organisation(w, "Bravo (fictional)")
             hazard = w.add("hazard", hazard_values(alpha.id), square_m(0, 0, 100))
+            w.add("hazard", hazard_values(alpha.id, blocked_land_use=["housing"]), square_m(500, 0, 300))
         accounts = AccountStore(register)
         accounts.create_account("op_alpha", "op_alpha long password", grants=(Grant(alpha.id, Role.REVIEWER),), by="t")
         accounts.create_account("op_bravo", "op_bravo long password", grants=(Grant(bravo.id, Role.REVIEWER),), by="t")
@@ -29,12 +32,17 @@ def _run(world: dict[str, str], *args: str):
     return CliRunner().invoke(app, ["task", *args, "--db", world["db"]])
 
 
-def test_task_commands_follow_the_life_cycle_within_the_operator_scope(world: dict[str, str]) -> None:
+def test_task_commands_follow_the_life_cycle_within_the_operator_scope(world: dict[str, str], tmp_path: Path) -> None:
+    ranked = CliRunner().invoke(app, ["prioritise", "--db", world["db"], "--runs", "20", "--out", str(tmp_path)])
+    assert ranked.exit_code == 0, ranked.output
     created = _run(world, "create", "--reference", "TO-7", "--activity", "clearance", "--operator", world["alpha"],
                    "--start", "2026-03-01", "--deadline", "2026-03-31", "--teams", "2", "--hazard", world["hazard"],
-                   "--area-m2", "10000", "--reason", "top of the priority list")
+                   "--area-m2", "10000", "--ranking", str(tmp_path / "ranking.csv"), "--reason", "prioritised")
     assert created.exit_code == 0, created.output
     ref = created.output.split()[0]
+    with Register.open(world["db"]) as register:
+        task = register.get("task", ref)
+    assert task["priority_rank"] in (1, 2) and f"hazard {world['hazard']} ranks" in task["priority_explanation"]
     assert _run(world, "issue", ref).exit_code == 0
     stranger = _run(world, "accept", ref, "--as", "op_bravo")
     assert stranger.exit_code != 0 and isinstance(stranger.exception, RecordNotFound)

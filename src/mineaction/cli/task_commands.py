@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -54,11 +55,13 @@ def create(
     priority_rank: Annotated[int | None, typer.Option(help="Rank from `mineaction prioritise`.")] = None,
     priority_score: Annotated[float | None, typer.Option()] = None,
     explanation: Annotated[str | None, typer.Option(help="Why it ranks there (required with a rank).")] = None,
+    ranking: Annotated[Path | None, typer.Option(
+        help="ranking.csv of `mineaction prioritise`: the priority (rank, score, why) of the task's hazards.")] = None,
     as_user: AsOption = None,
     db: DbOption = "mineaction.gpkg",
 ) -> None:
-    """Create a task in draft over hazards (its area is theirs)."""
-    from mineaction.operations.tasks import create_task
+    """Create a task in draft over hazards (its area is theirs), with its priority from a ranking or given."""
+    from mineaction.operations.tasks import create_task, priority_from_ranking
 
     values = {
         "reference": reference, "activity": activity, "organisation_id": operator,
@@ -66,6 +69,8 @@ def create(
         "planned_area_m2": area_m2, "expected_m2_per_team_day": expected, "priority_rank": priority_rank,
         "priority_score": priority_score, "priority_explanation": explanation,
     }
+    if ranking is not None:
+        values.update(priority_from_ranking(ranking, hazard or []))
     with Register.open(db) as register:
         task = create_task(register, _principal(register, as_user),
                            {k: v for k, v in values.items() if v not in (None, [])}, reason=reason)

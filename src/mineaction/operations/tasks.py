@@ -10,9 +10,11 @@ the domain checks the plan (:class:`TaskOrder`) and every move
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,6 +40,7 @@ __all__ = [
     "add_progress",
     "create_task",
     "move_task",
+    "priority_from_ranking",
     "task_progress",
     "task_statuses",
 ]
@@ -60,6 +63,30 @@ def _order(values: Mapping[str, Any]) -> TaskOrder:
         priority_rank=values.get("priority_rank"), priority_score=values.get("priority_score"),
         priority_explanation=values.get("priority_explanation") or "",
     )
+
+
+def priority_from_ranking(path: Path, hazards: Sequence[str]) -> dict[str, Any]:
+    """The priority ``mineaction prioritise`` gave the task's hazards (its ``ranking.csv``): the best rank
+    among them, its score, and why (its largest criterion contributions), with where it came from."""
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = {row["ref"]: row for row in csv.DictReader(handle)}
+    except (OSError, KeyError, UnicodeDecodeError, csv.Error) as exc:
+        raise InvalidValue(f"{path}: not a ranking written by `mineaction prioritise` ({exc})") from None
+    ranked = [rows[ref] for ref in hazards if ref in rows]
+    if not ranked:
+        raise InvalidValue(f"{path} ranks none of the task's hazards ({', '.join(hazards) or 'none given'})",
+                           hint="give the hazards by ref, and a ranking made from this register")
+    best = min(ranked, key=lambda row: int(row["rank"]))
+    contributions = sorted(((name.removesuffix("_contribution"), float(value)) for name, value in best.items()
+                            if name.endswith("_contribution") and value not in ("", None)),
+                           key=lambda item: -abs(item[1]))
+    why = ", ".join(f"{name} {value:+.3f}" for name, value in contributions[:3])
+    return {
+        "priority_rank": int(best["rank"]), "priority_score": float(best["score"]),
+        "priority_explanation": f"hazard {best['ref']} ranks {best['rank']}: largest contributions {why}",
+        "priority_source": f"mineaction prioritise: {path}"[:500],
+    }
 
 
 def create_task(
