@@ -189,18 +189,19 @@ def task_statuses(
 
 
 def _reports(reader: ScopedReader, position: Mapping[str, int]) -> ProgressReports:
+    """The visible progress reports of the tasks in ``position``, as the domain's column arrays."""
     fields = ["task_id", "reported_on", "method", "stoppage_reason", *PROGRESS_AMOUNTS]
     col = reader.columns("progress_report", fields)
-    rows = [i for i, task_id in enumerate(col["task_id"]) if task_id in position]
+    task = np.fromiter((position.get(t, -1) for t in col["task_id"]), dtype=np.intp, count=len(col["task_id"]))
+    keep = task >= 0
 
     def amounts(name: str) -> np.ndarray:
-        values = col[name]
-        return np.array([values[i] or 0.0 for i in rows], dtype=float)
+        return np.nan_to_num(np.array(col[name], dtype=float)[keep])  # None (not reported) is 0
 
     return ProgressReports(
-        task=np.array([position[col["task_id"][i]] for i in rows], dtype=np.intp),
-        on=np.array([col["reported_on"][i] for i in rows], dtype="datetime64[D]"),
-        method=np.array([col["method"][i] for i in rows], dtype=str),
+        task=task[keep],
+        on=np.array(col["reported_on"], dtype="datetime64[D]")[keep],
+        method=np.array(col["method"], dtype=str)[keep],
         **{name: amounts(name) for name in PROGRESS_AMOUNTS},
-        stoppage_reason=np.array([col["stoppage_reason"][i] or "" for i in rows], dtype=str),
+        stoppage_reason=np.array([r or "" for r in col["stoppage_reason"]], dtype=str)[keep],
     )

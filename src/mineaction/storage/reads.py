@@ -17,6 +17,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mineaction.domain.entities import entity
 from mineaction.storage.accounts import scope_clause
+from mineaction.storage.driver_rows import columns as driver_columns
 from mineaction.storage.filters import Filter
 from mineaction.storage.records import Record, record_from_row
 from mineaction.storage.register import Register
@@ -146,8 +147,7 @@ def scoped_columns(register: Register, entity_name: str, fields: Sequence[str], 
     names = ["id", *fields]
     query = sa.select(*(table.c[name] for name in names)).where(table.c.deleted.is_(False), scope.clause(table))
     with reading(register, f"reading {entity_name}") as connection:
-        rows = connection.execute(query).all()
-    return {name: [row[i] for row in rows] for i, name in enumerate(names)}
+        return dict(zip(names, driver_columns(connection, query), strict=True))
 
 
 def scoped_record(register: Register, entity_name: str, key: str, scope: Scope, *,
