@@ -22,7 +22,8 @@ def test_history_keeps_a_column_added_by_revision_0002(register: Register) -> No
         org = add_organisation(w)
         hazard = w.add("hazard", hazard_values(org.id), square_m(0, 0, 100))
         task = w.add("task", {"reference": "T-9", "activity": "clearance", "planned_start": "2026-03-01",
-                              "deadline": "2026-04-01", "teams": 1, "organisation_id": org.id}, square_m(0, 0, 100))
+                              "deadline": "2026-04-01", "teams": 1, "organisation_id": org.id,
+                              "hazard_ids": [hazard.id], "planned_area_m2": 10_000}, square_m(0, 0, 100))
         activity = w.add("activity", activity_values(hazard.id, org.id, task_id=task.id))
     with register.write("nmac", "a team named") as w:
         w.update("activity", activity.id, base_version=1, values={"team": "Team 2"})

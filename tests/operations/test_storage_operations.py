@@ -69,3 +69,14 @@ def test_a_find_in_released_land_is_flagged_and_one_outside_is_not(register: Reg
     assert by_find[found[1].id]["inside"] is False and 0 < by_find[found[1].id]["distance_m"] <= 5
     assert {e["released_part_id"] for e in events} == {part.id} and {e["task_id"] for e in events} == {task.id}
     assert {e["state"] for e in events} == {"flagged"}
+
+
+def test_a_task_plan_is_checked_however_it_is_written(register: Register) -> None:
+    with register.write("nmac", "set up") as w:
+        org = add_organisation(w)
+        hazard = w.add("hazard", hazard_values(org.id), square_m(0, 0, 100))
+        task = _task(w, org.id, hazard.id)
+    with pytest.raises(InvalidValue, match="explanation"), register.write("nmac", "ranked") as w:
+        w.update("task", task.id, base_version=1, values={"priority_rank": 1})
+    with pytest.raises(InvalidValue, match="before the planned start"), register.write("nmac", "late") as w:
+        w.update("task", task.id, base_version=1, values={"deadline": "2026-01-01"})

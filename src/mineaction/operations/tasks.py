@@ -30,7 +30,7 @@ from mineaction.domain.operations.progress import (
     TaskFrame,
     task_status,
 )
-from mineaction.domain.operations.tasks import AREA_ACTIVITIES, TASK_VERBS, TaskOrder
+from mineaction.domain.operations.tasks import AREA_ACTIVITIES, TASK_VERBS, task_order
 from mineaction.errors import InvalidValue
 from mineaction.storage import Record, Register
 
@@ -50,19 +50,6 @@ PROGRESS_AMOUNTS = ("searched_m2", "cleared_m2", "reduced_m2", "cancelled_m2", "
                     "stoppage_days")
 _TASK_FIELDS = ("ref", "reference", "activity", "state", "teams", "planned_area_m2", "planned_start", "deadline",
                 "started_on", "expected_m2_per_team_day")
-
-
-def _order(values: Mapping[str, Any]) -> TaskOrder:
-    """The plan as the domain checks it (activity, dates, area, hazards, priority with its explanation)."""
-    return TaskOrder(
-        reference=str(values.get("reference") or ""), activity=str(values.get("activity") or ""),
-        operator_id=str(values.get("organisation_id") or ""), hazard_ids=tuple(values.get("hazard_ids") or ()),
-        planned_start=values["planned_start"], deadline=values["deadline"], teams=values.get("teams") or 0.0,
-        area_m2=values.get("planned_area_m2") or 0.0,
-        expected_m2_per_team_day=values.get("expected_m2_per_team_day"),
-        priority_rank=values.get("priority_rank"), priority_score=values.get("priority_score"),
-        priority_explanation=values.get("priority_explanation") or "",
-    )
 
 
 def priority_from_ranking(path: Path, hazards: Sequence[str]) -> dict[str, Any]:
@@ -100,8 +87,7 @@ def create_task(
     hazards = [reader.get("hazard", str(key)).record for key in given.get("hazard_ids") or ()]
     if hazards:
         given["hazard_ids"] = [h.id for h in hazards]
-    checked = clean_values(ENTITIES["task"], given, register.vocabularies(), where="task")
-    _order(checked)
+    task_order(clean_values(ENTITIES["task"], given, register.vocabularies(), where="task"))
     if geometry is None:
         outlines = [h.geometry for h in hazards if h.geometry is not None]
         if not outlines:

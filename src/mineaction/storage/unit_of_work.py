@@ -40,7 +40,7 @@ from mineaction.domain.operations.residual_contamination import (
     ReleasedLand,
     find_residual_contamination,
 )
-from mineaction.domain.operations.tasks import check_task_transition
+from mineaction.domain.operations.tasks import check_task_transition, task_order
 from mineaction.domain.programme import Programme
 from mineaction.errors import InvalidGeometry, InvalidValue, RecordNotFound, StaleEdit, StorageError
 from mineaction.storage.records import Record, RecordColumns, record_from_row
@@ -277,6 +277,9 @@ class Writer:
         columns: dict[str, Any] = clean_columns(spec, rows, lookups.vocabularies, where=labels)
         if spec.name in _INITIAL_STATE:
             columns["state"] = [_INITIAL_STATE[spec.name]] * len(labels)
+        if spec.name == "task":  # the plan, checked however the task comes (API, review queue, import)
+            for i, label in enumerate(labels):
+                task_order({name: column[i] for name, column in columns.items()}, label)
         if spec.geometry:
             geoms = self._prepare_geometries(spec, geometries, len(labels), crs, repair, labels)
             columns.update(self._derive(spec, geoms, lookups.admin_index))
@@ -321,6 +324,8 @@ class Writer:
         self._check_links(spec, columns, [current.ref])
         changes = {name: column[0] for name, column in columns.items()}
         merged = {**current.values, **changes}
+        if spec.name == "task":
+            task_order(merged, current.ref)
         new_geometry = current.geometry
         if geometry is not None:
             new_geometry = self._prepare_geometries(spec, [geometry], 1, crs, repair, [current.ref])[0]

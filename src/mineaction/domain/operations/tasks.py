@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from mineaction.domain.ledger import ALLOWED_RELEASE
 from mineaction.domain.operations.states import PartyNotAllowed, StateMachine, Transition
@@ -42,6 +44,7 @@ __all__ = [
     "TASK_VERBS",
     "TaskOrder",
     "check_task_transition",
+    "task_order",
 ]
 
 A, O = frozenset({"authority"}), frozenset({"operator"})
@@ -186,3 +189,19 @@ class TaskOrder:
             raise InvalidValue(f"{where}: a {self.activity} task needs its hazards and an area > 0 m²")
         if self.priority_rank is not None and not self.priority_explanation.strip():
             raise InvalidValue(f"{where}: a priority is recorded with its explanation (why it ranks there)")
+
+
+def task_order(values: Mapping[str, Any], where: str = "task") -> TaskOrder:
+    """The plan held by a task record's values (entity ``task``), checked as :class:`TaskOrder` checks it."""
+    try:
+        return TaskOrder(
+            reference=str(values.get("reference") or ""), activity=str(values.get("activity") or ""),
+            operator_id=str(values.get("organisation_id") or ""), hazard_ids=tuple(values.get("hazard_ids") or ()),
+            planned_start=values["planned_start"], deadline=values["deadline"], teams=values.get("teams") or 0.0,
+            area_m2=values.get("planned_area_m2") or 0.0,
+            expected_m2_per_team_day=values.get("expected_m2_per_team_day"),
+            priority_rank=values.get("priority_rank"), priority_score=values.get("priority_score"),
+            priority_explanation=values.get("priority_explanation") or "",
+        )
+    except KeyError as missing:
+        raise InvalidValue(f"{where}: missing {missing}") from None
