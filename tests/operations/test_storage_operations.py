@@ -10,8 +10,9 @@ import shapely
 
 from mineaction.domain.operations.states import PartyNotAllowed, TransitionNotAllowed
 from mineaction.errors import InvalidValue
+from mineaction.reports.annual import annual_report
 from mineaction.storage.register import Register
-from tests.common import activity_values, add_organisation, hazard_values, square_m
+from tests.common import OPERATOR, activity_values, add_organisation, hazard_values, square_m
 
 
 def _task(w, org_id: str, hazard_id: str):
@@ -69,6 +70,9 @@ def test_a_find_in_released_land_is_flagged_and_one_outside_is_not(register: Reg
     assert by_find[found[1].id]["inside"] is False and 0 < by_find[found[1].id]["distance_m"] <= 5
     assert {e["released_part_id"] for e in events} == {part.id} and {e["task_id"] for e in events} == {task.id}
     assert {e["state"] for e in events} == {"flagged"}
+    table = annual_report(register, events[0]["flagged_on"].year, scope=OPERATOR).table("residual_contamination")
+    assert sorted(table.frame["find"]) == sorted([found[0].ref, found[1].ref])
+    assert set(table.frame["task"]) == {task.ref} and sorted(table.frame["where"]) == ["3.0 m outside", "inside"]
 
 
 def test_a_task_plan_is_checked_however_it_is_written(register: Register) -> None:

@@ -46,6 +46,7 @@ from mineaction.storage.statistics import (
     hazard_balance,
     released_area,
     released_by_hazard,
+    residual_events,
     victims_per_accident,
 )
 from mineaction.storage.tiles import postgis_tile, tile_rows
@@ -91,6 +92,7 @@ __all__ = [
     "reading",
     "released_area",
     "released_by_hazard",
+    "residual_events",
     "scoped_columns",
     "scoped_counts",
     "scoped_history",
