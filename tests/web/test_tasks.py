@@ -103,3 +103,20 @@ def test_a_task_from_priority_to_closure(server: Server, seeded: Seeded) -> None
         assert [(e["eo_find_id"], e["released_part_id"], e["inside"], e["state"]) for e in flagged] == [
             (inside.json()["id"], part.json()["id"], True, "flagged")]
         assert bravo.get("/api/v1/residual_event", params={"filter": f"task_id = '{tid}'"}).json()["items"] == []
+        event = flagged[0]["id"]
+
+        def review(client, target: str, **extra) -> int:
+            return client.post(f"/api/v1/residual_events/{event}/transitions",
+                               json={"target": target, "reason": "residual review", **extra}).status_code
+
+        assert review(alpha, "investigating") == 403  # the authority reviews
+        assert review(bravo, "investigating") == 404
+        assert review(nmac, "investigating") == 200
+        assert review(nmac, "reopened", cause="missed") == 422  # names the new hazard
+        reopened = nmac.post("/api/v1/hazard", json={
+            "hazard_type": "CHA", "status": "active", "contamination": ["uxo"], "evidence": "direct",
+            "reported_on": "2026-08-02", "organisation_id": a, "reason": "residual contamination",
+            "geometry": _geojson(square_m(X, Y, 100))}).json()
+        assert review(nmac, "reopened", cause="missed", new_hazard_id=reopened["ref"]) == 200
+        after = alpha.get(f"/api/v1/residual_event/{event}").json()
+        assert (after["state"], after["cause"], after["new_hazard_id"]) == ("reopened", "missed", reopened["id"])

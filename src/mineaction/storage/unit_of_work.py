@@ -24,7 +24,7 @@ import uuid6
 from shapely.geometry.base import BaseGeometry
 
 from mineaction.domain.admin_areas import AdminIndex
-from mineaction.domain.entities import ENTITIES, Entity, Rows, clean_columns, entity, row_count
+from mineaction.domain.entities import ENTITIES, Entity, Rows, clean_columns, clean_values, entity, row_count
 from mineaction.domain.geometry import (
     WGS84,
     Repair,
@@ -37,7 +37,9 @@ from mineaction.domain.geometry import (
 from mineaction.domain.ledger import ExistingPart, check_outline, check_release
 from mineaction.domain.operations.residual_contamination import (
     DEFAULT_TOLERANCE_M,
+    RESIDUAL_REVIEW,
     ReleasedLand,
+    check_review_outcome,
     find_residual_contamination,
 )
 from mineaction.domain.operations.tasks import check_task_transition, task_order
@@ -426,6 +428,28 @@ class Writer:
                 "organisation_id": activity["organisation_id"],
             })
         return self._add_many(spec, rows, fitted_parts, crs=WGS84, where=labels)
+
+    def move_review(
+        self, event_id: str, target: str, party: str, *, base_version: int, cause: str | None = None,
+        new_hazard_id: str | None = None,
+    ) -> Record:
+        """A residual-contamination event's review to its next state (the domain's review), as its next version.
+
+        Reopening names the cause and the new hazard that now holds the area
+        (the released part is never edited); the reason is the changeset's.
+        """
+        spec = ENTITIES["residual_event"]
+        current = self._current_for_edit(spec, event_id, base_version)
+        reason = self.register.changeset_row(self.connection, self.changeset_id)["reason"]
+        RESIDUAL_REVIEW.check(current["state"], target, party, reason=reason)
+        values = {**current.values, "state": target}
+        given = clean_values(spec, {k: v for k, v in (("cause", cause), ("new_hazard_id", new_hazard_id)) if v},
+                             self.register.vocabularies(), partial=True, where=current.ref)
+        columns = {name: [value] for name, value in given.items()}
+        self._check_links(spec, columns, [current.ref])
+        values.update({name: column[0] for name, column in columns.items()})
+        check_review_outcome(target, values["cause"], values["new_hazard_id"])
+        return self._write_version(spec, current, values, None, deleted=False)
 
     # -- internals ---------------------------------------------------------
 
