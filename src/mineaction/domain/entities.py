@@ -27,6 +27,7 @@ from mineaction.errors import InvalidValue
 __all__ = [
     "DESCRIPTION_MAX_LENGTH",
     "ENTITIES",
+    "REGISTER_WRITTEN",
     "TEXT_MAX_LENGTH",
     "Entity",
     "Field",
@@ -514,6 +515,11 @@ ENTITIES: dict[str, Entity] = {
         ),
     ]
 }
+
+
+#: entities whose records the register writes itself (a find in released land raises a residual event):
+#: exported like any other, never imported
+REGISTER_WRITTEN = frozenset({"residual_event"})
 
 
 def entity(name: str) -> Entity:
