@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from mineaction.domain.operations.states import PartyNotAllowed, TransitionNotAllowed
-from mineaction.errors import InvalidValue
+from mineaction.errors import ConflictError, InvalidValue
 from mineaction.reports.annual import annual_report
 from mineaction.storage.register import Register
 from tests.common import OPERATOR, activity_values, add_organisation, hazard_values, square_m
@@ -84,3 +84,23 @@ def test_a_task_plan_is_checked_however_it_is_written(register: Register) -> Non
         w.update("task", task.id, base_version=1, values={"priority_rank": 1})
     with pytest.raises(InvalidValue, match="before the planned start"), register.write("nmac", "late") as w:
         w.update("task", task.id, base_version=1, values={"deadline": "2026-01-01"})
+
+
+def test_an_open_non_conformity_keeps_its_task_from_verification(register: Register) -> None:
+    with register.write("nmac", "set up") as w:
+        org = add_organisation(w)
+        hazard = w.add("hazard", hazard_values(org.id), square_m(0, 0, 100))
+        task = _task(w, org.id, hazard.id)
+    for version, (target, party) in enumerate([("issued", "authority"), ("accepted", "operator"),
+                                               ("in_progress", "operator"), ("completed", "operator")], start=1):
+        with register.write(party, f"to {target}") as w:
+            w.move_task(task.id, target, party, base_version=version)
+    with register.write("qa", "QC inspection") as w:
+        qc = w.add("qm_activity", {"qm_type": "qc_inspection", "held_on": "2026-04-02", "result": "fail",
+                                   "task_id": task.id, "organisation_id": org.id})
+        nc = w.add("non_conformity", {"qm_activity_id": qc.ref, "category": "marking", "severity": "major",
+                                      "requirement": "NMAS 09.10 5.2", "found_on": "2026-04-02",
+                                      "organisation_id": org.id})
+    assert (nc["task_id"], nc["state"]) == (task.id, "open")
+    with pytest.raises(ConflictError, match="1 open non-conformities"), register.write("nmac", "QC passed") as w:
+        w.move_task(task.id, "verified", "authority", base_version=5)

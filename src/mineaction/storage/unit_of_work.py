@@ -296,6 +296,9 @@ class Writer:
     ) -> RecordColumns:
         """Checked rows linked, numbered and written as their version 1."""
         self._check_links(spec, columns, labels, known_links)
+        if spec.name == "non_conformity":  # a finding counts against the task its QM activity inspected
+            inspected = self._current_many("qm_activity", set(columns["qm_activity_id"]))
+            columns["task_id"] = [inspected[key]["task_id"] for key in columns["qm_activity_id"]]
         columns.update(
             id=new_ids(n),
             ref=self._allocate_refs(spec, refs, n),
