@@ -4,8 +4,8 @@ Every call reads and writes through :class:`~mineaction.access.ScopedReader`
 and :class:`~mineaction.access.ScopedEditor`, so an operator sees and moves
 only its own organisation's tasks (another's is "not found") and the party
 it acts as comes from its grants (:func:`mineaction.access.policy.task_party`);
-the domain checks the plan (:class:`TaskOrder`) and every move
-(:func:`check_task_transition`, in storage's unit of work).
+the domain checks the plan (:func:`task_order`), each progress report and
+every move (:func:`check_task_transition`) in storage's unit of work.
 """
 
 from __future__ import annotations
@@ -22,20 +22,19 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from mineaction.access import Principal, ScopedEditor, ScopedReader
-from mineaction.domain.entities import ENTITIES, clean_values
 from mineaction.domain.forecast import DEFAULT_PRODUCTIVITY
 from mineaction.domain.operations.progress import (
     DEFAULT_STALLED_AFTER_DAYS,
+    PROGRESS_AMOUNTS,
     ProgressReports,
     TaskFrame,
     task_status,
 )
-from mineaction.domain.operations.tasks import AREA_ACTIVITIES, TASK_VERBS, task_order
+from mineaction.domain.operations.tasks import AREA_ACTIVITIES, TASK_VERBS
 from mineaction.errors import InvalidValue
 from mineaction.storage import Record, Register
 
 __all__ = [
-    "PROGRESS_AMOUNTS",
     "StatusReport",
     "add_progress",
     "create_task",
@@ -45,9 +44,6 @@ __all__ = [
     "task_statuses",
 ]
 
-#: a progress report's amounts, 0 when not given
-PROGRESS_AMOUNTS = ("searched_m2", "cleared_m2", "reduced_m2", "cancelled_m2", "items_found", "team_days",
-                    "stoppage_days")
 _TASK_FIELDS = ("ref", "reference", "activity", "state", "teams", "planned_area_m2", "planned_start", "deadline",
                 "started_on", "expected_m2_per_team_day")
 
@@ -87,7 +83,6 @@ def create_task(
     hazards = [reader.get("hazard", str(key)).record for key in given.get("hazard_ids") or ()]
     if hazards:
         given["hazard_ids"] = [h.id for h in hazards]
-    task_order(clean_values(ENTITIES["task"], given, register.vocabularies(), where="task"))
     if geometry is None:
         outlines = [h.geometry for h in hazards if h.geometry is not None]
         if not outlines:
@@ -110,12 +105,6 @@ def add_progress(register: Register, principal: Principal, task: str, values: Ma
     if shown["state"] not in ("in_progress", "suspended", "completed"):
         raise InvalidValue(f"task {shown.ref} is {shown['state']}: progress is reported once it is in progress")
     given = {**values, "task_id": shown.id, "organisation_id": shown["organisation_id"]}
-    checked = clean_values(ENTITIES["progress_report"], given, register.vocabularies(), where=f"progress on {shown.ref}")
-    for name in PROGRESS_AMOUNTS:
-        if (checked.get(name) or 0) < 0:
-            raise InvalidValue(f"progress on {shown.ref}: {name} must be ≥ 0")
-    if (checked.get("stoppage_days") or 0) > 0 and not checked.get("stoppage_reason"):
-        raise InvalidValue(f"progress on {shown.ref}: stoppage days need their stoppage_reason")
     return ScopedEditor(register, principal).create("progress_report", given, None, crs="EPSG:4326", reason=reason)
 
 

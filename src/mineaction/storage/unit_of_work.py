@@ -35,6 +35,7 @@ from mineaction.domain.geometry import (
     to_wgs84,
 )
 from mineaction.domain.ledger import ExistingPart, check_outline, check_release
+from mineaction.domain.operations.progress import check_progress_report
 from mineaction.domain.operations.residual_contamination import (
     DEFAULT_TOLERANCE_M,
     RESIDUAL_REVIEW,
@@ -91,6 +92,9 @@ class Store(Protocol):
 _INITIAL_STATE = {"task": "draft", "non_conformity": "open", "residual_event": "flagged", "va_need": "identified"}
 #: metres around a find within which released land counts as holding it (the domain's boundary rule)
 _TOLERANCE_DEGREES = DEFAULT_TOLERANCE_M / 100_000  # a bounding-box margin wider than the tolerance everywhere
+
+#: the domain's rule for one record's values, by entity
+_ROW_RULES = {"task": task_order, "progress_report": check_progress_report}
 
 _GEOMETRY_KINDS = {
     "POLYGON": ("Polygon",),
@@ -279,9 +283,9 @@ class Writer:
         columns: dict[str, Any] = clean_columns(spec, rows, lookups.vocabularies, where=labels)
         if spec.name in _INITIAL_STATE:
             columns["state"] = [_INITIAL_STATE[spec.name]] * len(labels)
-        if spec.name == "task":  # the plan, checked however the task comes (API, review queue, import)
+        if spec.name in _ROW_RULES:  # checked however the record comes (API, review queue, import)
             for i, label in enumerate(labels):
-                task_order({name: column[i] for name, column in columns.items()}, label)
+                _ROW_RULES[spec.name]({name: column[i] for name, column in columns.items()}, label)
         if spec.geometry:
             geoms = self._prepare_geometries(spec, geometries, len(labels), crs, repair, labels)
             columns.update(self._derive(spec, geoms, lookups.admin_index))
@@ -329,8 +333,8 @@ class Writer:
         self._check_links(spec, columns, [current.ref])
         changes = {name: column[0] for name, column in columns.items()}
         merged = {**current.values, **changes}
-        if spec.name == "task":
-            task_order(merged, current.ref)
+        if spec.name in _ROW_RULES:
+            _ROW_RULES[spec.name](merged, current.ref)
         new_geometry = current.geometry
         if geometry is not None:
             new_geometry = self._prepare_geometries(spec, [geometry], 1, crs, repair, [current.ref])[0]
