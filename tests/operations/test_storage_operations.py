@@ -70,9 +70,14 @@ def test_a_find_in_released_land_is_flagged_and_one_outside_is_not(register: Reg
     assert by_find[found[1].id]["inside"] is False and 0 < by_find[found[1].id]["distance_m"] <= 5
     assert {e["released_part_id"] for e in events} == {part.id} and {e["task_id"] for e in events} == {task.id}
     assert {e["state"] for e in events} == {"flagged"}
+    with register.write("op", "position corrected") as w:
+        w.update("eo_find", found[0].id, base_version=1, geometry=shapely.centroid(square_m(10, 10, 2)))
+        w.update("eo_find", found[2].id, base_version=1, geometry=shapely.centroid(square_m(20, 20, 2)))
+    moved = register.records("residual_event")
+    assert len(moved) == 3 and {e["eo_find_id"] for e in moved} == {f.id for f in found}  # moved in: flagged once
     table = annual_report(register, events[0]["flagged_on"].year, scope=OPERATOR).table("residual_contamination")
-    assert sorted(table.frame["find"]) == sorted([found[0].ref, found[1].ref])
-    assert set(table.frame["task"]) == {task.ref} and sorted(table.frame["where"]) == ["3.0 m outside", "inside"]
+    assert sorted(table.frame["find"]) == sorted(f.ref for f in found)
+    assert set(table.frame["task"]) == {task.ref} and sorted(table.frame["where"]) == ["3.0 m outside", "inside", "inside"]
 
 
 def test_a_task_plan_is_checked_however_it_is_written(register: Register) -> None:

@@ -477,6 +477,13 @@ class Writer:
         land = [ReleasedLand(p.id, "released_part", p["task_id"], p.geometry) for p in parts if p.geometry is not None]
         index = np.flatnonzero(located)
         hits = find_residual_contamination(geoms[index], land)  # no land: no hits
+        if hits:  # one event per find and piece of land: a find moved within the same part is not flagged again
+            events = self.register.tables["residual_event"]
+            flagged = {tuple(row) for row in self.connection.execute(
+                sa.select(events.c.eo_find_id, events.c.released_part_id).where(
+                    events.c.eo_find_id.in_(sorted({find_ids[index[h.find]] for h in hits})),
+                    events.c.deleted.is_(False)))}
+            hits = [h for h in hits if (find_ids[index[h.find]], h.land_ref) not in flagged]
         if not hits:
             return
         today = self.at.date()
