@@ -12,7 +12,7 @@ from mineaction.access import AccountStore, Grant, Role
 from mineaction.cli.app import app
 from mineaction.errors import RecordNotFound
 from mineaction.storage.register import Register
-from tests.common import add_organisation, hazard_values, square_m
+from tests.common import activity_values, add_organisation, hazard_values, square_m
 
 
 @pytest.fixture
@@ -22,6 +22,11 @@ def world(register_target: str) -> dict[str, str]:
             alpha, bravo = add_organisation(w, "Alpha (fictional)"), add_organisation(w, "Bravo (fictional)")
             hazard = w.add("hazard", hazard_values(alpha.id), square_m(0, 0, 100))
             w.add("hazard", hazard_values(alpha.id, blocked_land_use=["housing"]), square_m(500, 0, 300))
+            activity = w.add("activity", activity_values(hazard.id, alpha.id))
+            w.release(activity_id=activity.id, geometry=square_m(0, 0, 50), release_type="cleared", method="manual",
+                      released_on="2025-05-01")
+            w.add("eo_find", {"category": "uxo", "condition": "functional", "quantity": 1, "found_on": "2026-02-01",
+                              "organisation_id": alpha.id}, square_m(20, 20, 1).centroid)
         accounts = AccountStore(register)
         accounts.create_account("op_alpha", "op_alpha long password", grants=(Grant(alpha.id, Role.REVIEWER),), by="t")
         accounts.create_account("op_bravo", "op_bravo long password", grants=(Grant(bravo.id, Role.REVIEWER),), by="t")
@@ -60,3 +65,12 @@ def test_task_commands_follow_the_life_cycle_within_the_operator_scope(world: di
     assert "25.0" in row and "250" in row  # % done, m² per team-day (the table may be cut to the terminal's width)
     assert f"overdue {ref}" in status.output and "10 days past its deadline" in status.output
     assert "TO-7" not in CliRunner().invoke(app, ["task", "status", "--db", world["db"], "--as", "op_bravo"]).output
+
+
+def test_the_authority_reviews_a_residual_flag(world: dict[str, str]) -> None:
+    refused = _run(world, "review-residual", "RCE-000001", "investigating", "--reason", "look", "--as", "op_alpha")
+    assert refused.exit_code != 0 and "only the authority" in str(refused.exception)
+    assert _run(world, "review-residual", "RCE-000001", "investigating", "--reason", "team sent").exit_code == 0
+    dismissed = _run(world, "review-residual", "RCE-000001", "dismissed", "--reason", "item outside the part",
+                     "--cause", "boundary_error")
+    assert dismissed.exit_code == 0 and "dismissed" in dismissed.output

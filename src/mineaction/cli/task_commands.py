@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from mineaction.access import AccountStore, Principal, local_operator
+from mineaction.access import AccountStore, Principal, ScopedEditor, local_operator
 from mineaction.cli.options import DbOption, console
 from mineaction.domain.operations.tasks import TASK_VERBS
 from mineaction.storage import Register
@@ -133,6 +133,24 @@ def progress_add(
         report = add_progress(register, _principal(register, as_user), task,
                               {k: v for k, v in values.items() if v is not None}, reason=reason)
     console.print(f"[green]{report.ref}[/] added to {task}")
+
+
+@task_app.command("review-residual")
+def review_residual(
+    event: Annotated[str, typer.Argument(help="Residual-contamination event (id or ref, RCE-…).")],
+    target: Annotated[str, typer.Argument(help="investigating, reopened, dismissed or closed.")],
+    reason: ReasonOption,
+    cause: Annotated[str | None, typer.Option(help="missed, below_depth, boundary_error, moved, "
+                                                   "new_contamination or unknown.")] = None,
+    new_hazard: Annotated[str | None, typer.Option(help="The hazard reopened over the area (id or ref).")] = None,
+    as_user: AsOption = None,
+    db: DbOption = "mineaction.gpkg",
+) -> None:
+    """Move the review of a find in released land (the national authority)."""
+    with Register.open(db) as register:
+        moved = ScopedEditor(register, _principal(register, as_user)).move_review(
+            event, target, reason=reason, cause=cause, new_hazard_id=new_hazard)
+    console.print(f"[green]{moved.ref}[/] is {moved['state']}")
 
 
 def _number(value: object, digits: int = 0) -> str:

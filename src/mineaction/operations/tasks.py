@@ -25,12 +25,11 @@ from mineaction.access import Principal, ScopedEditor, ScopedReader
 from mineaction.domain.forecast import DEFAULT_PRODUCTIVITY
 from mineaction.domain.operations.progress import (
     DEFAULT_STALLED_AFTER_DAYS,
-    PROGRESS_AMOUNTS,
     ProgressReports,
     TaskFrame,
     task_status,
 )
-from mineaction.domain.operations.tasks import AREA_ACTIVITIES, TASK_VERBS
+from mineaction.domain.operations.tasks import AREA_ACTIVITIES, PROGRESS_AMOUNTS, TASK_VERBS
 from mineaction.errors import InvalidValue
 from mineaction.storage import Record, Register
 

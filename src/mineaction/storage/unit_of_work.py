@@ -35,7 +35,6 @@ from mineaction.domain.geometry import (
     to_wgs84,
 )
 from mineaction.domain.ledger import ExistingPart, check_outline, check_release
-from mineaction.domain.operations.progress import check_progress_report
 from mineaction.domain.operations.residual_contamination import (
     DEFAULT_TOLERANCE_M,
     RESIDUAL_REVIEW,
@@ -43,7 +42,7 @@ from mineaction.domain.operations.residual_contamination import (
     check_review_outcome,
     find_residual_contamination,
 )
-from mineaction.domain.operations.tasks import check_task_transition, task_order
+from mineaction.domain.operations.tasks import check_progress_report, check_task_transition, task_order
 from mineaction.domain.programme import Programme
 from mineaction.errors import InvalidGeometry, InvalidValue, RecordNotFound, StaleEdit, StorageError
 from mineaction.storage.records import Record, RecordColumns, record_from_row

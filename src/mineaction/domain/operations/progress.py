@@ -63,11 +63,9 @@ from mineaction.errors import InvalidValue
 __all__ = [
     "DEFAULT_STALLED_AFTER_DAYS",
     "MAX_FORECAST_YEARS",
-    "PROGRESS_AMOUNTS",
     "ProgressReports",
     "TaskFrame",
     "TaskStatus",
-    "check_progress_report",
     "task_status",
 ]
 
@@ -77,23 +75,8 @@ DEFAULT_STALLED_AFTER_DAYS = 14
 MAX_FORECAST_YEARS = 100
 """A finish further away than this is shown as none (NaT) and counts as infinitely late."""
 
-#: a progress report's amounts (m², items, days), none below 0; not given is 0
-PROGRESS_AMOUNTS = ("searched_m2", "cleared_m2", "reduced_m2", "cancelled_m2", "items_found", "team_days",
-                    "stoppage_days")
-
 _FINISHED = frozenset({"completed", "verified", "closed"})
 _NAT = np.datetime64("NaT", "D")
-
-
-def check_progress_report(values: Mapping[str, object], where: str = "progress report") -> None:
-    """One report's values (entity ``progress_report``): amounts ≥ 0, and a stoppage with its reason."""
-    for name in PROGRESS_AMOUNTS:
-        value = values.get(name)
-        if isinstance(value, (int, float)) and not value >= 0:
-            raise InvalidValue(f"{where}: {name} must be a number ≥ 0, not {value}")
-    stopped = values.get("stoppage_days")
-    if isinstance(stopped, (int, float)) and stopped > 0 and not values.get("stoppage_reason"):
-        raise InvalidValue(f"{where}: stoppage days need their stoppage_reason")
 
 
 def _days(values: ArrayLike, name: str) -> NDArray[np.datetime64]:

@@ -40,9 +40,11 @@ from mineaction.errors import ConflictError, InvalidValue
 __all__ = [
     "AREA_ACTIVITIES",
     "OPEN_STATES",
+    "PROGRESS_AMOUNTS",
     "TASK_STATES",
     "TASK_VERBS",
     "TaskOrder",
+    "check_progress_report",
     "check_task_transition",
     "task_order",
 ]
@@ -79,6 +81,10 @@ TASK_VERBS = {
     "suspend": "suspended", "complete": "completed", "verify": "verified", "rework": "in_progress",
     "close": "closed", "cancel": "cancelled",
 }
+
+#: a progress report's amounts (m², items, days), none below 0; not given is 0
+PROGRESS_AMOUNTS = ("searched_m2", "cleared_m2", "reduced_m2", "cancelled_m2", "items_found", "team_days",
+                    "stoppage_days")
 
 #: states in which a task is the operator's open work: these can be overdue
 OPEN_STATES = frozenset({"issued", "accepted", "in_progress", "suspended"})
@@ -207,3 +213,14 @@ def task_order(values: Mapping[str, Any], where: str = "task") -> TaskOrder:
         )
     except KeyError as missing:
         raise InvalidValue(f"{where}: missing {missing}") from None
+
+
+def check_progress_report(values: Mapping[str, object], where: str = "progress report") -> None:
+    """One report's values (entity ``progress_report``): amounts ≥ 0, and a stoppage with its reason."""
+    for name in PROGRESS_AMOUNTS:
+        value = values.get(name)
+        if isinstance(value, (int, float)) and not value >= 0:
+            raise InvalidValue(f"{where}: {name} must be a number ≥ 0, not {value}")
+    stopped = values.get("stoppage_days")
+    if isinstance(stopped, (int, float)) and stopped > 0 and not values.get("stoppage_reason"):
+        raise InvalidValue(f"{where}: stoppage days need their stoppage_reason")
