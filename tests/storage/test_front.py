@@ -11,13 +11,13 @@ EXPORTED = {
     # transactions and error translation
     "one_writer", "reading", "writing", "translate_errors", "database_message", "snapshot", "Snapshot",
     # named reads
-    "Scope", "Filter", "CQL2_SUPPORTED", "scoped_records", "scoped_record", "scoped_history", "scoped_counts",
+    "Scope", "Filter", "CQL2_SUPPORTED", "scoped_records", "scoped_record", "scoped_history", "scoped_counts", "scoped_columns",
     "latest_changeset", "live_id", "stored_version", "admin_areas_at", "admin_areas_stamp",
     "tile_rows", "postgis_tile",
     # statistics
     "GROUPINGS", "Balance", "ContaminatedArea", "admin_ancestors", "ap_mine_conditions", "casualty_counts",
     "clearance_methods", "closed_suspected_release", "completed_clearance", "contaminated_areas",
-    "eo_destroyed", "eore_audience", "hazard_balance", "released_area", "released_by_hazard",
+    "eo_destroyed", "eore_audience", "hazard_balance", "released_area", "released_by_hazard", "residual_events",
     "victims_per_accident",
     # accounts and the audit logs
     "linked_admin_pcodes",

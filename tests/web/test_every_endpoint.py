@@ -32,6 +32,7 @@ def _choices(name: str, path: str, seeded: Seeded) -> list[str]:
         "name": ["casualties", "land-release", "hazards", "eo-finds", "eore"],
         "log": ["permissions", "reads"],
         "account_id": ["no-such-account"],
+        "task": ["TSK-000001", "no-such-task"],
         "z": [str(z)], "y": [str(y)], "x": [str(x)],
     }[name]
 

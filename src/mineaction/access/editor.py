@@ -88,3 +88,25 @@ class ScopedEditor:
                               admin_pcode=current.values.get("admin_pcode"))
         with one_writer(self.register), self.register.write(self.principal.username, reason, "delete") as w:
             return w.delete(spec.name, current.id, base_version=base_version)
+
+    def move_review(self, event_id: str, target: str, *, reason: str, cause: str | None = None,
+                    new_hazard_id: str | None = None) -> Record:
+        """Move a visible residual-contamination event's review; the domain lets only the authority do it."""
+        spec = entity("residual_event")
+        event = self.reader.get(spec.name, event_id).record
+        if new_hazard_id:
+            new_hazard_id = self.reader.get("hazard", new_hazard_id).record.id
+        with one_writer(self.register), self.register.write(self.principal.username, reason, "review") as w:
+            return w.move_review(event.id, target, policy.task_party(self.principal), base_version=event.version,
+                                 cause=cause, new_hazard_id=new_hazard_id)
+
+    def move_task(self, task_id: str, target: str, *, base_version: int | None = None, reason: str) -> Record:
+        """Move a visible task to ``target`` as the party the principal's grants make it (the domain
+        decides whether that party may); ``base_version`` None: the task as it is now."""
+        spec = entity("task")
+        task = self.reader.get(spec.name, task_id).record
+        policy.check_may_work_task(self.principal, policy.owner_of(spec, task.values),
+                                   admin_pcode=task.values.get("admin_pcode"))
+        with one_writer(self.register), self.register.write(self.principal.username, reason, "transition") as w:
+            return w.move_task(task.id, target, policy.task_party(self.principal),
+                               base_version=task.version if base_version is None else base_version)

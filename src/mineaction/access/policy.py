@@ -10,6 +10,11 @@ functions, so one rule holds everywhere:
 * register edits need the reviewer role (field reporters submit field reports
   to the review queue instead); moving a record to another organisation needs
   the role in every organisation (a programme-wide grant);
+* a task belongs to the operator organisation it is issued to: its
+  operator sees it and moves it, reports its progress; the national
+  authority (a programme-wide grant) plans, issues, verifies and closes it,
+  and the domain's life cycle says which party may make each move
+  (:func:`task_party`);
 * a field report belongs to the organisation it reports for: submitting
   needs the field reporter role there, listing it the viewer role, and
   approving it the right to change its target as it is now
@@ -38,8 +43,10 @@ __all__ = [
     "REPORT_ROLE",
     "check_may_edit",
     "check_may_move",
+    "check_may_plan_tasks",
     "check_may_replace",
     "check_may_report",
+    "check_may_work_task",
     "exact_everywhere",
     "hidden_fields",
     "owned",
@@ -51,6 +58,7 @@ __all__ = [
     "reads",
     "sees_restricted",
     "shows_personal",
+    "task_party",
 ]
 
 OWNER_FIELD = "organisation_id"
@@ -142,7 +150,13 @@ def queryable_fields(principal: Principal, spec: Entity) -> list[str]:
 
 
 def check_may_edit(principal: Principal, spec: Entity, owner: str | None, *, admin_pcode: str | None = None) -> None:
-    """Raise :class:`AccessDenied` unless the principal may change such a record."""
+    """Raise :class:`AccessDenied` unless the principal may change such a record.
+
+    A task's plan is the authority's (its operator moves it instead:
+    :func:`check_may_work_task`), in direct edits and the review queue alike.
+    """
+    if spec.name == "task":
+        check_may_plan_tasks(principal)
     if not owned(spec):
         if principal.organisations(Role.ADMINISTRATOR) is not ALL:
             raise AccessDenied(f"{spec.label} records are changed only by programme-wide administrators")
@@ -193,3 +207,28 @@ def check_may_replace(principal: Principal, spec: Entity, before: Mapping[str, A
     check_may_edit(principal, spec, source, admin_pcode=before.get("admin_pcode"))
     check_may_move(principal, spec, EDIT_ROLE, source, destination)
     check_may_edit(principal, spec, destination, admin_pcode=after.get("admin_pcode"))
+
+
+def task_party(principal: Principal) -> str:
+    """The party a principal acts as on tasks: ``authority`` with a programme-wide grant of the edit role
+    (national authority staff), else ``operator`` (its organisation's grant)."""
+    return "authority" if principal.organisations(EDIT_ROLE) is ALL else "operator"
+
+
+def check_may_plan_tasks(principal: Principal) -> None:
+    """Raise :class:`AccessDenied` unless the principal plans tasks: creates, re-plans or deletes them.
+
+    Only the national authority tasks operators; an operator changes its tasks
+    only by their transitions and progress reports.
+    """
+    if task_party(principal) != "authority":
+        raise AccessDenied(
+            f"tasks are planned by the national authority: a programme-wide {EDIT_ROLE.code} grant",
+            hint="an operator moves its tasks (accept, start, suspend, complete) and reports progress")
+
+
+def check_may_work_task(principal: Principal, owner: str | None, *, admin_pcode: str | None = None) -> None:
+    """Raise :class:`AccessDenied` unless the principal may move a task of ``owner`` or report its progress:
+    the edit role in the operator's organisation, or programme-wide (the authority)."""
+    if owner is None or not principal.allows(EDIT_ROLE, owner, admin_pcode=admin_pcode):
+        raise AccessDenied(f"working on tasks of organisation {owner} needs the {EDIT_ROLE.code} role there")

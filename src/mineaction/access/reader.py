@@ -34,6 +34,7 @@ from mineaction.storage import (
     append_personal_reads,
     latest_changeset,
     linked_admin_pcodes,
+    scoped_columns,
     scoped_counts,
     scoped_history,
     scoped_record,
@@ -158,6 +159,16 @@ class ScopedReader:
         if bad:
             raise InvalidValue(f"cannot aggregate {spec.name} by {', '.join(bad)}")
         return scoped_counts(self.register, spec.name, by, self.scope(spec), total=total, as_of=as_of)
+
+    def columns(self, entity_name: str, fields: Sequence[str]) -> dict[str, list[Any]]:
+        """``fields`` and ``id`` of every visible record, a list per field; only fields the principal may read
+        in every record it sees (no redaction row by row on this path)."""
+        spec = entity(entity_name)
+        allowed = set(SORTABLE_SYSTEM) | set(policy.queryable_fields(self.principal, spec))
+        hidden = [name for name in fields if name not in allowed]
+        if hidden:
+            raise InvalidValue(f"cannot read {spec.name} field(s) {', '.join(hidden)} for every record you see")
+        return scoped_columns(self.register, spec.name, fields, self.scope(spec))
 
     def latest_changeset(self) -> int:
         """Id of the newest changeset: changes whenever anything in the register changes."""

@@ -21,6 +21,7 @@ from mineaction.cli import (
     planning_commands,
     register_commands,
     report_commands,
+    task_commands,
     web_commands,
 )
 from mineaction.cli.options import err_console
@@ -58,6 +59,7 @@ io_commands.install(app)
 report_commands.install(app)
 hazard_commands.install(app)
 planning_commands.install(app)
+task_commands.install(app)
 web_commands.install(app)
 
 

@@ -29,7 +29,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from mineaction.domain.entities import ENTITIES, Entity, Field, Kind, clean_values
+from mineaction.domain.entities import ENTITIES, REGISTER_WRITTEN, Entity, Field, Kind, clean_values
 from mineaction.domain.ledger import ExistingPart, check_release
 from mineaction.errors import CRSRequired, InvalidValue, MineActionError
 from mineaction.io.coordinates import lonlat_points, mgrs_points, odk_geometry, wkt_geometries
@@ -653,7 +653,7 @@ def _jobs(source: Source, mapping: Mapping | None, entity_name: str | None, laye
         m = mapping or Mapping.load(entity_name=entity_name or _entity_for(source.layer(layer)))
         return [job(source.layer(layer), m)]
     jobs = [job(info, Mapping.load(source.sidecar_mapping(info), entity_name=info.name))
-            for info in source.layers if info.name in ENTITIES]
+            for info in source.layers if info.name in ENTITIES and info.name not in REGISTER_WRITTEN]
     if not jobs:
         raise InvalidValue(f"{source.path.name}: say what the layers hold",
                            hint="give --entity NAME or --mapping FILE (and --layer for one layer)")

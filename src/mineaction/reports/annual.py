@@ -36,6 +36,7 @@ from mineaction.storage import (
     eo_destroyed,
     eore_audience,
     released_area,
+    residual_events,
 )
 
 __all__ = ["DEFAULT_SUPPRESSION", "annual_report", "casualty_table"]
@@ -151,6 +152,24 @@ def _eore_table(reader: ScopedReader, period: tuple[dt.date, dt.date], threshold
                        published, f"girls/boys: under 18; counts below {threshold} suppressed")
 
 
+def _residual_table(reader: ScopedReader, period: tuple[dt.date, dt.date]) -> ReportTable:
+    names = _admin_names(reader.register)
+    rows = residual_events(reader.register, period, reader.scope(ENTITIES["residual_event"]))
+    frame = pd.DataFrame(
+        [{"event": r["ref"], "flagged on": r["flagged_on"], "admin area": names.get(r["admin_pcode"], r["admin_pcode"]),
+          "find": r["find"], "items": r["quantity"], "released part": r["released_part"],
+          "released on": r["released_on"], "task": r["task"] or "",
+          "where": "inside" if r["inside"] else f"{r['distance_m']:.1f} m outside", "review": r["state"],
+          "cause": r["cause"] or ""} for r in rows],
+        columns=["event", "flagged on", "admin area", "find", "items", "released part", "released on", "task",
+                 "where", "review", "cause"],
+    )
+    inside = int(sum(1 for r in rows if r["inside"]))
+    return ReportTable("residual_contamination", "Residual contamination: finds in land already released", frame,
+                       f"{len(rows)} events, {inside} inside released land, {len(rows) - inside} within the 5 m "
+                       "tolerance of its edge (handheld GNSS accuracy)")
+
+
 def annual_report(
     register: Register,
     year: int,
@@ -176,6 +195,7 @@ def annual_report(
     report.tables += _land_release_tables(reader, period)
     say("explosive ordnance")
     report.tables.append(_eo_table(reader, period))
+    report.tables.append(_residual_table(reader, period))
     say("Article 7 tables")
     report.tables.append(_treaty_table(reader, period, "ap_mine", "apmbc_article7",
                                        "APMBC Article 7: areas known or suspected to contain anti-personnel mines"))

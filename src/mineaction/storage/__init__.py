@@ -19,6 +19,7 @@ from mineaction.storage.reads import (
     admin_areas_stamp,
     latest_changeset,
     live_id,
+    scoped_columns,
     scoped_counts,
     scoped_history,
     scoped_record,
@@ -45,6 +46,7 @@ from mineaction.storage.statistics import (
     hazard_balance,
     released_area,
     released_by_hazard,
+    residual_events,
     victims_per_accident,
 )
 from mineaction.storage.tiles import postgis_tile, tile_rows
@@ -90,6 +92,8 @@ __all__ = [
     "reading",
     "released_area",
     "released_by_hazard",
+    "residual_events",
+    "scoped_columns",
     "scoped_counts",
     "scoped_history",
     "scoped_record",

@@ -17,6 +17,7 @@ from shapely.geometry.base import BaseGeometry
 
 from mineaction.domain.entities import entity
 from mineaction.storage.accounts import scope_clause
+from mineaction.storage.driver_rows import columns as driver_columns
 from mineaction.storage.filters import Filter
 from mineaction.storage.records import Record, record_from_row
 from mineaction.storage.register import Register
@@ -25,7 +26,8 @@ from mineaction.storage.spatial import install_sqlite_functions, intersects
 from mineaction.storage.transactions import reading
 
 __all__ = [
-    "Scope", "admin_areas_at", "admin_areas_stamp", "latest_changeset", "live_id", "scoped_counts", "scoped_history",
+    "Scope", "admin_areas_at", "admin_areas_stamp", "latest_changeset", "live_id", "scoped_columns", "scoped_counts",
+    "scoped_history",
     "scoped_record", "scoped_records", "stored_version",
 ]
 
@@ -133,6 +135,19 @@ def scoped_records(
         if count:
             total = connection.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
     return [record_from_row(entity_name, r) for r in rows], total
+
+
+def scoped_columns(register: Register, entity_name: str, fields: Sequence[str], scope: Scope) -> dict[str, list[Any]]:
+    """The ``fields`` (and ``id``) of every live record in ``scope``, one list per field, in one query.
+
+    For reads of many small rows (progress reports for task status): a column
+    per field, no Record per row.
+    """
+    table = register.tables[entity(entity_name).name]
+    names = ["id", *fields]
+    query = sa.select(*(table.c[name] for name in names)).where(table.c.deleted.is_(False), scope.clause(table))
+    with reading(register, f"reading {entity_name}") as connection:
+        return dict(zip(names, driver_columns(connection, query), strict=True))
 
 
 def scoped_record(register: Register, entity_name: str, key: str, scope: Scope, *,

@@ -462,6 +462,22 @@ class Register:
             records += [record_from_row("released_part", r) for r in rows]
         return records
 
+    def released_near(self, connection: sa.Connection, bounds: tuple[float, float, float, float]) -> list[Record]:
+        """Live released parts whose bounding box meets ``bounds`` (lon/lat): where a new find may lie in one."""
+        table = self.tables["released_part"]
+        rows = connection.execute(
+            sa.select(table).where(self.bbox_clause("released_part", table, bounds), table.c.deleted.is_(False))
+        ).all()
+        return [record_from_row("released_part", r) for r in rows]
+
+    def open_nonconformities(self, connection: sa.Connection, task_id: str) -> int:
+        """Live non-conformities of a task not yet closed (a task with any is neither verified nor closed)."""
+        table = self.tables["non_conformity"]
+        return connection.execute(
+            sa.select(sa.func.count()).select_from(table).where(
+                table.c.task_id == task_id, table.c.state != "closed", table.c.deleted.is_(False))
+        ).scalar_one()
+
     # -- reading -----------------------------------------------------------
 
     def _as_of_subquery(self, entity_name: str, as_of: dt.datetime) -> sa.Subquery:

@@ -40,6 +40,7 @@ __all__ = [
     "hazard_balance",
     "released_area",
     "released_by_hazard",
+    "residual_events",
     "victims_per_accident",
 ]
 
@@ -238,6 +239,28 @@ def eo_destroyed(
     )
     with reading(register, "aggregating finds") as connection:
         return [{"category": a, "condition": b, "items": int(n)} for a, b, n in connection.execute(query)]
+
+
+def residual_events(
+    register: Register, period: tuple[dt.date, dt.date], scope: Scope = EVERYTHING
+) -> list[dict[str, Any]]:
+    """Residual-contamination events flagged in ``period`` within ``scope``, oldest first, each with the refs of
+    its find, released part and task, where it lies, how far inside, and its review's state and cause."""
+    events, finds = register.tables["residual_event"], register.tables["eo_find"]
+    parts, tasks = register.tables["released_part"], register.tables["task"]
+    query = (
+        sa.select(events.c.ref, events.c.flagged_on, events.c.admin_pcode, finds.c.ref.label("find"),
+                  finds.c.quantity, parts.c.ref.label("released_part"), parts.c.released_on,
+                  tasks.c.ref.label("task"), events.c.inside, events.c.distance_m, events.c.state, events.c.cause)
+        .select_from(events.join(finds, finds.c.id == events.c.eo_find_id)
+                     .outerjoin(parts, parts.c.id == events.c.released_part_id)
+                     .outerjoin(tasks, tasks.c.id == events.c.task_id))
+        .where(events.c.deleted.is_(False), events.c.flagged_on >= period[0], events.c.flagged_on < period[1],
+               scope.clause(events))
+        .order_by(events.c.flagged_on, events.c.ref)
+    )
+    with reading(register, "listing residual contamination") as connection:
+        return [dict(row._mapping) for row in connection.execute(query)]
 
 
 def _contaminated(

@@ -24,7 +24,7 @@ import uuid6
 from shapely.geometry.base import BaseGeometry
 
 from mineaction.domain.admin_areas import AdminIndex
-from mineaction.domain.entities import ENTITIES, Entity, Rows, clean_columns, entity, row_count
+from mineaction.domain.entities import ENTITIES, Entity, Rows, clean_columns, clean_values, entity, row_count
 from mineaction.domain.geometry import (
     WGS84,
     Repair,
@@ -35,6 +35,14 @@ from mineaction.domain.geometry import (
     to_wgs84,
 )
 from mineaction.domain.ledger import ExistingPart, check_outline, check_release
+from mineaction.domain.operations.residual_contamination import (
+    DEFAULT_TOLERANCE_M,
+    RESIDUAL_REVIEW,
+    ReleasedLand,
+    check_review_outcome,
+    find_residual_contamination,
+)
+from mineaction.domain.operations.tasks import check_progress_report, check_task_transition, task_order
 from mineaction.domain.programme import Programme
 from mineaction.errors import InvalidGeometry, InvalidValue, RecordNotFound, StaleEdit, StorageError
 from mineaction.storage.records import Record, RecordColumns, record_from_row
@@ -74,6 +82,18 @@ class Store(Protocol):
     def resolve_ids(self, connection: sa.Connection, entity_name: str, keys: set[str]) -> dict[str, str]: ...
 
     def parts_of(self, connection: sa.Connection, hazard_ids: Sequence[str]) -> list[Record]: ...
+
+    def released_near(self, connection: sa.Connection, bounds: tuple[float, float, float, float]) -> list[Record]: ...
+
+    def open_nonconformities(self, connection: sa.Connection, task_id: str) -> int: ...
+
+#: the state a new record of these entities starts in (their ``state`` is derived: moved only by checked transitions)
+_INITIAL_STATE = {"task": "draft", "non_conformity": "open", "residual_event": "flagged", "va_need": "identified"}
+#: metres around a find within which released land counts as holding it (the domain's boundary rule)
+_TOLERANCE_DEGREES = DEFAULT_TOLERANCE_M / 100_000  # a bounding-box margin wider than the tolerance everywhere
+
+#: the domain's rule for one record's values, by entity
+_ROW_RULES = {"task": task_order, "progress_report": check_progress_report}
 
 _GEOMETRY_KINDS = {
     "POLYGON": ("Polygon",),
@@ -260,6 +280,11 @@ class Writer:
     ) -> dict[str, Any]:
         """Rows checked and completed, a column at a time, without touching the connection."""
         columns: dict[str, Any] = clean_columns(spec, rows, lookups.vocabularies, where=labels)
+        if spec.name in _INITIAL_STATE:
+            columns["state"] = [_INITIAL_STATE[spec.name]] * len(labels)
+        if spec.name in _ROW_RULES:  # checked however the record comes (API, review queue, import)
+            for i, label in enumerate(labels):
+                _ROW_RULES[spec.name]({name: column[i] for name, column in columns.items()}, label)
         if spec.geometry:
             geoms = self._prepare_geometries(spec, geometries, len(labels), crs, repair, labels)
             columns.update(self._derive(spec, geoms, lookups.admin_index))
@@ -274,6 +299,9 @@ class Writer:
     ) -> RecordColumns:
         """Checked rows linked, numbered and written as their version 1."""
         self._check_links(spec, columns, labels, known_links)
+        if spec.name == "non_conformity":  # a finding counts against the task its QM activity inspected
+            inspected = self._current_many("qm_activity", set(columns["qm_activity_id"]))
+            columns["task_id"] = [inspected[key]["task_id"] for key in columns["qm_activity_id"]]
         columns.update(
             id=new_ids(n),
             ref=self._allocate_refs(spec, refs, n),
@@ -281,6 +309,9 @@ class Writer:
         )
         self.register.insert_columns(self.connection, spec.name, columns, n, unindexed=self.unindexed, encoded=encoded)
         self.register.changed(spec.name)
+        if spec.name == "eo_find":
+            self._flag_residual(columns["id"], columns[GEOMETRY_COLUMN], columns.get("organisation_id"),
+                                columns.get("admin_pcode"))
         return RecordColumns(spec.name, columns, n)
 
     def update(
@@ -301,6 +332,8 @@ class Writer:
         self._check_links(spec, columns, [current.ref])
         changes = {name: column[0] for name, column in columns.items()}
         merged = {**current.values, **changes}
+        if spec.name in _ROW_RULES:
+            _ROW_RULES[spec.name](merged, current.ref)
         new_geometry = current.geometry
         if geometry is not None:
             new_geometry = self._prepare_geometries(spec, [geometry], 1, crs, repair, [current.ref])[0]
@@ -314,7 +347,31 @@ class Writer:
         if spec.geometry:
             derived = self._derive(spec, np.asarray([new_geometry], dtype=object), self._lookups(spec).admin_index)
             merged.update({k: v[0] for k, v in derived.items()})
-        return self._write_version(spec, current, merged, new_geometry, deleted=False)
+        written = self._write_version(spec, current, merged, new_geometry, deleted=False)
+        if spec.name == "eo_find" and geometry is not None:
+            self._flag_residual([current.id], [new_geometry], [merged.get("organisation_id")], [merged.get("admin_pcode")])
+        return written
+
+    def move_task(self, task_id: str, target: str, party: str, *, base_version: int) -> Record:
+        """A task's next state, checked by the domain's life cycle, as the task's next version.
+
+        Who and when are the changeset's, why its reason: every change of state
+        is a version of the task, so its history is the task's own history.
+        The first move to in progress sets ``started_on``; a suspension records
+        which party imposed it, so only that party's rule lifts it.
+        """
+        spec = ENTITIES["task"]
+        current = self._current_for_edit(spec, task_id, base_version)
+        reason = self.register.changeset_row(self.connection, self.changeset_id)["reason"]
+        check_task_transition(
+            current["state"], target, party, reason=reason, suspended_by=current["suspended_by"],
+            open_nonconformities=self.register.open_nonconformities(self.connection, current.id),
+        )
+        values = {**current.values, "state": target, "state_party": party}
+        if target == "in_progress" and current["started_on"] is None:
+            values["started_on"] = self.at.date()
+        values["suspended_by"] = party if target == "suspended" else None
+        return self._write_version(spec, current, values, current.geometry, deleted=False)
 
     def delete(self, entity_name: str, record_id: str, *, base_version: int) -> Record:
         """Soft-delete: a new version marked deleted; the reason is the changeset's."""
@@ -373,11 +430,79 @@ class Writer:
                 "release_type": release.release_type,
                 "method": release.method,
                 "released_on": release.released_on,
+                "task_id": activity["task_id"],  # land released by an activity is its task's work
                 "organisation_id": activity["organisation_id"],
             })
         return self._add_many(spec, rows, fitted_parts, crs=WGS84, where=labels)
 
+    def move_review(
+        self, event_id: str, target: str, party: str, *, base_version: int, cause: str | None = None,
+        new_hazard_id: str | None = None,
+    ) -> Record:
+        """A residual-contamination event's review to its next state (the domain's review), as its next version.
+
+        Reopening names the cause and the new hazard that now holds the area
+        (the released part is never edited); the reason is the changeset's.
+        """
+        spec = ENTITIES["residual_event"]
+        current = self._current_for_edit(spec, event_id, base_version)
+        reason = self.register.changeset_row(self.connection, self.changeset_id)["reason"]
+        RESIDUAL_REVIEW.check(current["state"], target, party, reason=reason)
+        values = {**current.values, "state": target}
+        given = clean_values(spec, {k: v for k, v in (("cause", cause), ("new_hazard_id", new_hazard_id)) if v},
+                             self.register.vocabularies(), partial=True, where=current.ref)
+        columns = {name: [value] for name, value in given.items()}
+        self._check_links(spec, columns, [current.ref])
+        values.update({name: column[0] for name, column in columns.items()})
+        check_review_outcome(target, values["cause"], values["new_hazard_id"])
+        return self._write_version(spec, current, values, None, deleted=False)
+
     # -- internals ---------------------------------------------------------
+
+    def _flag_residual(
+        self, find_ids: Sequence[str], geometries: Sequence[BaseGeometry | None] | np.ndarray,
+        owners: Sequence[Any] | None, admin_codes: Sequence[Any] | None,
+    ) -> None:
+        """Record a residual-contamination event for each find written in (or within the tolerance of)
+        land already released, naming the released part and its task (the domain's boundary rule)."""
+        geoms = np.asarray(geometries, dtype=object)
+        located = ~shapely.is_missing(geoms)
+        if not located.any():
+            return
+        minx, miny, maxx, maxy = shapely.total_bounds(geoms[located])
+        margin = _TOLERANCE_DEGREES / max(np.cos(np.radians(max(abs(miny), abs(maxy)))), 0.01)
+        parts = self.register.released_near(self.connection, (minx - margin, miny - margin, maxx + margin,
+                                                              maxy + margin))
+        land = [ReleasedLand(p.id, "released_part", p["task_id"], p.geometry) for p in parts if p.geometry is not None]
+        index = np.flatnonzero(located)
+        hits = find_residual_contamination(geoms[index], land)  # no land: no hits
+        if hits:  # one event per find and piece of land: a find moved within the same part is not flagged again
+            events = self.register.tables["residual_event"]
+            flagged = {tuple(row) for row in self.connection.execute(
+                sa.select(events.c.eo_find_id, events.c.released_part_id).where(
+                    events.c.eo_find_id.in_(sorted({find_ids[index[h.find]] for h in hits})),
+                    events.c.deleted.is_(False)))}
+            hits = [h for h in hits if (find_ids[index[h.find]], h.land_ref) not in flagged]
+        if not hits:
+            return
+        today = self.at.date()
+        rows = [{
+            "eo_find_id": find_ids[index[h.find]],
+            "released_part_id": h.land_ref,
+            "tolerance_m": DEFAULT_TOLERANCE_M,
+            "flagged_on": today,
+            "organisation_id": owners[index[h.find]] if owners is not None else None,
+        } for h in hits]
+        spec = ENTITIES["residual_event"]
+        labels = [f"residual_event[{i}]" for i in range(len(rows))]
+        columns = self._checked(spec, rows, None, self._lookups(spec), crs=WGS84, repair=False, labels=labels)
+        columns.update(
+            task_id=[h.task_ref for h in hits],
+            distance_m=[h.distance_m for h in hits],
+            inside=[h.inside for h in hits],
+            admin_pcode=[admin_codes[index[h.find]] if admin_codes is not None else None for h in hits],
+        )
+        self._inserted(spec, columns, len(rows), labels, None)
 
     def _system(self, *, version: int, deleted: bool) -> dict[str, Any]:
         return {

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from mineaction.access.errors import AccessDenied, NotAuthenticated, TooManyAttempts
+from mineaction.domain.operations.states import PartyNotAllowed
 from mineaction.errors import (
     ConflictError,
     CRSRequired,
@@ -45,6 +46,7 @@ class UnsupportedParameter(MineActionError):
 STATUS: tuple[tuple[type[MineActionError], int], ...] = (
     (NotAuthenticated, 401),
     (AccessDenied, 403),
+    (PartyNotAllowed, 403),  # a task move the life cycle has, but not for this party
     (TooManyAttempts, 429),
     (RecordNotFound, 404),
     (StaleEdit, 412),  # the If-Match version is not the latest

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from mineaction.domain.ledger import ALLOWED_RELEASE
 from mineaction.domain.operations.states import PartyNotAllowed, StateMachine, Transition
@@ -38,36 +40,51 @@ from mineaction.errors import ConflictError, InvalidValue
 __all__ = [
     "AREA_ACTIVITIES",
     "OPEN_STATES",
+    "PROGRESS_AMOUNTS",
     "TASK_STATES",
+    "TASK_VERBS",
     "TaskOrder",
+    "check_progress_report",
     "check_task_transition",
+    "task_order",
 ]
 
-_A, _O = frozenset({"authority"}), frozenset({"operator"})  # who may make a transition
-_EITHER = _A | _O
+A, OP = frozenset({"authority"}), frozenset({"operator"})
+EITHER = A | OP
 
 TASK_STATES = StateMachine(
     "task",
     "task_state",
     [
-        Transition("draft", "issued", _A),
-        Transition("draft", "cancelled", _A, reason_required=True),
-        Transition("issued", "accepted", _O),
-        Transition("issued", "draft", _O, reason_required=True),  # declined: back to the authority to re-plan
-        Transition("issued", "cancelled", _A, reason_required=True),
-        Transition("accepted", "in_progress", _O),
-        Transition("accepted", "cancelled", _A, reason_required=True),
-        Transition("in_progress", "suspended", _EITHER, reason_required=True),
-        Transition("in_progress", "completed", _O),
-        Transition("in_progress", "cancelled", _A, reason_required=True),
-        Transition("suspended", "in_progress", _EITHER),
-        Transition("suspended", "cancelled", _A, reason_required=True),
-        Transition("completed", "verified", _A),
-        Transition("completed", "in_progress", _A, reason_required=True),  # QC failed: rework
-        Transition("verified", "closed", _A),
+        Transition("draft", "issued", A),
+        Transition("draft", "cancelled", A, reason_required=True),
+        Transition("issued", "accepted", OP),
+        Transition("issued", "draft", OP, reason_required=True),  # declined: back to the authority to re-plan
+        Transition("issued", "cancelled", A, reason_required=True),
+        Transition("accepted", "in_progress", OP),
+        Transition("accepted", "cancelled", A, reason_required=True),
+        Transition("in_progress", "suspended", EITHER, reason_required=True),
+        Transition("in_progress", "completed", OP),
+        Transition("in_progress", "cancelled", A, reason_required=True),
+        Transition("suspended", "in_progress", EITHER),
+        Transition("suspended", "cancelled", A, reason_required=True),
+        Transition("completed", "verified", A),
+        Transition("completed", "in_progress", A, reason_required=True),  # QC failed: rework
+        Transition("verified", "closed", A),
     ],
 )
 """The task life cycle; ``TASK_STATES.allowed(state)`` lists what may follow."""
+
+#: what each move is called (the command line's and the API's verbs), by the state it moves to
+TASK_VERBS = {
+    "issue": "issued", "accept": "accepted", "decline": "draft", "start": "in_progress", "resume": "in_progress",
+    "suspend": "suspended", "complete": "completed", "verify": "verified", "rework": "in_progress",
+    "close": "closed", "cancel": "cancelled",
+}
+
+#: a progress report's amounts (m², items, days), none below 0; not given is 0
+PROGRESS_AMOUNTS = ("searched_m2", "cleared_m2", "reduced_m2", "cancelled_m2", "items_found", "team_days",
+                    "stoppage_days")
 
 #: states in which a task is the operator's open work: these can be overdue
 OPEN_STATES = frozenset({"issued", "accepted", "in_progress", "suspended"})
@@ -105,11 +122,12 @@ def check_task_transition(
     --------
     >>> check_task_transition("issued", "accepted", "operator").target
     'accepted'
-    >>> check_task_transition("issued", "verified", "authority")  # doctest: +NORMALIZE_WHITESPACE
-    Traceback (most recent call last):
-    ...
-    mineaction.domain.operations.states.TransitionNotAllowed: a task cannot go from issued to verified;
-    allowed next states: accepted (by operator), draft (by operator), cancelled (by authority)
+    >>> from mineaction.domain.operations.states import TransitionNotAllowed
+    >>> try:
+    ...     check_task_transition("issued", "verified", "authority")
+    ... except TransitionNotAllowed as refused:
+    ...     print(refused.current, "->", refused.target, "refused; allowed:", sorted(refused.allowed))
+    issued -> verified refused; allowed: ['accepted', 'cancelled', 'draft']
     >>> check_task_transition("completed", "verified", "operator")
     Traceback (most recent call last):
     ...
@@ -179,3 +197,30 @@ class TaskOrder:
             raise InvalidValue(f"{where}: a {self.activity} task needs its hazards and an area > 0 m²")
         if self.priority_rank is not None and not self.priority_explanation.strip():
             raise InvalidValue(f"{where}: a priority is recorded with its explanation (why it ranks there)")
+
+
+def task_order(values: Mapping[str, Any], where: str = "task") -> TaskOrder:
+    """The plan held by a task record's values (entity ``task``), checked as :class:`TaskOrder` checks it."""
+    try:
+        return TaskOrder(
+            reference=str(values.get("reference") or ""), activity=str(values.get("activity") or ""),
+            operator_id=str(values.get("organisation_id") or ""), hazard_ids=tuple(values.get("hazard_ids") or ()),
+            planned_start=values["planned_start"], deadline=values["deadline"], teams=values.get("teams") or 0.0,
+            area_m2=values.get("planned_area_m2") or 0.0,
+            expected_m2_per_team_day=values.get("expected_m2_per_team_day"),
+            priority_rank=values.get("priority_rank"), priority_score=values.get("priority_score"),
+            priority_explanation=values.get("priority_explanation") or "",
+        )
+    except KeyError as missing:
+        raise InvalidValue(f"{where}: missing {missing}") from None
+
+
+def check_progress_report(values: Mapping[str, object], where: str = "progress report") -> None:
+    """One report's values (entity ``progress_report``): amounts ≥ 0, and a stoppage with its reason."""
+    for name in PROGRESS_AMOUNTS:
+        value = values.get(name)
+        if isinstance(value, (int, float)) and not value >= 0:
+            raise InvalidValue(f"{where}: {name} must be a number ≥ 0, not {value}")
+    stopped = values.get("stoppage_days")
+    if isinstance(stopped, (int, float)) and stopped > 0 and not values.get("stoppage_reason"):
+        raise InvalidValue(f"{where}: stoppage days need their stoppage_reason")

@@ -7,8 +7,9 @@ that ``0001_schema.json`` (written when 0.1.0 was released) lists, from
 ``build_metadata``, and refuses to run if a listed table has gained or lost a
 column since. Every later schema change is a revision of its own with
 explicit operations; a new table or entity is simply not listed here, and a
-new column on a listed table must be added by its revision and left out of
-this one (teach :func:`_frozen_metadata` to drop it).
+column added since to a listed table is left out here (:func:`_frozen_metadata`
+drops every column the manifest does not list, with its indexes) and added by
+its own revision.
 
 Revision ID: 0001
 Revises:
@@ -52,13 +53,18 @@ def _frozen_metadata(dialect: str) -> sa.MetaData:
     frozen = sa.MetaData()
     for name, columns in _FROZEN["tables"].items():
         table = full.tables[name]
-        if [c.name for c in table.columns] != columns:
+        kept = [c.name for c in table.columns if c.name in columns]
+        if kept != columns:
             raise RuntimeError(
                 f"revision 0001 is frozen at release 0.1.0, but table {name} now has columns "
                 f"{[c.name for c in table.columns]} instead of {columns}: add the change in a new revision "
                 "and have revision 0001 leave it out"
             )
-        table.to_metadata(frozen)
+        copy = table.to_metadata(frozen)
+        for column in [c for c in copy.columns if c.name not in columns]:  # added by a later revision
+            for index in [i for i in copy.indexes if column.name in i.columns]:
+                copy.indexes.discard(index)
+            copy._columns.remove(column)
     return frozen
 
 
