@@ -29,6 +29,7 @@ from mineaction.domain.entities import ENTITIES
 from mineaction.reports import DEFAULT_SUPPRESSION
 from mineaction.reports.model import Report, ReportTable
 from mineaction.storage import (
+    ContaminatedArea,
     Register,
     admin_ancestors,
     casualty_counts,
@@ -99,22 +100,33 @@ def _eo_table(reader: ScopedReader, period: tuple[dt.date, dt.date]) -> ReportTa
                        "self-deactivated items still contain explosive and were destroyed as EO")
 
 
-def _treaty_table(reader: ScopedReader, period: tuple[dt.date, dt.date], code: str, key: str, title: str) -> ReportTable:
+def _status_at_end(area: ContaminatedArea, end: dt.date) -> str:
+    """A back-filled hazard closed after the period was not closed at its end: worked on if land was released."""
+    if area.backfilled and area.status == "closed" and area.closed_on is not None and area.closed_on >= end:
+        return "worked_on" if area.released_m2 > 0 else "active"
+    return area.status
+
+
+def _treaty_table(reader: ScopedReader, period: tuple[dt.date, dt.date], as_at: dt.datetime, code: str, key: str,
+                  title: str) -> ReportTable:
+    """The areas as at the period's end: as the register recorded them then, so later edits leave the year's
+    table as it was; hazards entered only afterwards (a migration) as recorded now, status from their dates."""
     register = reader.register
     labels = _admin_names(register)
-    rows = contaminated_areas(register, code, period, reader.scope(ENTITIES["hazard"]))
+    rows = contaminated_areas(register, code, period, reader.scope(ENTITIES["hazard"]),
+                              as_of=as_at)
     in_year = {r["release_type"]: r["area_m2"]
                for r in released_area(register, by=("release_type",), period=period, contamination=code,
                                       scope=reader.scope(ENTITIES["released_part"]))}
     frame = pd.DataFrame(
         [{"area": r.ref, "admin area": None if r.admin_pcode is None else labels.get(r.admin_pcode, r.admin_pcode),
-          "type": r.hazard_type, "status": r.status, "remaining m² at year end": max(r.area_m2 - r.released_m2, 0.0),
+          "type": r.hazard_type, "status": _status_at_end(r, period[1]), "remaining m² at year end": max(r.area_m2 - r.released_m2, 0.0),
           "estimated quantity": "unknown" if r.estimated_items is None else int(r.estimated_items)}
          for r in rows],
         columns=["area", "admin area", "type", "status", "remaining m² at year end", "estimated quantity"],
     )
     remaining = float(frame["remaining m² at year end"].sum()) if len(frame) else 0.0
-    note = (f"{len(frame)} areas; {remaining:,.0f} m² remaining at year end; released during the year: "
+    note = (f"{len(frame)} areas as at {period[1] - dt.timedelta(days=1):%d %B %Y}; {remaining:,.0f} m² remaining at year end; released during the year: "
             + ", ".join(f"{t} {in_year.get(t, 0.0):,.0f} m²" for t in _RELEASE_TYPES)
             + ". Locations are given by admin area only.")
     return ReportTable(key, title, frame, note)
@@ -158,11 +170,14 @@ def annual_report(
     scope: Principal,
     suppression_threshold: int = DEFAULT_SUPPRESSION,
     progress: Callable[[str], None] | None = None,
+    as_at: dt.datetime | None = None,
 ) -> Report:
-    """Build the annual report for calendar ``year`` from what ``scope`` may read of the register as it is now."""
+    """Build the annual report for calendar ``year`` from what ``scope`` may read of the register as it is now;
+    the Article 7 tables from the register as recorded at ``as_at``, by default the end of the year."""
     say = progress or (lambda step: None)
     reader = ScopedReader(register, scope, purpose=f"annual report {year}")
     period = _year(year)
+    as_at = as_at or dt.datetime.combine(period[1], dt.time(), tzinfo=dt.UTC)
     programme = register.programme
     report = Report(
         title=f"Mine action annual report {year}",
@@ -177,9 +192,9 @@ def annual_report(
     say("explosive ordnance")
     report.tables.append(_eo_table(reader, period))
     say("Article 7 tables")
-    report.tables.append(_treaty_table(reader, period, "ap_mine", "apmbc_article7",
+    report.tables.append(_treaty_table(reader, period, as_at, "ap_mine", "apmbc_article7",
                                        "APMBC Article 7: areas known or suspected to contain anti-personnel mines"))
-    report.tables.append(_treaty_table(reader, period, "cmr", "ccm_article7",
+    report.tables.append(_treaty_table(reader, period, as_at, "cmr", "ccm_article7",
                                        "CCM Article 7: areas contaminated by cluster munition remnants"))
     say("casualties and risk education")
     report.tables.append(casualty_table(reader, period, suppression_threshold))
