@@ -120,13 +120,15 @@ def _treaty_table(reader: ScopedReader, period: tuple[dt.date, dt.date], as_at: 
                                       scope=reader.scope(ENTITIES["released_part"]))}
     frame = pd.DataFrame(
         [{"area": r.ref, "admin area": None if r.admin_pcode is None else labels.get(r.admin_pcode, r.admin_pcode),
-          "type": r.hazard_type, "status": _status_at_end(r, period[1]), "remaining m² at year end": max(r.area_m2 - r.released_m2, 0.0),
+          "type": r.hazard_type, "status": _status_at_end(r, period[1]),
+          "remaining m² at year end": max(r.area_m2 - r.released_m2, 0.0),
           "estimated quantity": "unknown" if r.estimated_items is None else int(r.estimated_items)}
          for r in rows],
         columns=["area", "admin area", "type", "status", "remaining m² at year end", "estimated quantity"],
     )
     remaining = float(frame["remaining m² at year end"].sum()) if len(frame) else 0.0
-    note = (f"{len(frame)} areas as at {period[1] - dt.timedelta(days=1):%d %B %Y}; {remaining:,.0f} m² remaining at year end; released during the year: "
+    note = (f"{len(frame)} areas as at {period[1] - dt.timedelta(days=1):%d %B %Y}; "
+            f"{remaining:,.0f} m² remaining at year end; released during the year: "
             + ", ".join(f"{t} {in_year.get(t, 0.0):,.0f} m²" for t in _RELEASE_TYPES)
             + ". Locations are given by admin area only.")
     return ReportTable(key, title, frame, note)
