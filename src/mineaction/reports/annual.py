@@ -63,6 +63,12 @@ def _pivot(rows: list[dict], index: str, columns: str, values: str, order: tuple
     return table
 
 
+def _named(table: pd.DataFrame, column: str, names: dict[str, str]) -> pd.DataFrame:
+    """``table`` keyed by codes, with each code's name as its first column (the total row's is empty)."""
+    table.insert(0, column, [names.get(code, code) if code != "total" else "" for code in table.index])
+    return table
+
+
 def _land_release_tables(reader: ScopedReader, period: tuple[dt.date, dt.date]) -> list[ReportTable]:
     register = reader.register
     scope = reader.scope(ENTITIES["released_part"])
@@ -74,21 +80,24 @@ def _land_release_tables(reader: ScopedReader, period: tuple[dt.date, dt.date]) 
     by_method = released_area(register, by=("release_type", "method"), period=period, scope=scope)
     by_org = released_area(register, by=("organisation_id", "release_type"), period=period, scope=scope)
     for row in by_admin:
-        row["admin_pcode"] = labels.get(row["admin_pcode"], row["admin_pcode"] or "unknown")
-    for row in by_org:
-        row["organisation_id"] = orgs.get(row["organisation_id"], row["organisation_id"])
+        row["admin_pcode"] = row["admin_pcode"] or "unknown"
+    admin_table = _named(_pivot(by_admin, "admin_pcode", "release_type", "area_m2", _RELEASE_TYPES), "admin_name",
+                         {**labels, "unknown": "unknown"})
+    org_table = _named(_pivot(by_org, "organisation_id", "release_type", "area_m2", _RELEASE_TYPES), "organisation",
+                       orgs)
     method_frame = pd.DataFrame(by_method, columns=["release_type", "method", "area_m2", "parts"])
-    total = ["total", "", method_frame["area_m2"].sum(), method_frame["parts"].sum()]
-    method_frame.loc[len(method_frame)] = total  # type: ignore[assignment]  # pandas-stubs type no row set from a list
+    total = pd.DataFrame([["total", "", method_frame["area_m2"].sum(), method_frame["parts"].sum()]],
+                         columns=method_frame.columns)
+    method_frame = pd.concat([method_frame, total], ignore_index=True)
     note = "m², geodesic; each square metre counted once, under the method that released it"
     return [
         ReportTable("land_release_by_month", "Land released by month and type (m²)",
                     _pivot(by_month, "month", "release_type", "area_m2", _RELEASE_TYPES), note),
         ReportTable("land_release_by_admin", "Land released by admin area (level 2) and type (m²)",
-                    _pivot(by_admin, "admin_pcode", "release_type", "area_m2", _RELEASE_TYPES), note),
+                    admin_table, note),
         ReportTable("land_release_by_method", "Land released by type and method (m², parts)", method_frame, note),
         ReportTable("land_release_by_organisation", "Land released by organisation and type (m²)",
-                    _pivot(by_org, "organisation_id", "release_type", "area_m2", _RELEASE_TYPES), note),
+                    org_table, note),
     ]
 
 
@@ -145,8 +154,9 @@ def casualty_table(reader: ScopedReader, period: tuple[dt.date, dt.date] | None,
         index="group", columns="sex_age", values="n", aggfunc="sum", fill_value=0)
     counts = counts.reindex(index=index, columns=columns, fill_value=0).astype(int)
     counts.columns.name = None
-    counts = counts.loc[:, counts.sum(axis=0) > 0] if counts.to_numpy().sum() else counts.iloc[:, :0]
-    published = suppress_small_counts(counts, threshold) if counts.shape[1] else counts
+    if counts.to_numpy().sum():  # an empty table keeps every column, all zero
+        counts = counts.loc[:, counts.sum(axis=0) > 0]
+    published = suppress_small_counts(counts, threshold)
     return ReportTable("casualties", "Casualties by group, outcome, sex and age (persons)", published,
                        f"counts below {threshold} are shown as '<{threshold}'; 'x' hides a cell that would reveal one")
 

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 
-from mineaction.reports.frames import display_frame, spreadsheet_frame
+from mineaction.reports.frames import display_frame, flat_frame, spreadsheet_frame
 from mineaction.reports.model import Report, ReportTable
 
 __all__ = ["PDF_MAX_ROWS", "display_frame", "write_csv", "write_pdf", "write_xlsx"]
@@ -35,7 +35,7 @@ def write_csv(report: Report, folder: Path) -> list[Path]:
             for key, value in report.provenance.items():
                 handle.write(f"# {key}: {value}\n")
             handle.write(f"# {table.title}. {table.note}\n")
-            spreadsheet_frame(display_frame(table)).to_csv(handle)
+            spreadsheet_frame(flat_frame(table)).to_csv(handle, index=False)
         written.append(path)
     return written
 
@@ -46,7 +46,7 @@ def write_xlsx(report: Report, path: Path) -> Path:
         about = pd.DataFrame(list(report.provenance.items()), columns=["item", "value"])
         spreadsheet_frame(about).to_excel(writer, sheet_name="about", index=False)
         for table in report.tables:
-            spreadsheet_frame(display_frame(table)).to_excel(writer, sheet_name=table.key[:31])
+            spreadsheet_frame(flat_frame(table)).to_excel(writer, sheet_name=table.key[:31], index=False)
     return path
 
 
