@@ -21,9 +21,9 @@ from matplotlib.backends.backend_pdf import PdfPages
 from mineaction.reports.frames import display_frame, flat_frame, spreadsheet_frame
 from mineaction.reports.model import Report, ReportTable
 
-__all__ = ["PDF_MAX_ROWS", "display_frame", "write_csv", "write_pdf", "write_xlsx"]
+__all__ = ["PDF_ROWS_PER_PAGE", "display_frame", "write_csv", "write_pdf", "write_xlsx"]
 
-PDF_MAX_ROWS = 40  # longer tables are in the CSV/XLSX; the PDF says so
+PDF_ROWS_PER_PAGE = 35  # a longer table goes on over further pages
 
 
 def write_csv(report: Report, folder: Path) -> list[Path]:
@@ -59,27 +59,29 @@ def _text_page(pdf: PdfPages, title: str, lines: list[str]) -> None:
     plt.close(fig)
 
 
-def _table_page(pdf: PdfPages, table: ReportTable) -> None:
-    frame = display_frame(table)
-    fig = plt.figure(figsize=(11.69, 8.27))
-    fig.text(0.04, 0.95, table.title, fontsize=13, weight="bold")
-    fig.text(0.04, 0.915, table.note, fontsize=8, style="italic", wrap=True)
-    if len(frame) > PDF_MAX_ROWS:
-        fig.text(0.04, 0.85, f"{len(frame):,} rows: see {table.key}.csv or the XLSX workbook.", fontsize=11)
-    elif len(frame) == 0:
-        fig.text(0.04, 0.85, "No records in this period.", fontsize=11)
-    else:
-        ax = fig.add_axes((0.04, 0.05, 0.92, 0.82))
-        ax.axis("off")
-        cells = [[str(i), *(f"{v:,}" if isinstance(v, int) else str(v) for v in row)]
-                 for i, row in zip(frame.index, frame.itertuples(index=False))]
-        shown = ax.table(cellText=cells, colLabels=[str(frame.index.name or ""), *map(str, frame.columns)],
-                         loc="upper left", cellLoc="right")
-        shown.auto_set_font_size(False)
-        shown.set_fontsize(8)
-        shown.auto_set_column_width(list(range(len(frame.columns) + 1)))
-    pdf.savefig(fig)
-    plt.close(fig)
+def _table_pages(pdf: PdfPages, table: ReportTable) -> None:
+    """The table itself, :data:`PDF_ROWS_PER_PAGE` rows a page, the header repeated on each."""
+    frame = flat_frame(table)
+    pages = max(1, -(-len(frame) // PDF_ROWS_PER_PAGE))
+    for page in range(pages):
+        fig = plt.figure(figsize=(11.69, 8.27))
+        suffix = f" (page {page + 1} of {pages})" if pages > 1 else ""
+        fig.text(0.04, 0.95, table.title + suffix, fontsize=13, weight="bold")
+        fig.text(0.04, 0.915, table.note, fontsize=8, style="italic", wrap=True)
+        rows = frame.iloc[page * PDF_ROWS_PER_PAGE:(page + 1) * PDF_ROWS_PER_PAGE]
+        if len(rows) == 0:
+            fig.text(0.04, 0.85, "No records in this period.", fontsize=11)
+        else:
+            ax = fig.add_axes((0.04, 0.05, 0.92, 0.82))
+            ax.axis("off")
+            cells = [[f"{v:,}" if isinstance(v, int) else str(v) for v in row] for row in rows.itertuples(index=False)]
+            shown = ax.table(cellText=cells, colLabels=list(map(str, frame.columns)), loc="upper left",
+                             cellLoc="right")
+            shown.auto_set_font_size(False)
+            shown.set_fontsize(8)
+            shown.auto_set_column_width(list(range(len(frame.columns))))
+        pdf.savefig(fig)
+        plt.close(fig)
 
 
 def _figure_page(pdf: PdfPages, title: str, image: Path) -> None:
@@ -103,7 +105,7 @@ def write_pdf(report: Report, path: Path) -> Path:
         for title, image in report.figures:
             _figure_page(pdf, title, image)
         for table in report.tables:
-            _table_page(pdf, table)
+            _table_pages(pdf, table)
         info = pdf.infodict()
         info["Title"] = report.title
         info["Subject"] = "; ".join(f"{k}: {v}" for k, v in report.provenance.items())
