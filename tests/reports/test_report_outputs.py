@@ -86,3 +86,15 @@ def test_an_empty_casualty_table_keeps_its_columns(report_register: Register, tm
     rows = list(book["casualties"].iter_rows(values_only=True))
     assert rows[0][0] == "group" and len(rows) == 6  # header, four groups, total
     assert all(any(v not in (None, "") for v in row) for row in rows)
+
+
+def test_the_annual_report_judges_each_named_profile_against_the_ccw_bounds(report_register: Register) -> None:
+    table = annual_report(report_register, YEAR, scope=OPERATOR).table("ccw_bounds").frame.set_index("profile")
+    named = [h["residual_profile"] for h in report_register.records("hazard") if h["residual_profile"]]
+    assert set(table.index) == set(named)
+    for name in set(named):
+        assert table.loc[name, "hazards"] == named.count(name)
+    assert table.loc["ccw-apii-design-bound", "verdict"].startswith("meets both")
+    assert table.loc["ccw-apii-design-bound", "failed to self-destruct by day 30 (%)"] == pytest.approx(10.0)
+    assert table.loc["degraded-field-example-a", "verdict"] == "VIOLATES the CCW APII 30-day and 120-day bounds"
+    assert table.loc["degraded-field-example-a", "functional at day 120 (per 1000)"] == pytest.approx(272.12, abs=0.01)

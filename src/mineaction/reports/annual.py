@@ -18,7 +18,7 @@ Locations are given at admin-area level, never as coordinates.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 
@@ -26,6 +26,12 @@ import mineaction
 from mineaction.access import Principal, ScopedReader
 from mineaction.domain.disclosure import suppress_small_counts
 from mineaction.domain.entities import ENTITIES
+from mineaction.domain.residual_hazard import (
+    CCW_ROW_COLUMNS,
+    ReliabilityProfile,
+    check_ccw_bounds,
+    shipped_profiles,
+)
 from mineaction.reports import DEFAULT_SUPPRESSION
 from mineaction.reports.model import Report, ReportTable
 from mineaction.storage import (
@@ -143,6 +149,21 @@ def _treaty_table(reader: ScopedReader, period: tuple[dt.date, dt.date], as_at: 
     return ReportTable(key, title, frame, note)
 
 
+def _ccw_table(reader: ScopedReader, profiles: Mapping[str, ReliabilityProfile]) -> ReportTable:
+    """Each reliability profile that hazards name against the CCW Amended Protocol II bounds."""
+    named = reader.aggregate("hazard", ["residual_profile"])
+    rows = []
+    for row in sorted((r for r in named if r["residual_profile"]), key=lambda r: r["residual_profile"]):
+        name = row["residual_profile"]
+        figures = (check_ccw_bounds(profiles[name]).row() if name in profiles
+                   else {"profile": name, "verdict": "profile not known to this report: not judged"})
+        rows.append({**figures, "hazards": int(row["count"])})
+    return ReportTable("ccw_bounds", "Residual hazard: reliability profiles against the CCW Amended Protocol II bounds",
+                       pd.DataFrame(rows, columns=[*CCW_ROW_COLUMNS, "hazards"]),
+                       "Technical Annex 3(a): ≤ 10% fail to self-destruct by day 30, ≤ 1 in 1000 functional at day "
+                       "120. Design bounds, not field measurements: meeting them never makes land safe.")
+
+
 def casualty_table(reader: ScopedReader, period: tuple[dt.date, dt.date] | None, threshold: int) -> ReportTable:
     """Casualties by group and outcome (rows), sex and age (columns), small counts suppressed;
     ``period`` None: every accident on record."""
@@ -183,9 +204,11 @@ def annual_report(
     suppression_threshold: int = DEFAULT_SUPPRESSION,
     progress: Callable[[str], None] | None = None,
     as_at: dt.datetime | None = None,
+    profiles: Mapping[str, ReliabilityProfile] | None = None,
 ) -> Report:
     """Build the annual report for calendar ``year`` from what ``scope`` may read of the register as it is now;
-    the Article 7 tables from the register as recorded at ``as_at``, by default the end of the year."""
+    the Article 7 tables from the register as recorded at ``as_at``, by default the end of the year; the
+    residual-hazard profiles hazards name judged from ``profiles`` (default: the shipped ones)."""
     say = progress or (lambda step: None)
     reader = ScopedReader(register, scope, purpose=f"annual report {year}")
     period = _year(year)
@@ -208,6 +231,7 @@ def annual_report(
                                        "APMBC Article 7: areas known or suspected to contain anti-personnel mines"))
     report.tables.append(_treaty_table(reader, period, as_at, "cmr", "ccm_article7",
                                        "CCM Article 7: areas contaminated by cluster munition remnants"))
+    report.tables.append(_ccw_table(reader, shipped_profiles() if profiles is None else profiles))
     say("casualties and risk education")
     report.tables.append(casualty_table(reader, period, suppression_threshold))
     report.tables.append(_eore_table(reader, period, suppression_threshold))
