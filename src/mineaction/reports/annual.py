@@ -26,12 +26,8 @@ import mineaction
 from mineaction.access import Principal, ScopedReader
 from mineaction.domain.disclosure import suppress_small_counts
 from mineaction.domain.entities import ENTITIES
-from mineaction.domain.residual_hazard import (
-    CCW_ROW_COLUMNS,
-    ReliabilityProfile,
-    check_ccw_bounds,
-    shipped_profiles,
-)
+from mineaction.domain.residual_hazard import ReliabilityProfile, check_ccw_bounds, shipped_profiles
+from mineaction.domain.residual_hazard.ccw_bounds import CCW_ROW_COLUMNS
 from mineaction.reports import DEFAULT_SUPPRESSION
 from mineaction.reports.model import Report, ReportTable
 from mineaction.storage import (

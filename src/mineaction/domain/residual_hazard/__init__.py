@@ -23,7 +23,7 @@ A self-deactivated mine still holds explosive: ``e(t)`` is shown beside
 """
 
 from mineaction.domain.residual_hazard.assessment import assess_hazard_grid, assess_residual_hazard
-from mineaction.domain.residual_hazard.ccw_bounds import CCW_ROW_COLUMNS, CcwBoundCheck, check_ccw_bounds
+from mineaction.domain.residual_hazard.ccw_bounds import CcwBoundCheck, check_ccw_bounds
 from mineaction.domain.residual_hazard.confidence import (
     GammaPrior,
     SurveyConfidence,
@@ -78,7 +78,6 @@ from mineaction.domain.residual_hazard.survival import (
 )
 
 __all__ = [
-    "CCW_ROW_COLUMNS",
     "AreaSimulation",
     "Band",
     "Beta",
