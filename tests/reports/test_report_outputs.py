@@ -95,6 +95,6 @@ def test_the_annual_report_judges_each_named_profile_against_the_ccw_bounds(repo
     for name in set(named):
         assert table.loc[name, "hazards"] == named.count(name)
     assert table.loc["ccw-apii-design-bound", "verdict"].startswith("meets both")
-    assert table.loc["ccw-apii-design-bound", "failed to self-destruct by day 30 (%)"] == pytest.approx(10.0)
+    assert table.loc["ccw-apii-design-bound", "failed to self-destruct by day 30 (%)"] == "10.00"
     assert table.loc["degraded-field-example-a", "verdict"] == "VIOLATES the CCW APII 30-day and 120-day bounds"
-    assert table.loc["degraded-field-example-a", "functional at day 120 (per 1000)"] == pytest.approx(272.12, abs=0.01)
+    assert table.loc["degraded-field-example-a", "functional at day 120 (per 1000)"] == "272.12"  # not rounded away

@@ -153,6 +153,8 @@ def _ccw_table(reader: ScopedReader, profiles: Mapping[str, ReliabilityProfile])
         name = row["residual_profile"]
         figures = (check_ccw_bounds(profiles[name]).row() if name in profiles
                    else {"profile": name, "verdict": "profile not known to this report: not judged"})
+        # two decimals as text: the report rounds numbers to whole m², which would show 0.4 in 1000 as 0
+        figures = {k: f"{v:.2f}" if isinstance(v, float) else v for k, v in figures.items()}
         rows.append({**figures, "hazards": int(row["count"])})
     return ReportTable("ccw_bounds", "Residual hazard: reliability profiles against the CCW Amended Protocol II bounds",
                        pd.DataFrame(rows, columns=[*CCW_ROW_COLUMNS, "hazards"]),
