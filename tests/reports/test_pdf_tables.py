@@ -51,3 +51,15 @@ def test_an_empty_year_says_so_on_its_pages(register: Register, tmp_path: Path, 
     pdf = write_pdf(report, tmp_path / "empty.pdf")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert text.count("No records in this period.") >= 2  # the two Article 7 tables at least
+
+
+def test_a_wide_table_fits_the_page(register: Register, tmp_path: Path) -> None:
+    if not shutil.which("pdftotext"):
+        missing_service("poppler-utils (pdftotext) is not installed")
+    build_demo(register, seed=11, hazards=60)
+    report = annual_report(register, 2025, scope=OPERATOR)
+    report.tables[:] = [report.table("ccw_bounds")]  # nine columns, one of long verdicts
+    pdf = write_pdf(report, tmp_path / "ccw.pdf")
+    text = subprocess.run(["pdftotext", "-f", "2", "-l", "2", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "VIOLATES the CCW APII 30-day and 120-day bounds" in text and "hazards" in text  # the last columns

@@ -16,7 +16,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.table import Table
 
 from mineaction.reports.frames import display_frame, flat_frame, spreadsheet_frame
 from mineaction.reports.model import Report, ReportTable
@@ -59,6 +62,20 @@ def _text_page(pdf: PdfPages, title: str, lines: list[str]) -> None:
     plt.close(fig)
 
 
+def _fit_width(fig: Figure, ax: Axes, shown: Table) -> None:
+    """Shrink the table's type until its columns fit the page's width (a wide table would be cut off)."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg canvases have one
+    room = ax.get_window_extent(renderer).width
+    for _ in range(3):
+        width = shown.get_window_extent(renderer).width
+        if width <= room:
+            return
+        size = float(shown[0, 0].get_text().get_fontsize())
+        shown.set_fontsize(max(4.0, size * room / width * 0.98))
+        for cell in shown.get_celld().values():
+            cell.set_width(cell.get_width() * room / width * 0.98)
+
+
 def _table_pages(pdf: PdfPages, table: ReportTable) -> None:
     """The table itself, :data:`PDF_ROWS_PER_PAGE` rows a page, the header repeated on each."""
     frame = flat_frame(table)
@@ -80,6 +97,7 @@ def _table_pages(pdf: PdfPages, table: ReportTable) -> None:
             shown.auto_set_font_size(False)
             shown.set_fontsize(8)
             shown.auto_set_column_width(list(range(len(frame.columns))))
+            _fit_width(fig, ax, shown)
         pdf.savefig(fig)
         plt.close(fig)
 
