@@ -65,7 +65,8 @@ def test_survey_confidence_agrees_with_a_monte_carlo(
 def test_survey_is_vectorised_and_validates() -> None:
     result = survey_confidence(GammaPrior(1.0, 1.0), coverage=[0.0, 0.5, 1.0], detection=1.0)
     assert result.p_any_remaining.shape == (3,)
-    assert result.p_any_remaining[-1] == 0.0  # everything searched with perfect detection
+    # everything searched with perfect detection still misses 1 in 1,000: 1 − b'/(b' + q), b' = 1.999, q = 0.001
+    assert result.p_any_remaining[-1] == pytest.approx(1 - 1.999 / 2.0, rel=1e-12)
     assert np.all(np.diff(result.p_any_remaining) < 0)
     with pytest.raises(InvalidValue, match="coverage"):
         survey_confidence(GammaPrior(1.0, 1.0), coverage=1.2, detection=0.9)

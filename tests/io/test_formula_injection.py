@@ -126,10 +126,10 @@ def test_other_formats_keep_values_as_they_are(hostile: Register, tmp_path: Path
 def test_report_csv_and_xlsx_quote_labels_that_would_run(hostile: Register, tmp_path: Path) -> None:
     report = annual_report(hostile, 2025, scope=OPERATOR)
     rows = _csv_rows(next(p for p in write_csv(report, tmp_path / "csv") if p.name == "land_release_by_organisation.csv"))
-    labels = [next(iter(r.values())) for r in rows]
-    assert labels == ["'" + ORGANISATION, "total"]
+    assert [r["organisation"] for r in rows] == ["'" + ORGANISATION, ""]
+    assert rows[-1]["organisation_id"] == "total"
     book = openpyxl.load_workbook(write_xlsx(report, tmp_path / "report.xlsx"))
     sheet = book["land_release_by_organisation"]
-    assert sheet["A2"].data_type == "s" and sheet["A2"].value == "'" + ORGANISATION
-    assert all(c.data_type == "n" for c in sheet[2][1:])  # the areas stay numbers
+    assert sheet["B2"].data_type == "s" and sheet["B2"].value == "'" + ORGANISATION
+    assert all(c.data_type == "n" for c in sheet[2][2:])  # the areas stay numbers
     assert all(c.data_type != "f" for ws in book.worksheets for row in ws.iter_rows() for c in row)

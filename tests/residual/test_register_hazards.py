@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -102,3 +103,21 @@ def test_hazard_command_writes_table_map_and_curves(register: Register, hazards,
     assert len(lines) == 3 and "e_explosive" in lines[0]
     for name in (f"residual-map-{ON}", f"curves-{PROFILE}", f"evidence-{PROFILE}", f"hazard-{first.ref}"):
         assert (out / f"{name}.png").stat().st_size > 10_000 and (out / f"{name}.svg").exists()
+
+
+def test_hazard_command_prints_a_ccw_verdict_for_each_profile(register: Register, hazards, tmp_path: Path) -> None:
+    register.close()
+    out = tmp_path / "hazard"
+    result = CliRunner().invoke(app, ["hazard", "--db", register.target, "--on", ON.isoformat(),
+                                      "--compare", "ccw-apii-design-bound", "--out", str(out)], terminal_width=250)
+    assert result.exit_code == 0, result.output
+    assert "CCW Amended Protocol II" in result.output
+    assert "VIOLATES the CCW APII 30-day and 120-day bounds" in result.output  # the degraded field profile
+    assert "meets both CCW APII design bounds" in result.output  # the design-bound profile asked for
+    rows = pd.read_csv(out / "ccw-bounds.csv")
+    assert PROFILE in set(rows["profile"]) and f"{PROFILE}+register-finds" in set(rows["profile"])
+    design = rows[rows["profile"] == "ccw-apii-design-bound"].iloc[0]
+    assert design["failed to self-destruct by day 30 (%)"] == pytest.approx(10.0)
+    assert design["functional at day 120 (per 1000)"] == pytest.approx(1.0)
+    field = rows[rows["profile"] == PROFILE].iloc[0]
+    assert field["30-day bound (≤ 10%)"] == "VIOLATES" and field["failed to self-destruct by day 30 (%)"] > 10

@@ -15,9 +15,10 @@ from mineaction.errors import InvalidValue
 from mineaction.storage import Register
 
 if TYPE_CHECKING:
+    from mineaction.domain.residual_hazard import CcwBoundCheck, ReliabilityProfile
     from mineaction.residual.register_hazards import ResidualTable
 
-__all__ = ["CURVE_AGES", "install", "print_residual_table"]
+__all__ = ["CURVE_AGES", "ccw_profiles", "install", "print_ccw_verdicts", "print_residual_table"]
 
 CURVE_AGES = np.unique(np.concatenate([np.arange(0, 731, 5), [30, 120]])).astype(float)
 
@@ -35,6 +36,37 @@ def print_residual_table(table: ResidualTable, top: int) -> None:
     console.print(shown)
     console.print(f"[bold yellow]e(t) > 0: these areas still hold explosive and need survey or clearance.[/] "
                   f"{table.caveats[0]}")
+
+
+def ccw_profiles(
+    table: ResidualTable, known: dict[str, ReliabilityProfile], extra: list[ReliabilityProfile]
+) -> list[ReliabilityProfile]:
+    """The profiles to judge: each the table uses (the named one and, where finds updated it, the update),
+    then ``extra`` ones asked for, each once."""
+    updated = {u.posterior.name: (name, u.posterior) for name, u in table.evidence.items()}
+    chosen: dict[str, ReliabilityProfile] = {}
+    for name in (sorted(set(table.frame["profile"])) if len(table.frame) else []):
+        base, posterior = updated.get(name, (name, None))
+        chosen.setdefault(base, known[base])
+        if posterior is not None:
+            chosen.setdefault(name, posterior)
+    for profile in extra:
+        chosen.setdefault(profile.name, profile)
+    return list(chosen.values())
+
+
+def print_ccw_verdicts(checks: list[CcwBoundCheck]) -> None:
+    """Each profile against the CCW Amended Protocol II design bounds (Technical Annex 3(a)), with its verdict:
+    one unwrapped line each, so a verdict is never split."""
+    console.print("[bold]CCW Amended Protocol II design bounds[/] (≤ 10% fail to self-destruct by day 30; "
+                  "≤ 1 in 1000 functional at day 120):", soft_wrap=True)
+    for check in checks:
+        row = check.row()
+        style = "green" if check.meets else "bold red"
+        console.print(f"  {row['profile']}: [{style}]{check.verdict}[/] — "
+                      f"{row['failed to self-destruct by day 30 (%)']:.2f}% failed to self-destruct by day 30, "
+                      f"{row['functional at day 120 (per 1000)']:.2f} in 1000 functional and "
+                      f"{row['explosive at day 120 (%)']:.2f}% explosive at day 120", soft_wrap=True)
 
 
 def _local_geometries(register: Register, refs: list[str]) -> list:
@@ -60,9 +92,11 @@ def hazard(
 ) -> None:
     """Residual hazard of every hazard with a reliability profile: f(t), e(t), P(≥1 functional)."""
     # here, not at the top: SciPy and matplotlib would slow every other command's start (see cli.app)
+    import pandas as pd
+
     from mineaction.charts.hazard_curves import plot_evidence_comparison, plot_hazard_curves, plot_profile_comparison
     from mineaction.charts.hazard_map import plot_hazard_map
-    from mineaction.domain.residual_hazard import assess_residual_hazard
+    from mineaction.domain.residual_hazard import assess_residual_hazard, check_ccw_bounds
     from mineaction.reports.frames import spreadsheet_frame
     from mineaction.residual.register_hazards import available_profiles, residual_table
 
@@ -75,7 +109,12 @@ def hazard(
         spreadsheet_frame(table.frame).to_csv(csv, index=False)
         (out / "caveats.txt").write_text("\n\n".join(table.caveats), encoding="utf-8")
         print_residual_table(table, top)
-        written = [csv]
+        asked = [_profile(known, name) for name in (profile, compare) if name]
+        checks = [check_ccw_bounds(p) for p in ccw_profiles(table, known, asked)]
+        print_ccw_verdicts(checks)
+        ccw_csv = out / "ccw-bounds.csv"
+        spreadsheet_frame(pd.DataFrame([c.row() for c in checks])).to_csv(ccw_csv, index=False)
+        written = [csv, ccw_csv]
         if len(table.frame):
             written += plot_hazard_map(_local_geometries(register, list(table.frame["hazard"])),
                                        table.frame["p_any_functional"], out / f"residual-map-{day:%Y-%m-%d}",

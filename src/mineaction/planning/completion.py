@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from mineaction.domain.forecast import (
+    DEFAULT_RUNS,
     AreaWork,
     Forecast,
     Plan,
@@ -138,7 +139,7 @@ def forecast_completion(
     order: Order = "priority-first",
     start: dt.date,
     working_days_per_year: float = 220.0,
-    runs: int = 2000,
+    runs: int = DEFAULT_RUNS,
     seed: int = 0,
 ) -> Completion:
     """Monte Carlo completion of the remaining work with ``teams`` per method."""
@@ -155,7 +156,7 @@ def compare_plans(
     *,
     start: dt.date,
     working_days_per_year: float = 220.0,
-    runs: int = 2000,
+    runs: int = DEFAULT_RUNS,
     seed: int = 0,
 ) -> Comparison:
     """Forecast two plans (teams, order) with common random numbers, so the difference is the plan's."""

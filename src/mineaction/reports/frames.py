@@ -13,7 +13,7 @@ import pandas as pd
 from mineaction.domain.spreadsheet import neutralise
 from mineaction.reports.model import ReportTable
 
-__all__ = ["display_frame", "spreadsheet_frame", "table_csv"]
+__all__ = ["display_frame", "flat_frame", "spreadsheet_frame", "table_csv"]
 
 
 def display_frame(table: ReportTable) -> pd.DataFrame:
@@ -23,6 +23,16 @@ def display_frame(table: ReportTable) -> pd.DataFrame:
         if pd.api.types.is_float_dtype(frame[column]):
             frame[column] = frame[column].round(0).astype("int64")
     return frame
+
+
+def flat_frame(table: ReportTable) -> pd.DataFrame:
+    """The displayed table with its row labels as named columns: what a file holds, no unnamed index column."""
+    frame = display_frame(table)
+    if isinstance(frame.index, pd.RangeIndex):
+        return frame.reset_index(drop=True)
+    if any(name is None for name in frame.index.names):
+        raise ValueError(f"table {table.key}: its row labels need a name to head their column")
+    return frame.reset_index()
 
 
 def spreadsheet_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -45,5 +55,5 @@ def _labels(index: pd.Index) -> pd.Index:
 def table_csv(table: ReportTable) -> str:
     """One table as CSV text (header row, its labels first), as the web sends it."""
     out = io.StringIO()
-    spreadsheet_frame(display_frame(table)).to_csv(out)
+    spreadsheet_frame(flat_frame(table)).to_csv(out, index=False)
     return out.getvalue()

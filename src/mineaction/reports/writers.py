@@ -16,14 +16,17 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.table import Table
 
-from mineaction.reports.frames import display_frame, spreadsheet_frame
+from mineaction.reports.frames import display_frame, flat_frame, spreadsheet_frame
 from mineaction.reports.model import Report, ReportTable
 
-__all__ = ["PDF_MAX_ROWS", "display_frame", "write_csv", "write_pdf", "write_xlsx"]
+__all__ = ["PDF_ROWS_PER_PAGE", "display_frame", "write_csv", "write_pdf", "write_xlsx"]
 
-PDF_MAX_ROWS = 40  # longer tables are in the CSV/XLSX; the PDF says so
+PDF_ROWS_PER_PAGE = 35  # a longer table goes on over further pages
 
 
 def write_csv(report: Report, folder: Path) -> list[Path]:
@@ -35,7 +38,7 @@ def write_csv(report: Report, folder: Path) -> list[Path]:
             for key, value in report.provenance.items():
                 handle.write(f"# {key}: {value}\n")
             handle.write(f"# {table.title}. {table.note}\n")
-            spreadsheet_frame(display_frame(table)).to_csv(handle)
+            spreadsheet_frame(flat_frame(table)).to_csv(handle, index=False)
         written.append(path)
     return written
 
@@ -46,7 +49,7 @@ def write_xlsx(report: Report, path: Path) -> Path:
         about = pd.DataFrame(list(report.provenance.items()), columns=["item", "value"])
         spreadsheet_frame(about).to_excel(writer, sheet_name="about", index=False)
         for table in report.tables:
-            spreadsheet_frame(display_frame(table)).to_excel(writer, sheet_name=table.key[:31])
+            spreadsheet_frame(flat_frame(table)).to_excel(writer, sheet_name=table.key[:31], index=False)
     return path
 
 
@@ -59,27 +62,44 @@ def _text_page(pdf: PdfPages, title: str, lines: list[str]) -> None:
     plt.close(fig)
 
 
-def _table_page(pdf: PdfPages, table: ReportTable) -> None:
-    frame = display_frame(table)
-    fig = plt.figure(figsize=(11.69, 8.27))
-    fig.text(0.04, 0.95, table.title, fontsize=13, weight="bold")
-    fig.text(0.04, 0.915, table.note, fontsize=8, style="italic", wrap=True)
-    if len(frame) > PDF_MAX_ROWS:
-        fig.text(0.04, 0.85, f"{len(frame):,} rows: see {table.key}.csv or the XLSX workbook.", fontsize=11)
-    elif len(frame) == 0:
-        fig.text(0.04, 0.85, "No records in this period.", fontsize=11)
-    else:
-        ax = fig.add_axes((0.04, 0.05, 0.92, 0.82))
-        ax.axis("off")
-        cells = [[str(i), *(f"{v:,}" if isinstance(v, int) else str(v) for v in row)]
-                 for i, row in zip(frame.index, frame.itertuples(index=False))]
-        shown = ax.table(cellText=cells, colLabels=[str(frame.index.name or ""), *map(str, frame.columns)],
-                         loc="upper left", cellLoc="right")
-        shown.auto_set_font_size(False)
-        shown.set_fontsize(8)
-        shown.auto_set_column_width(list(range(len(frame.columns) + 1)))
-    pdf.savefig(fig)
-    plt.close(fig)
+def _fit_width(fig: Figure, ax: Axes, shown: Table) -> None:
+    """Shrink the table's type until its columns fit the page's width (a wide table would be cut off)."""
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg canvases have one
+    room = ax.get_window_extent(renderer).width
+    for _ in range(3):
+        width = shown.get_window_extent(renderer).width
+        if width <= room:
+            return
+        size = float(shown[0, 0].get_text().get_fontsize())
+        shown.set_fontsize(max(4.0, size * room / width * 0.98))
+        for cell in shown.get_celld().values():
+            cell.set_width(cell.get_width() * room / width * 0.98)
+
+
+def _table_pages(pdf: PdfPages, table: ReportTable) -> None:
+    """The table itself, :data:`PDF_ROWS_PER_PAGE` rows a page, the header repeated on each."""
+    frame = flat_frame(table)
+    pages = max(1, -(-len(frame) // PDF_ROWS_PER_PAGE))
+    for page in range(pages):
+        fig = plt.figure(figsize=(11.69, 8.27))
+        suffix = f" (page {page + 1} of {pages})" if pages > 1 else ""
+        fig.text(0.04, 0.95, table.title + suffix, fontsize=13, weight="bold")
+        fig.text(0.04, 0.915, table.note, fontsize=8, style="italic", wrap=True)
+        rows = frame.iloc[page * PDF_ROWS_PER_PAGE:(page + 1) * PDF_ROWS_PER_PAGE]
+        if len(rows) == 0:
+            fig.text(0.04, 0.85, "No records in this period.", fontsize=11)
+        else:
+            ax = fig.add_axes((0.04, 0.05, 0.92, 0.82))
+            ax.axis("off")
+            cells = [[f"{v:,}" if isinstance(v, int) else str(v) for v in row] for row in rows.itertuples(index=False)]
+            shown = ax.table(cellText=cells, colLabels=list(map(str, frame.columns)), loc="upper left",
+                             cellLoc="right")
+            shown.auto_set_font_size(False)
+            shown.set_fontsize(8)
+            shown.auto_set_column_width(list(range(len(frame.columns))))
+            _fit_width(fig, ax, shown)
+        pdf.savefig(fig)
+        plt.close(fig)
 
 
 def _figure_page(pdf: PdfPages, title: str, image: Path) -> None:
@@ -103,7 +123,7 @@ def write_pdf(report: Report, path: Path) -> Path:
         for title, image in report.figures:
             _figure_page(pdf, title, image)
         for table in report.tables:
-            _table_page(pdf, table)
+            _table_pages(pdf, table)
         info = pdf.infodict()
         info["Title"] = report.title
         info["Subject"] = "; ".join(f"{k}: {v}" for k, v in report.provenance.items())

@@ -22,6 +22,7 @@ from mineaction.domain.residual_hazard.profiles import ReliabilityProfile
 from mineaction.domain.residual_hazard.survival import survival_fractions
 
 __all__ = [
+    "CCW_ROW_COLUMNS",
     "FUNCTIONAL_BOUND_DAYS",
     "MAX_FAILED_TO_SELF_DESTRUCT",
     "MAX_STILL_FUNCTIONAL",
@@ -34,6 +35,10 @@ SELF_DESTRUCT_BOUND_DAYS = 30.0
 MAX_FAILED_TO_SELF_DESTRUCT = 0.10
 FUNCTIONAL_BOUND_DAYS = 120.0
 MAX_STILL_FUNCTIONAL = 0.001
+#: the columns of :meth:`CcwBoundCheck.row`
+CCW_ROW_COLUMNS = ("profile", "provenance", "failed to self-destruct by day 30 (%)", "30-day bound (≤ 10%)",
+                   "functional at day 120 (per 1000)", "120-day bound (≤ 1 per 1000)", "explosive at day 120 (%)",
+                   "verdict")
 _ROUNDING = 1e-12  # relative slack, so a profile exactly at a bound meets it
 
 
@@ -53,6 +58,28 @@ class CcwBoundCheck:
         """Both bounds met."""
         both = np.logical_and(self.meets_30d, self.meets_120d)
         return bool(both) if both.ndim == 0 else both
+
+    @property
+    def verdict(self) -> str:
+        """One line for a scalar profile: which bounds it meets, never a statement that land is safe."""
+        missed = [name for name, ok in (("30-day", self.meets_30d), ("120-day", self.meets_120d)) if not ok]
+        if not missed:
+            return "meets both CCW APII design bounds (not a field measurement; land still needs survey or clearance)"
+        return f"VIOLATES the CCW APII {' and '.join(missed)} bound{'s' if len(missed) > 1 else ''}"
+
+    def row(self) -> dict[str, object]:
+        """The figures and verdict of a scalar profile as one table row (command line and annual report)."""
+        verdict = {True: "meets", False: "VIOLATES"}
+        return dict(zip(CCW_ROW_COLUMNS, (
+            self.profile.name,
+            self.profile.provenance.value,
+            round(float(self.failed_to_self_destruct_30d) * 100, 2),
+            verdict[bool(self.meets_30d)],
+            round(float(self.functional_120d) * 1000, 2),
+            verdict[bool(self.meets_120d)],
+            round(float(self.explosive_120d) * 100, 2),
+            self.verdict,
+        ), strict=True))
 
     def summary(self) -> str:
         """A short report, for a scalar profile.

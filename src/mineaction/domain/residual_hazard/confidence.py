@@ -26,6 +26,15 @@ unsearched area with the updated density: it ignores that the search itself
 made the missed count smaller, so it overstates the residual probability (it
 is the ``q = 1`` case). Residual risk is never zero; report it.
 
+Under this model a search with ``c·p_d = 1`` finds every item and leaves
+``q = 0``: exactly nothing, which no survey can show (items deeper than the
+detector reaches, a lane skipped, a signal dismissed, a record lost). So the
+share found is capped: ``c·p_d ≤ 1 − MIN_MISS``, i.e. each item escapes even
+a complete search with a perfect detector with probability at least
+``MIN_MISS`` = 1 in 1,000. With ``q ≥ MIN_MISS > 0`` both ``E[U | d]`` and
+``P(U ≥ 1 | d)`` stay above zero for every prior (``a', b' > 0``), which is
+what the notes promise; surveys with ``c·p_d ≤ 1 − MIN_MISS`` are unchanged.
+
 Quality control
 ---------------
 Inspection of cleared land by acceptance sampling (ISO 2859 family): a lot
@@ -55,7 +64,10 @@ from mineaction.domain.residual_hazard._validation import (
 )
 from mineaction.errors import InvalidValue
 
-__all__ = ["GammaPrior", "SurveyConfidence", "acceptance_probability", "survey_confidence"]
+__all__ = ["MIN_MISS", "GammaPrior", "SurveyConfidence", "acceptance_probability", "survey_confidence"]
+
+#: least chance that an item escapes any search (see the module's note): residual risk is never zero
+MIN_MISS = 1e-3
 
 
 @dataclass(frozen=True)
@@ -107,7 +119,10 @@ class SurveyConfidence:
     def notes(self) -> tuple[str, ...]:
         """Caveats every report of this result carries."""
         return (
-            "Residual risk is never zero: P(≥ 1 item remains) is reported, not hidden.",
+            (
+                f"Residual risk is never zero: P(≥ 1 item remains) is reported, not hidden; even a complete "
+                f"search with a perfect detector is taken to miss each item with probability {MIN_MISS:g}."
+            ),
             (
                 "Assumes items spread uniformly over the area and independent detection with the "
                 "stated probability; clustered contamination or a detector that misses deep items "
@@ -128,7 +143,8 @@ def survey_confidence(
     coverage
         Fraction ``c`` of the area searched, in [0, 1].
     detection
-        Probability ``p_d`` of detecting an item in the searched part, in [0, 1].
+        Probability ``p_d`` of detecting an item in the searched part, in [0, 1]; ``c·p_d`` counts as at most
+        ``1 − MIN_MISS``.
     found
         Items found (and removed); 0 for a survey that found nothing.
 
@@ -143,7 +159,7 @@ def survey_confidence(
     c = parameter("coverage", coverage, low=0.0, high=1.0)
     p_d = parameter("detection", detection, low=0.0, high=1.0)
     d = count("found", found)
-    searched = np.multiply(c, p_d)
+    searched = np.minimum(np.multiply(c, p_d), 1.0 - MIN_MISS)
     posterior = GammaPrior(np.add(prior.shape, d), np.add(prior.rate, searched))
     missed_share = 1.0 - searched
     expected = missed_share * np.asarray(posterior.mean)
