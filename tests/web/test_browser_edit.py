@@ -136,13 +136,18 @@ def test_a_stale_edit_shows_what_changed_and_saves_on_top(open_as, server, seede
     page.select_option("#field-contamination", ["uxo"])
     page.fill("#field-reported_on", "2025-05-02")
     page.fill("#edit-reason", "pasted coordinates")
+    page.click("#save-record")  # the server's domain rule refuses it, and the page says so next to the geometry
+    page.wait_for_function("() => document.getElementById('error-geometry').textContent")
+    assert "outside the programme extent" in page.inner_text("#error-geometry")
+    page.fill("#coordinates", "-33.5101 -30.0101\n-33.5091, -30.0101\n-33.5091 -30.0091; -33.5101 -30.0091")
+    page.click("#use-coordinates")
     page.click("#save-record")
     page.wait_for_function("() => document.getElementById('form-message').textContent.includes('version 1')")
     ref = page.inner_text("#record-title").split()[-1]
     with server.client("reviewer_a") as client:
         hazard = client.get(f"/api/v1/hazard/{ref}")
         ring = hazard.json()["geometry"]["coordinates"][0]
-        assert ring[0] == pytest.approx([30.0101, 50.0101]) and len(ring) == 5
+        assert ring[0] == pytest.approx([-33.5101, -30.0101]) and len(ring) == 5
         changed = client.patch(f"/api/v1/hazard/{ref}", headers={"If-Match": hazard.headers["ETag"]},
                                json={"reason": "someone else", "status": "worked_on"})
         assert changed.status_code == 200, changed.text

@@ -218,19 +218,24 @@ async function save(event) {
   }
 }
 
-/** A stale edit: show which fields (and the geometry) changed since the version the form was based on; saving again applies the user's change on top. */
+/** A stale edit: show which fields (and the geometry) changed since the version the form was based on, and
+ *  put the user's own changes on top of the newer version, so saving again redoes them there. */
 async function showStale(problem) {
   const fresh = await send(`/api/v1/${EDITED}/${encodeURIComponent(edit.record.id)}`, "GET");
   const theirs = fresh.data, base = edit.record;
+  const mine = Object.fromEntries(Object.entries(formValues()).filter(([name, value]) => !same(value, base[name])));
   const changed = edit.form.fields.filter((f) => !same(theirs[f.name], base[f.name]))
     .map((f) => el("li", {}, `${fieldLabel(f.name)}: ${base[f.name] ?? "—"} → ${theirs[f.name] ?? "—"}`));
-  if (!same(theirs.geometry, base.geometry)) changed.push(el("li", {}, t("geometry_changed")));
+  const theirGeometry = !same(theirs.geometry, base.geometry);
+  if (theirGeometry) changed.push(el("li", {}, t("geometry_changed")));
+  edit.record = theirs; edit.etag = fresh.etag;
+  renderForm({ ...theirs, ...mine });
+  if (theirGeometry && !edit.geometryChanged && theirs.geometry) putGeometry(theirs.geometry);
   const box = document.getElementById("stale");
   box.replaceChildren(el("p", {}, `${t("stale")} ${t("version")} ${theirs.version} ${t("by")} ${theirs.recorded_by}:`),
                       el("ul", {}, ...changed), el("p", {}, t("stale_redo")));
   box.hidden = false;
   document.getElementById("form-message").textContent = problem.detail || "";
-  edit.record = theirs; edit.etag = fresh.etag;  // the next save is based on the newer version, with the user's values
 }
 
 function refreshTiles() {
