@@ -18,7 +18,7 @@ from pyproj import Geod
 
 from tests.conftest import missing_service
 from tests.web.seed import Seeded, password
-from tests.web.test_browser import browser  # noqa: F401  # the module's Chromium, shared
+from tests.web.test_browser import CHROMIUM, FLAGS
 
 SHOTS = Path(os.environ.get("MINEACTION_SHOTS", "/work/wt/webedit-shots"))
 GEOD = Geod(ellps="WGS84")
@@ -30,15 +30,22 @@ def _geodesic_m2(geometry: dict[str, Any]) -> float:
 
 
 def _shot(page, name: str) -> None:
+    """A PNG for the issue's record of each page (only where the shots folder's parent exists)."""
     if SHOTS.parent.is_dir():
         SHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 @pytest.fixture
-def open_as(browser, server, repo_root) -> Iterator[Callable[..., Any]]:  # noqa: F811  # the imported fixture
+def open_as(server, repo_root) -> Iterator[Callable[..., Any]]:
+    """Pages signed in as an account, in a Chromium of this test's own: no Playwright event loop outlives it."""
+    if not os.path.exists(CHROMIUM):
+        missing_service(f"{CHROMIUM} is missing (Debian package chromium)")
     if not (repo_root / "node_modules" / "terra-draw" / "dist").is_dir():
         missing_service("terra-draw is not installed: run scripts/setup (npm ci)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    playwright = sync_api.sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
     contexts = []
 
     def open_page(username: str, width: int = 1100, height: int = 800, lang: str = "en"):
@@ -62,6 +69,8 @@ def open_as(browser, server, repo_root) -> Iterator[Callable[..., Any]]:  # noqa
     yield open_page
     for context in contexts:
         context.close()
+    browser.close()
+    playwright.stop()
 
 
 def _click_polygon(page, corners: list[tuple[int, int]]) -> None:
@@ -173,10 +182,10 @@ def test_bad_coordinates_are_named_next_to_the_geometry(open_as, seeded: Seeded)
     page.click("#new-record")
     page.fill("#coordinates", "30.01 50.01 30.02")
     page.click("#use-coordinates")
-    assert "pairs" in page.inner_text("#error-geometry")
+    page.wait_for_function("() => document.getElementById('error-geometry').textContent.includes('pairs')", timeout=5000)
     page.fill("#coordinates", "30.01 95 30.02 50.01 30.02 50.02")
     page.click("#use-coordinates")
-    assert "latitude" in page.inner_text("#error-geometry")
+    page.wait_for_function("() => document.getElementById('error-geometry').textContent.includes('latitude')", timeout=5000)
 
 
 def test_a_viewer_sees_no_edit_controls(open_as, seeded: Seeded) -> None:
@@ -207,5 +216,7 @@ def test_ukrainian_form_at_phone_width_has_no_untranslated_key(open_as, seeded: 
     assert labels and not [text for text in labels if "_" in text]  # no raw field names
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390  # nothing sticks out sideways at phone width
+    assert page.inner_text("#error-reason") == ""  # the edit form starts without the earlier messages
+    page.locator("#record-form").scroll_into_view_if_needed()
     _shot(page, "hazard-form-uk-phone")
     assert not page.errors

@@ -120,6 +120,7 @@ function renderForm(values = {}) {
   document.getElementById("record-form").hidden = false;
   document.getElementById("form-message").textContent = "";
   document.getElementById("stale").hidden = true;
+  showErrors({});
 }
 
 function formValues() {
