@@ -188,6 +188,23 @@ def test_bad_coordinates_are_named_next_to_the_geometry(open_as, seeded: Seeded)
     page.wait_for_function("() => document.getElementById('error-geometry').textContent.includes('latitude')", timeout=5000)
 
 
+def test_mgrs_references_make_the_polygon(open_as, seeded: Seeded) -> None:
+    page = open_as("reviewer_a")
+    page.wait_for_selector("#new-record", state="visible")
+    page.click("#new-record")
+    corners = [(-33.51, -30.01), (-33.50, -30.01), (-33.50, -30.00)]
+    references = page.evaluate(f"{[list(c) for c in corners]}.map(c => mgrs.forward(c, 5))")
+    page.fill("#coordinates", "\n".join(f"{r[:3]} {r[3:5]} {r[5:10]} {r[10:]}" for r in references))  # "23J LL 12345 67890"
+    page.click("#use-coordinates")
+    page.wait_for_function("() => document.getElementById('vertices').textContent.startsWith('3 ')")
+    ring = page.evaluate("window.mineactionDraw.getSnapshot()[0].geometry.coordinates[0]")
+    for (lon, lat), corner in zip(ring, corners):  # a 1 m reference: its south-west corner, within 1e-4°
+        assert lon == pytest.approx(corner[0], abs=1e-4) and lat == pytest.approx(corner[1], abs=1e-4)
+    page.fill("#coordinates", "23J LL 123 XYZ")
+    page.click("#use-coordinates")
+    page.wait_for_function("() => document.getElementById('error-geometry').textContent", timeout=5000)
+
+
 def test_a_viewer_sees_no_edit_controls(open_as, seeded: Seeded) -> None:
     page = open_as("viewer_a")
     page.fill("#search-text", "HAZ-000001")

@@ -61,16 +61,30 @@ function showGeometry() {
   document.getElementById("vertices").textContent = geometry ? `${geometry.coordinates[0].length - 1} ${t("vertices")}` : t("no_geometry");
 }
 
-/** Lon/lat pairs from pasted text: "30.1 50.2", "30.1,50.2" or "30.1, 50.2;" one or more a line; the ring is closed. */
+const MGRS = /^\d{1,2}[C-HJ-NP-X]\s*[A-HJ-NP-Z]{2}(\s*\d+){1,2}$/i;
+
+/** One corner per MGRS reference (one a line, e.g. "23J LL 12345 67890"), as lon/lat. */
+function mgrsRing(lines) {
+  if (!window.mgrs) throw new Error(t("coordinates_mgrs_missing"));
+  return lines.map((line) => {
+    try { return mgrs.toPoint(line.replace(/\s+/g, "").toUpperCase()); }
+    catch (error) { throw new Error(`${t("coordinates_mgrs_bad")}: ${line}`); }
+  });
+}
+
+/** Lon/lat pairs from pasted text ("30.1 50.2", "30.1,50.2" or "30.1, 50.2;"), or MGRS references one a line; the ring is closed. */
 function parseCoordinates(text) {
-  const numbers = (text.match(/[-+]?\d+(?:\.\d+)?/g) || []).map(Number);
-  if (numbers.length % 2) throw new Error(t("coordinates_odd"));
-  const ring = [];
-  for (let i = 0; i < numbers.length; i += 2) {
-    const [x, y] = [numbers[i], numbers[i + 1]];
-    if (Math.abs(x) > 180 || Math.abs(y) > 90) throw new Error(`${t("coordinates_range")}: ${x} ${y}`);
-    ring.push([x, y]);
+  const lines = text.split(/\n|;/).map((line) => line.trim()).filter(Boolean);
+  let ring;
+  if (lines.length && lines.every((line) => MGRS.test(line))) {
+    ring = mgrsRing(lines);
+  } else {
+    const numbers = (text.match(/[-+]?\d+(?:\.\d+)?/g) || []).map(Number);
+    if (numbers.length % 2) throw new Error(t("coordinates_odd"));
+    ring = [];
+    for (let i = 0; i < numbers.length; i += 2) ring.push([numbers[i], numbers[i + 1]]);
   }
+  for (const [x, y] of ring) if (Math.abs(x) > 180 || Math.abs(y) > 90) throw new Error(`${t("coordinates_range")}: ${x} ${y}`);
   if (ring.length && (ring[0][0] !== ring[ring.length - 1][0] || ring[0][1] !== ring[ring.length - 1][1])) ring.push([...ring[0]]);
   if (ring.length < 4) throw new Error(t("coordinates_few"));
   return { type: "Polygon", coordinates: [ring] };
