@@ -166,7 +166,9 @@ def test_a_stale_edit_shows_what_changed_and_saves_on_top(open_as, server, seede
     page.click("#save-record")
     page.wait_for_selector("#stale", state="visible")
     stale = page.inner_text("#stale")
-    assert "version 2" in stale and "Status: active → worked_on" in stale
+    with server.client("reviewer_a") as client:
+        statuses = {term["code"]: term["label"] for term in client.get("/api/v1/vocabularies/hazard_status").json()}
+    assert "version 2" in stale and f"Status: {statuses['active']} → {statuses['worked_on']}" in stale  # labels, not codes
     _shot(page, "hazard-stale-en")
     page.fill("#edit-reason", "my change on top")
     page.click("#save-record")

@@ -154,6 +154,13 @@ function formValues() {
   return values;
 }
 
+/** A value as the user reads it: vocabulary codes as their labels in the user's language. */
+function shownValue(field, value) {
+  if (value == null) return "—";
+  const labelOf = (code) => { const choice = (field.choices || []).find((c) => c.code === code); return choice ? choiceLabel(choice) : code; };
+  return Array.isArray(value) ? value.map(labelOf).join(", ") : labelOf(value);
+}
+
 function same(a, b) { return JSON.stringify(a ?? null) === JSON.stringify(b ?? null); }
 
 function showErrors(messages) {
@@ -240,7 +247,7 @@ async function showStale(problem) {
   const theirs = fresh.data, base = edit.record;
   const mine = Object.fromEntries(Object.entries(formValues()).filter(([name, value]) => !same(value, base[name])));
   const changed = edit.form.fields.filter((f) => !same(theirs[f.name], base[f.name]))
-    .map((f) => el("li", {}, `${fieldLabel(f.name)}: ${base[f.name] ?? "—"} → ${theirs[f.name] ?? "—"}`));
+    .map((f) => el("li", {}, `${fieldLabel(f.name)}: ${shownValue(f, base[f.name])} → ${shownValue(f, theirs[f.name])}`));
   const theirGeometry = !same(theirs.geometry, base.geometry);
   if (theirGeometry) changed.push(el("li", {}, t("geometry_changed")));
   edit.record = theirs; edit.etag = fresh.etag;
