@@ -23,7 +23,7 @@ from mineaction.web.middleware import (
     content_security_policy,
 )
 from mineaction.web.problems import install_problem_handlers
-from mineaction.web.routers import admin, auth, dashboard, ogc, records, review, tasks, ui
+from mineaction.web.routers import admin, auth, dashboard, forms, ogc, records, review, tasks, ui
 from mineaction.web.settings import Settings
 from mineaction.web.tiles import TileCache
 
@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RefuseNul)
     app.add_middleware(SecurityHeaders, policy=content_security_policy(settings.basemap_url))
     app.add_middleware(TrustedProxies, trusted=settings.trusted_proxies.split(","))  # outermost: first to run
-    for module in (auth, admin, records, tasks, review, dashboard, ogc, ui):
+    for module in (auth, admin, records, forms, tasks, review, dashboard, ogc, ui):
         app.include_router(module.router)
     ui.install_static(app, settings)
     return app

@@ -29,6 +29,7 @@ __all__ = [
     "check_crs_member",
     "create_schema",
     "geometry_from_geojson",
+    "input_names",
     "page_schema",
     "public_schema",
     "record_json",
@@ -102,8 +103,13 @@ def public_schema(name: str) -> type[BaseModel]:
     return create_model(_title(spec), __doc__=spec.description, **fields)
 
 
+def input_names(spec: Entity) -> list[str]:
+    """The fields a client may set on ``spec``: the API's input models and the browser's forms both read this."""
+    return list(RELEASE_INPUT) if spec.name == "released_part" else [f.name for f in spec.fields if not f.derived]
+
+
 def _input_fields(spec: Entity, *, partial: bool) -> dict[str, Any]:
-    names = RELEASE_INPUT if spec.name == "released_part" else [f.name for f in spec.fields if not f.derived]
+    names = input_names(spec)
     fields: dict[str, Any] = {
         "reason": (str, Field(min_length=1, max_length=2000, description="why: kept in the change history")),
         "crs": (str, Field("EPSG:4326", max_length=200, description="CRS of the geometry's coordinates, e.g. EPSG:32636")),

@@ -21,7 +21,7 @@ __all__ = ["install_static", "router"]
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 #: npm packages whose dist/ folder the pages load (see package.json)
-VENDORED = ("maplibre-gl", "pmtiles")
+VENDORED = ("maplibre-gl", "pmtiles", "terra-draw", "terra-draw-maplibre-gl-adapter", "mgrs")
 router = APIRouter(include_in_schema=False)
 
 

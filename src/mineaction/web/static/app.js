@@ -147,6 +147,7 @@ function startMap() {
     nameMarkers();
   });
   map.on("click", (event) => {
+    if (drawing()) return;  // a click while drawing or editing a geometry belongs to terra-draw
     const hits = map.queryRenderedFeatures(event.point, { layers: ["eo_find", "released_part", "hazard-fill"] });
     if (hits.length) showDetails(hits[0].sourceLayer, hits[0].properties.ref);
   });
@@ -155,6 +156,7 @@ function startMap() {
     map.on("mouseleave", layer, () => { map.getCanvas().style.cursor = ""; });
   }
   buildLayerSwitcher(); buildLegend();
+  map.once("load", () => startEditing(map));
 }
 
 function nameMarkers() {
@@ -195,7 +197,7 @@ async function showDetails(entity, ref) {
   const rows = Object.entries(latest).filter(([k]) => !["geometry", "withheld", "deleted"].includes(k))
     .map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, Array.isArray(v) ? v.join(", ") : v ?? "")));
   const history = versions.map((v) => el("li", {}, `${t("version")} ${v.version}: ${v.recorded_at.slice(0, 19).replace("T", " ")} ${t("by")} ${v.recorded_by}`));
-  box.replaceChildren(el("h2", {}, `${t(entity)} ${latest.ref}`), el("table", { id: "details-table" }, ...rows),
+  box.replaceChildren(el("h2", {}, `${t(entity)} ${latest.ref}`), editButton(entity, latest), el("table", { id: "details-table" }, ...rows),
                       el("h3", {}, t("history")), el("ol", { id: "details-history" }, ...history));
 }
 
@@ -304,7 +306,7 @@ async function main() {
   if (state.config.fictional) title.append(" ", el("span", { class: "fictional" }, t("fictional")));
   document.getElementById("lang").addEventListener("change", async (e) => {
     LANG = e.target.value; localStorage.setItem("mineaction.lang", LANG); applyTexts();
-    if (state.me) { await loadLabels(); if (state.map) { buildLayerSwitcher(); buildLegend(); nameMarkers(); } }
+    if (state.me) { await loadLabels(); if (state.map) { buildLayerSwitcher(); buildLegend(); nameMarkers(); relabelForm(); } }
   });
   document.querySelectorAll("#nav button").forEach((b) => b.addEventListener("click", () => show(b.dataset.page)));
   document.getElementById("review-status").addEventListener("change", loadReview);
