@@ -6,6 +6,7 @@ on REST items, OGC items, tiles and dashboard aggregates."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import datetime as dt
 import time
 from collections.abc import Iterator
@@ -305,7 +306,9 @@ def test_the_client_address_is_the_last_one_a_trusted_proxy_saw(peer: str, forwa
     middleware = TrustedProxies(app, ["127.0.0.1", "10.0.0.0/8"])
     scope = {"type": "http", "client": (peer, 5000), "scheme": "http",
              "headers": [(b"x-forwarded-for", forwarded.encode()), (b"x-forwarded-proto", b"https")]}
-    asyncio.run(middleware(scope, None, None))
+    # a thread of its own: a browser test's Playwright may leave an event loop running in this one
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, middleware(scope, None, None)).result()
     assert seen == {"client": client, "scheme": scheme}
     with pytest.raises(ValueError, match="not an IP address"):
         TrustedProxies(app, ["proxy.example"])
