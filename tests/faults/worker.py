@@ -178,6 +178,7 @@ def write_loop(log: IO[str], target: str, seed: int, duration_s: float = 30.0) -
                 _emit(log, t="begin", cs=w.changeset_id)
                 records = write(w)
                 rows = [[r.entity, r.id, r.version] for r in records]
+                rows += [["residual_event", event_id, 1] for event_id in w.flagged_events]  # finds in released land
                 _emit(log, t="pending", cs=w.changeset_id, reason=reason, rows=rows)
             _emit(log, t="ack", cs=w.changeset_id)
         except MineActionError as exc:

@@ -156,6 +156,9 @@ class Writer:
         self.user = user
         self.at = at
         self.repairs: list[tuple[str, Repair]] = []
+        #: ids of the residual-contamination events this unit of work recorded by itself (a find written in
+        #: released land), so a caller can account for every row of its changeset
+        self.flagged_events: list[str] = []
         #: rows bulk-added on SQLite that join the R-tree at commit (fid ranges and their boxes, by table)
         self.unindexed: dict[str, list[tuple[range, np.ndarray]]] = {}
         #: reference counters this unit of work has taken numbers from, by entity
@@ -502,7 +505,7 @@ class Writer:
             inside=[h.inside for h in hits],
             admin_pcode=[admin_codes[index[h.find]] if admin_codes is not None else None for h in hits],
         )
-        self._inserted(spec, columns, len(rows), labels, None)
+        self.flagged_events.extend(record.id for record in self._inserted(spec, columns, len(rows), labels, None))
 
     def _system(self, *, version: int, deleted: bool) -> dict[str, Any]:
         return {
