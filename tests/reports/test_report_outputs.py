@@ -42,7 +42,8 @@ def _check_frame(name: str, frame: pd.DataFrame, register: Register) -> None:
         if header.endswith("_id"):
             assert values <= org_ids | {"total"}, f"{name}.{header}: {sorted(values - org_ids)[:3]}"
         if header in ("admin_name", "admin area"):
-            assert values and not values & pcodes, f"{name}.{header} holds codes"
+            assert not values & pcodes, f"{name}.{header} holds codes"
+            assert values or frame.empty, f"{name}.{header} is empty in a table with rows"
         if header == "organisation":
             assert values <= org_names, f"{name}.{header}: {sorted(values - org_names)[:3]}"
         if NUMERIC.search(header) and name not in ("casualties", "eore_audience"):  # those hold '<5', 'x'
