@@ -23,6 +23,17 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 
+def sign_in(page, url: str, username: str) -> None:
+    """Open the web app at ``url`` and sign in through its form as a seeded account."""
+    page.goto(url + "/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password(username))
+    page.click("#login button[type=submit]")
+    page.wait_for_function("() => !document.getElementById('nav').hidden"
+                           " || document.getElementById('login-error').textContent")
+    assert not page.inner_text("#login-error")
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not os.path.exists(CHROMIUM):
@@ -44,13 +55,7 @@ def page_for(browser, server, repo_root):
         context = browser.new_context(viewport={"width": 1000, "height": 700})
         contexts.append(context)
         page = context.new_page()
-        page.goto(server.url + "/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", password(username))
-        page.click("#login button[type=submit]")
-        page.wait_for_function("() => !document.getElementById('nav').hidden"
-                               " || document.getElementById('login-error').textContent")
-        assert not page.inner_text("#login-error")
+        sign_in(page, server.url, username)
         return page
 
     yield open_as

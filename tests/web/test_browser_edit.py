@@ -17,8 +17,8 @@ import shapely.geometry
 from pyproj import Geod
 
 from tests.conftest import missing_service
-from tests.web.seed import Seeded, password
-from tests.web.test_browser import CHROMIUM, FLAGS
+from tests.web.seed import Seeded
+from tests.web.test_browser import CHROMIUM, FLAGS, sign_in
 
 SHOTS = Path(os.environ.get("MINEACTION_SHOTS", "/work/wt/webedit-shots"))
 GEOD = Geod(ellps="WGS84")
@@ -56,13 +56,7 @@ def open_as(server, repo_root) -> Iterator[Callable[..., Any]]:
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.errors = errors
-        page.goto(server.url + "/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", password(username))
-        page.click("#login button[type=submit]")
-        page.wait_for_function("() => !document.getElementById('nav').hidden"
-                               " || document.getElementById('login-error').textContent")
-        assert not page.inner_text("#login-error")
+        sign_in(page, server.url, username)
         page.wait_for_function(MAP_READY, timeout=30_000)
         return page
 

@@ -179,24 +179,25 @@ def grant(username: UsernameArgument, role: RoleOption, organisation: Organisati
           region: RegionOption = None, personal_data: PersonalOption = False, by: ByOption = "",
           db: DbOption = "mineaction.gpkg") -> None:
     """Give an account a role, for one organisation and/or one region or everywhere (logged)."""
-    with Register.open(db) as register:
-        accounts = AccountStore(register)
-        account = accounts.account_named(username)
-        accounts.grant(account.id, Grant(organisation, Role.parse(role), personal_data, region),
-                       by=by or getpass.getuser())
-        console.print(f"[green]granted[/] {username}: {_grants_text(accounts.account(account.id).grants)}")
+    _change_grant(username, Grant(organisation, Role.parse(role), personal_data, region), by, db)
 
 
 def revoke(username: UsernameArgument, role: RoleOption, organisation: OrganisationOption = None,
            region: RegionOption = None, personal_data: PersonalOption = False, by: ByOption = "",
            db: DbOption = "mineaction.gpkg") -> None:
     """Remove one grant of an account, named as `mineaction grant` made it (logged)."""
+    _change_grant(username, Grant(organisation, Role.parse(role), personal_data, region), by, db, revoke=True)
+
+
+def _change_grant(username: str, change: Grant, by: str, db: str, *, revoke: bool = False) -> None:
+    """Give or (``revoke``) remove one grant, logged with who did it, and print the account's grants after."""
     with Register.open(db) as register:
         accounts = AccountStore(register)
         account = accounts.account_named(username)
-        accounts.revoke(account.id, Grant(organisation, Role.parse(role), personal_data, region),
-                        by=by or getpass.getuser())
-        console.print(f"[green]revoked[/] {username}: {_grants_text(accounts.account(account.id).grants) or 'no grants'}")
+        apply = accounts.revoke if revoke else accounts.grant
+        apply(account.id, change, by=by or getpass.getuser())
+        grants = _grants_text(accounts.account(account.id).grants) or "no grants"
+        console.print(f"[green]{'revoked' if revoke else 'granted'}[/] {username}: {grants}")
 
 
 def _grants_text(grants: tuple[Grant, ...]) -> str:
